@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# iommu-scope. `make` builds iommu_scope.ko against KDIR (default: the
+# reference kernel built by scripts/build-kernel, linked at build/kernel).
+# On an arm64 host: make KDIR=/lib/modules/$(uname -r)/build
+#
+#   make demo    set up, build the reference kernel and the module, boot QEMU
+#   make check   set up and run every test; ends with "N passed, N failed"
+
+REPO := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+KDIR ?= $(REPO)/build/kernel
+ifeq ($(shell uname -m),aarch64)
+CROSS_COMPILE ?=
+else
+CROSS_COMPILE ?= aarch64-linux-gnu-
+endif
+CACHE := $(or $(IOMMU_SCOPE_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/iommu-scope)
+LIBCLANG_PATH ?= $(CACHE)/libclang/clang/native
+export LIBCLANG_PATH
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+KMAKE = $(MAKE) -C $(KDIR) M=$(REPO) ARCH=arm64 CROSS_COMPILE=$(CROSS_COMPILE) LLVM=
+
+.PHONY: all modules clean clippy fmt fmt-check checkpatch setup kernel demo check test-host
+
+all: modules
+
+modules:
+	@test -f $(KDIR)/Module.symvers || { \
+	  echo "error: no kernel build at KDIR=$(KDIR) (Module.symvers missing)." >&2; \
+	  echo "       Run scripts/setup-deps && scripts/build-kernel, or pass KDIR=." >&2; \
+	  exit 1; }
+	$(KMAKE) modules
+
+clean:
+	-$(KMAKE) clean
+	rm -f rust/ffi_generated.rs
+
+# Rust lints through the kernel's own clippy integration.
+clippy:
+	$(KMAKE) CLIPPY=1 modules
+
+fmt:
+	rustfmt --edition 2021 --config-path $(KDIR)/source/.rustfmt.toml rust/*.rs
+fmt-check:
+	rustfmt --check --edition 2021 rust/*.rs
+
+checkpatch:
+	$$(cat $(KDIR)/.iommu-scope-src)/scripts/checkpatch.pl --no-tree --terse -f \
+	  c/*.c include/*.h include/trace/*.h
+
+setup:
+	scripts/setup-deps
+
+kernel: setup
+	scripts/build-kernel >/dev/null
+
+demo: kernel
+	$(MAKE) modules
+	scripts/demo
+
+check:
+	scripts/check

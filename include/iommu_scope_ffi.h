@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * iommu-scope: bindgen input for the C declarations that the kernel crate's
+ * own bindings lack (fprobe, tracepoint registration by name) and the C
+ * helpers of the module (c/helpers.c, c/trace_points.c).
+ *
+ * Owns: the list of C declarations visible to rust/ffi.rs.
+ * Must not: define anything; it is parsed by bindgen (libclang) only.
+ */
+#ifndef _IOMMU_SCOPE_FFI_H
+#define _IOMMU_SCOPE_FFI_H
+
+#include <linux/fprobe.h>
+#include <linux/ftrace.h>
+#include <linux/tracepoint.h>
+#include <linux/iommu.h>
+#include <linux/pci.h>
+#include <linux/device.h>
+
+#include "iommu_scope_helpers.h"
+
+#endif /* _IOMMU_SCOPE_FFI_H */

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * iommu-scope: C helpers called from Rust. Each one wraps a static inline
+ * function or a macro that bindgen cannot turn into a callable symbol, or
+ * fires a tracepoint defined in C.
+ *
+ * Owns: the prototypes of c/helpers.c and c/trace_points.c.
+ * Must not: hold state.
+ */
+#ifndef _IOMMU_SCOPE_HELPERS_H
+#define _IOMMU_SCOPE_HELPERS_H
+
+#include <linux/types.h>
+
+struct ftrace_regs;
+struct device;
+struct page;
+
+unsigned long iommu_scope_fregs_arg(struct ftrace_regs *fregs, unsigned int n);
+unsigned long iommu_scope_fregs_ret(struct ftrace_regs *fregs);
+
+/* Iterate over every PCI device: fn returns non-zero to stop. */
+int iommu_scope_for_each_pci_dev(int (*fn)(struct device *dev, void *data),
+				 void *data);
+
+phys_addr_t iommu_scope_page_to_phys(struct page *page);
+
+/* The module's self-check tracepoint, iommu_scope:scope_selftest. */
+void iommu_scope_trace_selftest(const char *what, u64 value);
+
+#endif /* _IOMMU_SCOPE_HELPERS_H */

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A safe wrapper around the kernel's fprobe (function entry probe).
+//!
+//! Owns: registration and unregistration of fprobes, and the trampoline from
+//! the C entry callback to a Rust handler.
+//! Must not: know what is being probed; handlers live with their features.
+
+use core::ffi::c_void;
+use core::marker::PhantomPinned;
+
+use kernel::prelude::*;
+use kernel::types::Opaque;
+
+use crate::ffi;
+
+/// The arguments of a probed function, valid for the duration of a handler.
+pub struct Args {
+    fregs: *mut ffi::ftrace_regs,
+}
+
+impl Args {
+    /// The `n`-th integer or pointer argument (0-based) of the probed call.
+    pub fn arg(&self, n: u32) -> usize {
+        // SAFETY: `fregs` is the live `ftrace_regs` passed to the fprobe
+        // callback (type invariant of `Args`, which only `entry_trampoline`
+        // builds); reading an argument register has no side effect.
+        unsafe { ffi::iommu_scope_fregs_arg(self.fregs, n) as usize }
+    }
+}
+
+/// What a probe does when the probed function is entered.
+///
+/// The handler runs in the probed function's context with preemption
+/// disabled: it must not sleep, allocate with `GFP_KERNEL`, or take locks
+/// that the probed function's callers may hold.
+pub trait Handler: Sync + Send + 'static {
+    /// Called on entry of the probed function.
+    fn entry(&self, args: &Args);
+}
+
+/// An fprobe registered on the kernel functions matching a filter.
+///
+/// # Invariants
+///
+/// `fp` is the first field of a `repr(C)` struct, so a pointer to it is a
+/// pointer to the `Fprobe<H>`. While `registered` is true the fprobe is
+/// registered with the kernel, and `self` is pinned, so its address stays
+/// valid for the kernel until `drop` has unregistered it.
+#[repr(C)]
+#[pin_data(PinnedDrop)]
+pub struct Fprobe<H: Handler> {
+    #[pin]
+    fp: Opaque<ffi::fprobe>,
+    handler: H,
+    registered: bool,
+    #[pin]
+    _pin: PhantomPinned,
+}
+
+unsafe extern "C" fn entry_trampoline<H: Handler>(
+    fp: *mut ffi::fprobe,
+    _entry_ip: core::ffi::c_ulong,
+    _ret_ip: core::ffi::c_ulong,
+    fregs: *mut ffi::ftrace_regs,
+    _data: *mut c_void,
+) -> core::ffi::c_int {
+    // SAFETY: the kernel calls this only for an fprobe registered by
+    // `Fprobe::<H>::new`, whose `fp` is the first field of a live, pinned
+    // `repr(C)` `Fprobe<H>` (type invariant), so the cast is valid.
+    let this = unsafe { &*fp.cast::<Fprobe<H>>() };
+    let args = Args { fregs };
+    this.handler.entry(&args);
+    0
+}
+
+impl<H: Handler> Fprobe<H> {
+    /// Registers a probe on the function(s) matching `filter` (a glob, as
+    /// in `available_filter_functions`). Fails with the kernel's error (for
+    /// example `ENOENT` when no such function can be probed).
+    pub fn new(filter: &'static CStr, handler: H) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            fp: Opaque::zeroed(),
+            handler,
+            registered: false,
+            _pin: PhantomPinned,
+        })
+        .pin_chain(move |this| {
+            // SAFETY: `this` is pinned and fully initialised; we only write
+            // the callback field of the zeroed fprobe before registering it.
+            unsafe {
+                let fp = this.fp.get();
+                (*fp).entry_handler = Some(entry_trampoline::<H>);
+                let ret = ffi::register_fprobe(fp, filter.as_char_ptr(), core::ptr::null());
+                if ret < 0 {
+                    return Err(Error::from_errno(ret));
+                }
+                // Pin-projection by hand: `registered` is not structurally
+                // pinned, writing it does not move anything.
+                Pin::get_unchecked_mut(this).registered = true;
+            }
+            Ok(())
+        })
+    }
+
+    /// The number of hits the kernel could not deliver (recursion, ...).
+    pub fn missed(&self) -> u64 {
+        // SAFETY: `fp` is a valid fprobe; `nmissed` is a plain counter that
+        // the kernel only increments, so a racy read gives a recent value.
+        unsafe { core::ptr::read_volatile(&raw const (*self.fp.get()).nmissed) as u64 }
+    }
+
+    /// The handler state.
+    pub fn handler(&self) -> &H {
+        &self.handler
+    }
+}
+
+#[pinned_drop]
+impl<H: Handler> PinnedDrop for Fprobe<H> {
+    fn drop(self: Pin<&mut Self>) {
+        if !self.registered {
+            return;
+        }
+        // SAFETY: the fprobe is registered (invariant); after
+        // `unregister_fprobe` returns no new handler call starts, and
+        // `synchronize_rcu` waits for the calls in flight, which run with
+        // preemption disabled, before the memory is released.
+        unsafe {
+            ffi::unregister_fprobe(self.fp.get());
+            kernel::bindings::synchronize_rcu();
+        }
+    }
+}

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! iommu-scope: makes the IOMMU of arm64 hosts (SMMUv3) observable.
+//!
+//! Owns: the module entry points, the `io_page_tables` debugfs root and the
+//! order in which features are started and stopped.
+//! Must not: implement a feature itself; each feature has its own file.
+
+use kernel::{debugfs::Dir, prelude::*};
+
+mod ffi;
+mod fprobe;
+mod iommu;
+mod selftest;
+mod status;
+mod trace;
+
+module! {
+    type: IommuScope,
+    name: "iommu_scope",
+    authors: ["iommu-scope developers"],
+    description: "IOMMU (SMMUv3) observability: page-table dumps, DMA accounting, event tracing",
+    license: "GPL",
+}
+
+/// The loaded module.
+///
+/// # Invariants
+///
+/// Fields drop in declaration order: the files that read feature state go
+/// first, then the hooks (unregistered and waited for), then the root
+/// directory.
+struct IommuScope {
+    _status: Pin<KBox<kernel::debugfs::File<status::Status>>>,
+    _root: Dir,
+}
+
+impl kernel::Module for IommuScope {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let root = Dir::new(c"io_page_tables");
+        let status = KBox::pin_init(
+            root.read_callback_file(c"status", status::Status::new(), &status::Status::show),
+            GFP_KERNEL,
+        )?;
+        pr_info!("loaded; debugfs: /sys/kernel/debug/io_page_tables/\n");
+        Ok(Self {
+            _status: status,
+            _root: root,
+        })
+    }
+}
+
+impl Drop for IommuScope {
+    fn drop(&mut self) {
+        pr_info!("unloaded\n");
+    }
+}

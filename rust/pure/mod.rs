@@ -1,0 +1,11 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Pure logic of iommu-scope: no kernel, no allocation, no `unsafe`.
+//!
+//! Owns: algorithms and formats that can be tested on the host (range
+//! coalescing, descriptor and event decoding, text formats). Compiled both
+//! into the module (`rust/iommu_scope.rs`) and into the host crate
+//! `tools/scope-pure`, where `cargo test` and property tests run on it.
+//! Must not: use `kernel::`, `std::` or `alloc::`.
+
+pub mod coalesce;
