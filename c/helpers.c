@@ -27,7 +27,7 @@ phys_addr_t iommu_scope_page_to_phys(struct page *page)
 }
 
 struct pci_walk {
-	int (*fn)(struct device *dev, void *data);
+	iommu_scope_dev_fn_t fn;
 	void *data;
 };
 
@@ -38,10 +38,9 @@ static int pci_walk_one(struct device *dev, void *data)
 	return w->fn(dev, w->data);
 }
 
-int iommu_scope_for_each_pci_dev(int (*fn)(struct device *dev, void *data),
-				 void *data)
+int iommu_scope_walk_pci_devs(iommu_scope_dev_fn_t cb, void *data)
 {
-	struct pci_walk w = { .fn = fn, .data = data };
+	struct pci_walk w = { .fn = cb, .data = data };
 
 	return bus_for_each_dev(&pci_bus_type, NULL, &w, pci_walk_one);
 }

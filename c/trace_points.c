@@ -3,7 +3,7 @@
  * iommu-scope: creates the module's tracepoints and the small functions
  * through which Rust fires them.
  *
- * Owns: CREATE_TRACE_POINTS for include/trace/*.h.
+ * Owns: CREATE_TRACE_POINTS for the headers in include/trace/.
  * Must not: keep state or decide anything; callers decode and filter.
  */
 #define CREATE_TRACE_POINTS

@@ -19,9 +19,11 @@ struct page;
 unsigned long iommu_scope_fregs_arg(struct ftrace_regs *fregs, unsigned int n);
 unsigned long iommu_scope_fregs_ret(struct ftrace_regs *fregs);
 
-/* Iterate over every PCI device: fn returns non-zero to stop. */
-int iommu_scope_for_each_pci_dev(int (*fn)(struct device *dev, void *data),
-				 void *data);
+/* Callback of iommu_scope_walk_pci_devs: non-zero stops the walk. */
+typedef int (*iommu_scope_dev_fn_t)(struct device *dev, void *data);
+
+/* Iterate over every PCI device. */
+int iommu_scope_walk_pci_devs(iommu_scope_dev_fn_t cb, void *data);
 
 phys_addr_t iommu_scope_page_to_phys(struct page *page);
 

@@ -15,13 +15,13 @@ use kernel::types::Opaque;
 use crate::ffi;
 
 /// The arguments of a probed function, valid for the duration of a handler.
-pub struct Args {
+pub(crate) struct Args {
     fregs: *mut ffi::ftrace_regs,
 }
 
 impl Args {
     /// The `n`-th integer or pointer argument (0-based) of the probed call.
-    pub fn arg(&self, n: u32) -> usize {
+    pub(crate) fn arg(&self, n: u32) -> usize {
         // SAFETY: `fregs` is the live `ftrace_regs` passed to the fprobe
         // callback (type invariant of `Args`, which only `entry_trampoline`
         // builds); reading an argument register has no side effect.
@@ -34,7 +34,7 @@ impl Args {
 /// The handler runs in the probed function's context with preemption
 /// disabled: it must not sleep, allocate with `GFP_KERNEL`, or take locks
 /// that the probed function's callers may hold.
-pub trait Handler: Sync + Send + 'static {
+pub(crate) trait Handler: Sync + Send + 'static {
     /// Called on entry of the probed function.
     fn entry(&self, args: &Args);
 }
@@ -49,7 +49,7 @@ pub trait Handler: Sync + Send + 'static {
 /// valid for the kernel until `drop` has unregistered it.
 #[repr(C)]
 #[pin_data(PinnedDrop)]
-pub struct Fprobe<H: Handler> {
+pub(crate) struct Fprobe<H: Handler> {
     #[pin]
     fp: Opaque<ffi::fprobe>,
     handler: H,
@@ -58,13 +58,27 @@ pub struct Fprobe<H: Handler> {
     _pin: PhantomPinned,
 }
 
+// SAFETY: the kernel's fprobe state is only touched by the fprobe core
+// under its own locking (registration) or RCU (dispatch); this wrapper only
+// reads the `nmissed` counter. The handler is `Send + Sync` itself.
+unsafe impl<H: Handler> Send for Fprobe<H> {}
+// SAFETY: see `Send`; `&Fprobe` gives no access to the C struct but
+// `missed`, a racy read of a counter.
+unsafe impl<H: Handler> Sync for Fprobe<H> {}
+
+/// The fprobe entry callback: dispatches to `H::entry`.
+///
+/// # Safety
+///
+/// Called by the fprobe core only, for an fprobe set up by `Fprobe::<H>::new`,
+/// with the live `ftrace_regs` of the probed call.
 unsafe extern "C" fn entry_trampoline<H: Handler>(
     fp: *mut ffi::fprobe,
-    _entry_ip: core::ffi::c_ulong,
-    _ret_ip: core::ffi::c_ulong,
+    _entry_ip: kernel::ffi::c_ulong,
+    _ret_ip: kernel::ffi::c_ulong,
     fregs: *mut ffi::ftrace_regs,
     _data: *mut c_void,
-) -> core::ffi::c_int {
+) -> kernel::ffi::c_int {
     // SAFETY: the kernel calls this only for an fprobe registered by
     // `Fprobe::<H>::new`, whose `fp` is the first field of a live, pinned
     // `repr(C)` `Fprobe<H>` (type invariant), so the cast is valid.
@@ -78,7 +92,7 @@ impl<H: Handler> Fprobe<H> {
     /// Registers a probe on the function(s) matching `filter` (a glob, as
     /// in `available_filter_functions`). Fails with the kernel's error (for
     /// example `ENOENT` when no such function can be probed).
-    pub fn new(filter: &'static CStr, handler: H) -> impl PinInit<Self, Error> {
+    pub(crate) fn new(filter: &'static CStr, handler: H) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             fp: Opaque::zeroed(),
             handler,
@@ -104,15 +118,10 @@ impl<H: Handler> Fprobe<H> {
     }
 
     /// The number of hits the kernel could not deliver (recursion, ...).
-    pub fn missed(&self) -> u64 {
+    pub(crate) fn missed(&self) -> u64 {
         // SAFETY: `fp` is a valid fprobe; `nmissed` is a plain counter that
         // the kernel only increments, so a racy read gives a recent value.
         unsafe { core::ptr::read_volatile(&raw const (*self.fp.get()).nmissed) as u64 }
-    }
-
-    /// The handler state.
-    pub fn handler(&self) -> &H {
-        &self.handler
     }
 }
 

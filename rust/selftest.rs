@@ -12,7 +12,7 @@ mod tests {
     use kernel::sync::atomic::Relaxed;
 
     use crate::iommu::{first_iommu_pci_device, page_phys, PagingDomain, IOMMU_READ, IOMMU_WRITE};
-    use crate::status::MAP_CALLS;
+    use crate::status::{MAP_BYTES, MAP_CALLS};
 
     /// A real SMMUv3 paging domain maps one page; the fprobe on
     /// `iommu_map_nosync` sees exactly that call; the translation is the one
@@ -26,8 +26,10 @@ mod tests {
         let iova: u64 = 0x1000_0000;
 
         let before = MAP_CALLS.load(Relaxed);
+        let bytes_before = MAP_BYTES.load(Relaxed);
         domain.map(iova, pa, 4096, IOMMU_READ | IOMMU_WRITE)?;
         let after = MAP_CALLS.load(Relaxed);
+        assert!(MAP_BYTES.load(Relaxed) - bytes_before >= 4096);
         // The domain is private to this test and nothing else maps through
         // the module's probe with it, but other DMA may run concurrently:
         // at least our call must have been seen.

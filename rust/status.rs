@@ -16,17 +16,21 @@ use kernel::{
 use crate::fprobe::{Args, Fprobe, Handler};
 
 /// The kernel function the map counter probes.
-pub const MAP_FN: &CStr = c"iommu_map_nosync";
+pub(crate) const MAP_FN: &CStr = c"iommu_map_nosync";
 
 /// Calls of `iommu_map_nosync` seen since load (all domains).
-pub static MAP_CALLS: Atomic<u64> = Atomic::new(0);
+pub(crate) static MAP_CALLS: Atomic<u64> = Atomic::new(0);
 
-/// Counts calls of `iommu_map_nosync`.
-pub struct MapCounter;
+/// Bytes requested by those calls (argument `size`).
+pub(crate) static MAP_BYTES: Atomic<u64> = Atomic::new(0);
+
+/// Counts calls of `iommu_map_nosync(domain, iova, paddr, size, prot, gfp)`.
+pub(crate) struct MapCounter;
 
 impl Handler for MapCounter {
-    fn entry(&self, _args: &Args) {
+    fn entry(&self, args: &Args) {
         MAP_CALLS.add(1, Relaxed);
+        MAP_BYTES.add(args.arg(3) as u64, Relaxed);
     }
 }
 
@@ -36,14 +40,14 @@ impl Handler for MapCounter {
 ///
 /// `map_probe` is `Ok` exactly when the probe is registered.
 #[pin_data]
-pub struct Status {
+pub(crate) struct Status {
     map_probe: Result<Pin<KBox<Fprobe<MapCounter>>>>,
 }
 
 impl Status {
     /// Installs the hooks; a hook that cannot be installed is reported once
     /// in the kernel log and shown as unavailable, the rest still works.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let map_probe = KBox::pin_init(Fprobe::new(MAP_FN, MapCounter), GFP_KERNEL);
         if let Err(e) = &map_probe {
             pr_warn!(
@@ -55,20 +59,16 @@ impl Status {
         Self { map_probe }
     }
 
-    /// Whether the map counter is active.
-    pub fn map_probe_active(&self) -> bool {
-        self.map_probe.is_ok()
-    }
-
     /// Formats the `status` file.
-    pub fn show(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    pub(crate) fn show(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "module: iommu_scope")?;
         match &self.map_probe {
             Ok(p) => writeln!(
                 f,
-                "probe {}: active calls={} missed={}",
+                "probe {}: active calls={} bytes={} missed={}",
                 MAP_FN.to_str().unwrap_or("?"),
                 MAP_CALLS.load(Relaxed),
+                MAP_BYTES.load(Relaxed),
                 p.missed()
             ),
             Err(e) => writeln!(

@@ -10,7 +10,7 @@ use kernel::prelude::*;
 use crate::ffi;
 
 /// Fires `iommu_scope:scope_selftest` with a label and a value.
-pub fn selftest(what: &CStr, value: u64) {
+pub(crate) fn selftest(what: &CStr, value: u64) {
     // SAFETY: `what` is a NUL-terminated string valid for the call; the
     // tracepoint copies it.
     unsafe { ffi::iommu_scope_trace_selftest(what.as_char_ptr(), value) };

@@ -9,3 +9,4 @@
 //! Must not: use `kernel::`, `std::` or `alloc::`.
 
 pub mod coalesce;
+pub mod lpae;

@@ -16,14 +16,33 @@ fn coalesce<A: PartialEq + Copy>(leaves: &[Leaf<A>]) -> Vec<Run<A>> {
 
 #[test]
 fn contiguous_same_attrs_merge() {
-    let l = |iova, pa| Leaf { iova, pa, size: 0x1000, attrs: 1u8 };
+    let l = |iova, pa| Leaf {
+        iova,
+        pa,
+        size: 0x1000,
+        attrs: 1u8,
+    };
     let runs = coalesce(&[l(0x1000, 0x8000), l(0x2000, 0x9000), l(0x3000, 0xa000)]);
-    assert_eq!(runs, vec![Run { iova: 0x1000, pa: 0x8000, size: 0x3000, leaves: 3, attrs: 1 }]);
+    assert_eq!(
+        runs,
+        vec![Run {
+            iova: 0x1000,
+            pa: 0x8000,
+            size: 0x3000,
+            leaves: 3,
+            attrs: 1
+        }]
+    );
 }
 
 #[test]
 fn pa_gap_attr_change_and_iova_gap_split() {
-    let l = |iova, pa, attrs| Leaf { iova, pa, size: 0x1000, attrs };
+    let l = |iova, pa, attrs| Leaf {
+        iova,
+        pa,
+        size: 0x1000,
+        attrs,
+    };
     let runs = coalesce(&[
         l(0x1000, 0x8000, 0u8),
         l(0x2000, 0x10000, 0), // PA jump
@@ -36,8 +55,18 @@ fn pa_gap_attr_change_and_iova_gap_split() {
 
 #[test]
 fn top_of_address_space_does_not_overflow() {
-    let a = Leaf { iova: u64::MAX - 0xfff, pa: 0, size: 0x1000, attrs: () };
-    let b = Leaf { iova: 0, pa: 0x1000, size: 0x1000, attrs: () };
+    let a = Leaf {
+        iova: u64::MAX - 0xfff,
+        pa: 0,
+        size: 0x1000,
+        attrs: (),
+    };
+    let b = Leaf {
+        iova: 0,
+        pa: 0x1000,
+        size: 0x1000,
+        attrs: (),
+    };
     assert_eq!(coalesce(&[a, b]).len(), 2);
 }
 

@@ -1,0 +1,617 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Arm LPAE (VMSAv8-64) IO page tables as io-pgtable-arm builds them for
+//! SMMUv3: geometry, descriptor decoding and a bounded, allocation-free walk.
+//!
+//! Owns: the descriptor bit layout for stage 1 and stage 2, 4K/16K/64K
+//! granules, every level count, concatenated stage-2 roots, 52-bit output
+//! addresses with the 64K granule, and HTTU dirty states (DBM + AP[2] /
+//! S2AP[1]).
+//! Must not: read memory itself; the caller supplies a `Memory`.
+
+/// Translation stage of a table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Stage 1 (VA -> IPA/PA), AArch64 long descriptors.
+    S1,
+    /// Stage 2 (IPA -> PA).
+    S2,
+}
+
+/// Errors in a table's configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GeometryError {
+    /// Granule is not 4K, 16K or 64K.
+    BadGranule,
+    /// Input address size out of range for the granule.
+    BadIas,
+    /// Stage-2 start level / concatenation not representable.
+    BadStartLevel,
+}
+
+/// The shape of one table hierarchy.
+///
+/// # Invariants
+///
+/// `granule_shift` is 12, 14 or 16; `bits_per_level == granule_shift - 3`;
+/// `start_level <= 3`; `1 <= pgd_bits <= bits_per_level + 4` (a root of at
+/// most 16 concatenated tables); `ias == granule_shift + pgd_bits +
+/// bits_per_level * (3 - start_level)` and `ias <= 52`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Geometry {
+    /// Stage of the table.
+    pub stage: Stage,
+    /// log2 of the granule (page) size.
+    pub granule_shift: u32,
+    /// Index bits resolved per level below the root.
+    pub bits_per_level: u32,
+    /// Level of the root table (0..=3).
+    pub start_level: u32,
+    /// Index bits resolved by the root table (may exceed
+    /// `bits_per_level` for concatenated stage-2 roots).
+    pub pgd_bits: u32,
+    /// Input address size in bits.
+    pub ias: u32,
+    /// Output address size in bits (52 enables the packed PA[51:48] bits
+    /// with the 64K granule).
+    pub oas: u32,
+}
+
+/// Maximum number of tables concatenated at a stage-2 root
+/// (io-pgtable-arm's ARM_LPAE_S2_MAX_CONCAT_PAGES).
+pub const S2_MAX_CONCAT: u32 = 16;
+
+impl Geometry {
+    /// The geometry io-pgtable-arm computes for `ias` and a granule
+    /// (`arm_lpae_alloc_pgtable`), including the stage-2 root
+    /// concatenation of `arm_64_lpae_alloc_pgtable_s2`.
+    pub fn io_pgtable(
+        stage: Stage,
+        granule_shift: u32,
+        ias: u32,
+        oas: u32,
+    ) -> Result<Self, GeometryError> {
+        if !matches!(granule_shift, 12 | 14 | 16) {
+            return Err(GeometryError::BadGranule);
+        }
+        if ias <= granule_shift || ias > 52 || oas > 52 || oas < 32 {
+            return Err(GeometryError::BadIas);
+        }
+        let bits_per_level = granule_shift - 3;
+        let va_bits = ias - granule_shift;
+        let levels = va_bits.div_ceil(bits_per_level);
+        if levels > 4 {
+            return Err(GeometryError::BadIas);
+        }
+        let mut start_level = 4 - levels;
+        let mut pgd_bits = va_bits - bits_per_level * (levels - 1);
+        if stage == Stage::S2 && start_level == 0 && (1u32 << pgd_bits) <= S2_MAX_CONCAT {
+            pgd_bits += bits_per_level;
+            start_level += 1;
+        }
+        Ok(Geometry {
+            stage,
+            granule_shift,
+            bits_per_level,
+            start_level,
+            pgd_bits,
+            ias,
+            oas,
+        })
+    }
+
+    /// Granule size in bytes.
+    pub fn granule(&self) -> u64 {
+        1 << self.granule_shift
+    }
+
+    /// Number of descriptors in a table at `level`.
+    pub fn entries(&self, level: u32) -> usize {
+        if level == self.start_level {
+            1 << self.pgd_bits
+        } else {
+            1 << self.bits_per_level
+        }
+    }
+
+    /// Bytes of input address space one descriptor at `level` covers.
+    pub fn entry_size(&self, level: u32) -> u64 {
+        1u64 << (self.granule_shift + self.bits_per_level * (3 - level))
+    }
+
+    /// Root table size in bytes.
+    pub fn root_bytes(&self) -> u64 {
+        8u64 << self.pgd_bits
+    }
+
+    /// Number of granule-sized tables concatenated at the root (1 unless a
+    /// stage-2 root was concatenated).
+    pub fn root_concat(&self) -> u64 {
+        self.root_bytes().div_ceil(self.granule()).max(1)
+    }
+
+    /// Number of levels walked.
+    pub fn levels(&self) -> u32 {
+        4 - self.start_level
+    }
+}
+
+/// Descriptor type bits.
+const TYPE_MASK: u64 = 0b11;
+const TYPE_BLOCK: u64 = 0b01;
+const TYPE_TABLE_OR_PAGE: u64 = 0b11;
+
+/// Bits of the descriptor.
+pub mod bits {
+    /// Stage 1 AttrIndx[2:0].
+    pub const ATTRINDX_SHIFT: u32 = 2;
+    /// Stage 1 NS.
+    pub const NS: u64 = 1 << 5;
+    /// Stage 1 AP[1]: accessible at EL0 (unprivileged).
+    pub const AP_UNPRIV: u64 = 1 << 6;
+    /// Stage 1 AP[2]: read-only.
+    pub const AP_RDONLY: u64 = 1 << 7;
+    /// Stage 2 S2AP[0]: read.
+    pub const S2AP_READ: u64 = 1 << 6;
+    /// Stage 2 S2AP[1]: write.
+    pub const S2AP_WRITE: u64 = 1 << 7;
+    /// Shareability SH[1:0].
+    pub const SH_SHIFT: u32 = 8;
+    /// Access flag.
+    pub const AF: u64 = 1 << 10;
+    /// Stage 1 not-global.
+    pub const NG: u64 = 1 << 11;
+    /// Dirty bit modifier (HTTU dirty state tracking).
+    pub const DBM: u64 = 1 << 51;
+    /// Contiguous hint.
+    pub const CONT: u64 = 1 << 52;
+    /// Stage 1 PXN.
+    pub const PXN: u64 = 1 << 53;
+    /// Stage 1 UXN/XN, stage 2 XN[1].
+    pub const XN: u64 = 1 << 54;
+    /// Stage 2 XN[1:0] as io-pgtable-arm sets it.
+    pub const S2_XN: u64 = 3 << 53;
+    /// Output address bits 47:12.
+    pub const ADDR_MASK: u64 = ((1 << 48) - 1) & !((1 << 12) - 1);
+}
+
+/// Decoded output address of a descriptor for `g` (the same rule as
+/// io-pgtable-arm's `iopte_to_paddr`: with the 64K granule, PA[51:48] is
+/// packed in descriptor bits [15:12]).
+pub fn desc_to_pa(g: &Geometry, desc: u64) -> u64 {
+    let pa = desc & bits::ADDR_MASK;
+    if g.granule_shift < 16 {
+        return pa & !(g.granule() - 1);
+    }
+    (pa | (pa << (48 - 12))) & (bits::ADDR_MASK << 4) & !((1u64 << 16) - 1)
+}
+
+/// The encoding io-pgtable-arm uses for a PA (`paddr_to_iopte`), for tests.
+pub fn pa_to_desc_bits(g: &Geometry, pa: u64) -> u64 {
+    if g.granule_shift < 16 {
+        return pa & bits::ADDR_MASK;
+    }
+    (pa | (pa >> (48 - 12))) & bits::ADDR_MASK
+}
+
+/// What a descriptor is, at a level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Not valid (bit 0 clear).
+    Invalid,
+    /// Points to a next-level table.
+    Table,
+    /// A block (levels 0..=2) mapping.
+    Block,
+    /// A page (level 3) mapping.
+    Page,
+    /// A reserved encoding (block type at level 3, or a block at a level
+    /// where the granule has none); never followed.
+    Reserved,
+}
+
+/// Classifies `desc` found at `level`.
+pub fn kind(g: &Geometry, level: u32, desc: u64) -> Kind {
+    match (desc & TYPE_MASK, level) {
+        (0 | 2, _) => Kind::Invalid,
+        (TYPE_TABLE_OR_PAGE, 3) => Kind::Page,
+        (TYPE_TABLE_OR_PAGE, _) => Kind::Table,
+        (TYPE_BLOCK, 3) => Kind::Reserved,
+        (TYPE_BLOCK, l) => {
+            // Level-0 blocks do not exist for these granules; level-1
+            // blocks only with 4K (1G) (and 64K with 52-bit, 4T, unused by
+            // io-pgtable-arm).
+            let ok = match g.granule_shift {
+                12 => l >= 1,
+                _ => l >= 2,
+            };
+            if ok {
+                Kind::Block
+            } else {
+                Kind::Reserved
+            }
+        }
+        _ => Kind::Invalid,
+    }
+}
+
+/// HTTU dirty state of a writable-by-hardware leaf.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dirty {
+    /// DBM clear: the entry is not tracked.
+    NotTracked,
+    /// DBM set, write permission not yet granted by hardware: clean.
+    Clean,
+    /// DBM set and the hardware (or software) made it writable: dirty.
+    Dirty,
+}
+
+/// Memory type of a leaf.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemType {
+    /// Stage 1: the MAIR attribute index (0..=7) and its MAIR byte.
+    S1 {
+        /// AttrIndx.
+        index: u8,
+        /// The MAIR byte for that index (0 if unknown).
+        mair: u8,
+    },
+    /// Stage 2: MemAttr[3:0].
+    S2(u8),
+}
+
+/// The attributes of a leaf that the dump shows (and coalesces on).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Attrs {
+    /// Readable by the device.
+    pub read: bool,
+    /// Writable by the device now (stage 1: AP[2] clear; stage 2: S2AP[1]).
+    pub write: bool,
+    /// Executable (instruction fetch allowed) by the device.
+    pub exec: bool,
+    /// Stage 1: privileged-only (AP[1] clear). Stage 2: always false.
+    pub privileged: bool,
+    /// Access flag set.
+    pub af: bool,
+    /// Memory type.
+    pub mem: MemType,
+    /// Shareability: 0 non, 2 outer, 3 inner.
+    pub sh: u8,
+    /// Stage 1 NS bit.
+    pub ns: bool,
+    /// Stage 1 nG bit.
+    pub ng: bool,
+    /// HTTU dirty state.
+    pub dirty: Dirty,
+    /// Contiguous hint set.
+    pub cont: bool,
+}
+
+/// Decodes the attributes of a leaf descriptor. `mair` is the stage-1 MAIR
+/// value the table was configured with (0 if unknown).
+pub fn attrs(g: &Geometry, desc: u64, mair: u64) -> Attrs {
+    let dbm = desc & bits::DBM != 0;
+    let sh = ((desc >> bits::SH_SHIFT) & 3) as u8;
+    let af = desc & bits::AF != 0;
+    let cont = desc & bits::CONT != 0;
+    match g.stage {
+        Stage::S1 => {
+            let rdonly = desc & bits::AP_RDONLY != 0;
+            let index = ((desc >> bits::ATTRINDX_SHIFT) & 7) as u8;
+            Attrs {
+                read: true,
+                // With DBM, AP[2] set means writable-clean: the device may
+                // write (the SMMU clears AP[2] on the first write).
+                write: !rdonly || dbm,
+                exec: desc & bits::XN == 0,
+                privileged: desc & bits::AP_UNPRIV == 0,
+                af,
+                mem: MemType::S1 {
+                    index,
+                    mair: (mair >> (8 * index as u32)) as u8,
+                },
+                sh,
+                ns: desc & bits::NS != 0,
+                ng: desc & bits::NG != 0,
+                dirty: match (dbm, rdonly) {
+                    (false, _) => Dirty::NotTracked,
+                    (true, true) => Dirty::Clean,
+                    (true, false) => Dirty::Dirty,
+                },
+                cont,
+            }
+        }
+        Stage::S2 => {
+            let w = desc & bits::S2AP_WRITE != 0;
+            Attrs {
+                read: desc & bits::S2AP_READ != 0,
+                write: w || dbm,
+                exec: desc & bits::XN == 0,
+                privileged: false,
+                af,
+                mem: MemType::S2(((desc >> 2) & 0xf) as u8),
+                sh,
+                ns: false,
+                ng: false,
+                dirty: match (dbm, w) {
+                    (false, _) => Dirty::NotTracked,
+                    (true, false) => Dirty::Clean,
+                    (true, true) => Dirty::Dirty,
+                },
+                cont,
+            }
+        }
+    }
+}
+
+/// Name of a MAIR attribute byte.
+pub fn mair_name(attr: u8) -> &'static str {
+    match attr {
+        0x00 => "Device-nGnRnE",
+        0x04 => "Device-nGnRE",
+        0x08 => "Device-nGRE",
+        0x0c => "Device-GRE",
+        0x44 => "Normal-NC",
+        0xff => "Normal-WB",
+        0xbb => "Normal-WT",
+        0xf4 => "Normal-iNC-oWB",
+        0x4f => "Normal-iWB-oNC",
+        _ => "Normal-other",
+    }
+}
+
+/// Name of a stage-2 MemAttr value.
+pub fn s2_memattr_name(m: u8) -> &'static str {
+    match m {
+        0x0 => "Device-nGnRnE",
+        0x1 => "Device-nGnRE",
+        0x2 => "Device-nGRE",
+        0x3 => "Device-GRE",
+        0x5 => "Normal-NC",
+        0xf => "Normal-WB",
+        0xa => "Normal-WT",
+        _ => "Normal-other",
+    }
+}
+
+/// Reads descriptors of tables. Implementations must never fault: a read
+/// that cannot be done safely returns `None`.
+pub trait Memory {
+    /// Reads descriptor `index` of the table at physical address
+    /// `table_pa` (which is `size` bytes long).
+    fn read(&mut self, table_pa: u64, size: u64, index: usize) -> Option<u64>;
+    /// Whether `pa` may be followed as a table of `size` bytes (for
+    /// example: backed by RAM the kernel maps). Called before any read.
+    fn table_ok(&mut self, pa: u64, size: u64) -> bool;
+}
+
+/// One thing the walk met.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// A table descriptor at `level`, index `index` of its table, whose
+    /// next-level table is at `next_pa`.
+    Table {
+        /// Level of the descriptor.
+        level: u32,
+        /// Index within its table.
+        index: usize,
+        /// First IOVA it covers.
+        iova: u64,
+        /// The raw descriptor.
+        desc: u64,
+        /// Physical address of the next-level table.
+        next_pa: u64,
+    },
+    /// A valid leaf (page or block).
+    Leaf {
+        /// Level of the descriptor.
+        level: u32,
+        /// Index within its table.
+        index: usize,
+        /// First IOVA.
+        iova: u64,
+        /// Output address.
+        pa: u64,
+        /// Bytes covered.
+        size: u64,
+        /// The raw descriptor.
+        desc: u64,
+        /// Page or block.
+        kind: Kind,
+    },
+    /// A descriptor with a reserved encoding (not followed).
+    Reserved {
+        /// Level.
+        level: u32,
+        /// Index.
+        index: usize,
+        /// First IOVA it would cover.
+        iova: u64,
+        /// The raw descriptor.
+        desc: u64,
+    },
+    /// A table that could not be followed or read: the walk skipped it.
+    Unreadable {
+        /// Level of the table.
+        level: u32,
+        /// Its physical address.
+        table_pa: u64,
+        /// First IOVA it covers.
+        iova: u64,
+    },
+    /// The walk stopped early because it reached `Limits::max_steps`.
+    Truncated {
+        /// The next IOVA that was not walked.
+        iova: u64,
+    },
+}
+
+/// Bounds of one walk.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Maximum number of descriptors read (valid or not).
+    pub max_steps: u64,
+    /// First IOVA of interest (walk starts at the table covering it).
+    pub start: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_steps: u64::MAX,
+            start: 0,
+        }
+    }
+}
+
+/// The result of a walk.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WalkStats {
+    /// Descriptors read.
+    pub reads: u64,
+    /// Tables that could not be read or followed.
+    pub unreadable: u64,
+    /// Reserved encodings met.
+    pub reserved: u64,
+    /// Whether the walk ended early (`Limits::max_steps`).
+    pub truncated: bool,
+}
+
+#[derive(Clone, Copy)]
+struct Frame {
+    table_pa: u64,
+    level: u32,
+    base: u64,
+    index: usize,
+    entries: usize,
+}
+
+/// Walks the hierarchy rooted at `root_pa` in increasing IOVA order and
+/// reports every table, leaf and anomaly to `visit`. Uses no allocation,
+/// never recurses deeper than 4 levels, reads each descriptor once, and
+/// stops after `limits.max_steps` reads.
+pub fn walk<M: Memory, F: FnMut(&Step)>(
+    g: &Geometry,
+    root_pa: u64,
+    mem: &mut M,
+    limits: Limits,
+    mut visit: F,
+) -> WalkStats {
+    let mut st = WalkStats::default();
+    let mut stack = [Frame {
+        table_pa: 0,
+        level: 0,
+        base: 0,
+        index: 0,
+        entries: 0,
+    }; 4];
+    let root_entries = g.entries(g.start_level);
+    if !mem.table_ok(root_pa, g.root_bytes()) {
+        st.unreadable += 1;
+        visit(&Step::Unreadable {
+            level: g.start_level,
+            table_pa: root_pa,
+            iova: 0,
+        });
+        return st;
+    }
+    let first = (limits.start / g.entry_size(g.start_level)) as usize;
+    stack[0] = Frame {
+        table_pa: root_pa,
+        level: g.start_level,
+        base: 0,
+        index: first.min(root_entries),
+        entries: root_entries,
+    };
+    let mut depth = 1usize;
+    while depth > 0 {
+        let f = &mut stack[depth - 1];
+        if f.index >= f.entries {
+            depth -= 1;
+            continue;
+        }
+        let index = f.index;
+        f.index += 1;
+        let level = f.level;
+        let esize = g.entry_size(level);
+        let iova = f.base + index as u64 * esize;
+        if st.reads >= limits.max_steps {
+            st.truncated = true;
+            visit(&Step::Truncated { iova });
+            return st;
+        }
+        let tsize = if level == g.start_level {
+            g.root_bytes()
+        } else {
+            g.granule()
+        };
+        st.reads += 1;
+        let Some(desc) = mem.read(f.table_pa, tsize, index) else {
+            st.unreadable += 1;
+            visit(&Step::Unreadable {
+                level,
+                table_pa: f.table_pa,
+                iova: f.base,
+            });
+            // The rest of this table is unreadable too: pop it.
+            depth -= 1;
+            continue;
+        };
+        match kind(g, level, desc) {
+            Kind::Invalid => {}
+            Kind::Reserved => {
+                st.reserved += 1;
+                visit(&Step::Reserved {
+                    level,
+                    index,
+                    iova,
+                    desc,
+                });
+            }
+            k @ (Kind::Block | Kind::Page) => visit(&Step::Leaf {
+                level,
+                index,
+                iova,
+                pa: desc_to_pa(g, desc),
+                size: esize,
+                desc,
+                kind: k,
+            }),
+            Kind::Table => {
+                let next_pa = desc_to_pa(g, desc);
+                visit(&Step::Table {
+                    level,
+                    index,
+                    iova,
+                    desc,
+                    next_pa,
+                });
+                if depth >= 4 || level >= 3 || !mem.table_ok(next_pa, g.granule()) {
+                    st.unreadable += 1;
+                    visit(&Step::Unreadable {
+                        level: level + 1,
+                        table_pa: next_pa,
+                        iova,
+                    });
+                    continue;
+                }
+                let nesize = g.entry_size(level + 1);
+                let skip = if limits.start > iova {
+                    ((limits.start - iova) / nesize) as usize
+                } else {
+                    0
+                };
+                let entries = g.entries(level + 1);
+                stack[depth] = Frame {
+                    table_pa: next_pa,
+                    level: level + 1,
+                    base: iova,
+                    index: skip.min(entries),
+                    entries,
+                };
+                depth += 1;
+            }
+        }
+    }
+    st
+}

@@ -1,0 +1,84 @@
+# SPDX-License-Identifier: GPL-2.0
+# Guest-side helpers for the scenario tests (busybox sh). Sourced by a
+# scenario script: /root/lib/check.sh.
+#
+# Each check prints "CHECK PASS <name>" or "CHECK FAIL <name>" on the
+# console; scripts/check counts those lines. finish returns non-zero if any
+# check failed.
+
+CHECK_FAILED=0
+DBG=/sys/kernel/debug
+TR=/sys/kernel/tracing
+IOPT=$DBG/io_page_tables
+
+# check NAME CMD...: run CMD, pass if it exits 0.
+check() {
+	_name=$1; shift
+	if "$@" >/tmp/check.out 2>&1; then
+		echo "CHECK PASS $_name"
+	else
+		echo "CHECK FAIL $_name"
+		sed 's/^/    | /' /tmp/check.out | head -40
+		CHECK_FAILED=1
+	fi
+}
+
+# check_eq NAME EXPECTED ACTUAL
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		echo "CHECK PASS $1"
+	else
+		echo "CHECK FAIL $1: expected '$2', got '$3'"
+		CHECK_FAILED=1
+	fi
+}
+
+# Kernel log lines that mean a bug: any of them fails the no_splat check.
+SPLAT_RE='WARNING:|BUG:|Oops|Unable to handle|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|DEBUG_LOCKS_WARN_ON|KFENCE:|list_add corruption|list_del corruption|sleeping function called from invalid context|rcu.*self-detected stall|soft lockup|hung_task|blocked for more than|unreferenced object|Call trace:'
+
+# The kernel log so far, including what ktap_mark cleared from the ring.
+klog() {
+	cat /tmp/klog.saved 2>/dev/null
+	dmesg
+}
+
+# no_splat NAME: the kernel log has no bug report.
+no_splat() {
+	if klog | grep -E "$SPLAT_RE" >/tmp/splat.out; then
+		echo "CHECK FAIL $1"
+		klog | grep -B5 -A40 -m1 -E "$SPLAT_RE" | head -60 | sed 's/^/    | /'
+		CHECK_FAILED=1
+	else
+		echo "CHECK PASS $1"
+	fi
+}
+
+# expect_fail NAME CMD...: pass if CMD fails (bad input must be refused).
+expect_fail() {
+	_name=$1; shift
+	if "$@" >/tmp/check.out 2>&1; then
+		echo "CHECK FAIL $_name (command succeeded)"
+		CHECK_FAILED=1
+	else
+		echo "CHECK PASS $_name"
+	fi
+}
+
+# ktap_mark: save and clear the kernel log, so that the next ktap_dump
+# shows only what follows (the module's KUnit suites, not the boot's).
+ktap_mark() {
+	dmesg >> /tmp/klog.saved
+	dmesg -c >/dev/null
+}
+
+# ktap_dump: print the kernel log since ktap_mark between markers, for the
+# host's KTAP parser (kunit.py parse).
+ktap_dump() {
+	echo "==KTAP-BEGIN=="
+	dmesg
+	echo "==KTAP-END=="
+}
+
+finish() {
+	return $CHECK_FAILED
+}

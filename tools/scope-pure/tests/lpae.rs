@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Host tests of the LPAE geometry, descriptor decoding and walker, against
+//! an in-memory table builder that encodes descriptors the way
+//! io-pgtable-arm does.
+
+use std::collections::{BTreeMap, HashMap};
+
+use proptest::prelude::*;
+use scope_pure::lpae::*;
+
+/// Tables in "physical memory": pa -> descriptors.
+struct Mem {
+    tables: HashMap<u64, Vec<u64>>,
+    next: u64,
+    g: Geometry,
+    root: u64,
+}
+
+impl Memory for Mem {
+    fn read(&mut self, pa: u64, _size: u64, index: usize) -> Option<u64> {
+        self.tables.get(&pa).and_then(|t| t.get(index).copied())
+    }
+    fn table_ok(&mut self, pa: u64, _size: u64) -> bool {
+        self.tables.contains_key(&pa)
+    }
+}
+
+impl Mem {
+    fn new(g: Geometry) -> Self {
+        let mut m = Mem {
+            tables: HashMap::new(),
+            next: 0x4000_0000,
+            g,
+            root: 0,
+        };
+        m.root = m.alloc(g.entries(g.start_level));
+        m
+    }
+    fn alloc(&mut self, n: usize) -> u64 {
+        let pa = self.next;
+        // Keep tables aligned to their size (at least a granule).
+        let sz = ((n * 8) as u64).max(self.g.granule());
+        self.next += sz;
+        self.tables.insert(pa, vec![0; n]);
+        pa
+    }
+    /// Maps one leaf of `size` (an entry size of some level) like
+    /// io-pgtable-arm's __arm_lpae_map, with stage-appropriate attributes.
+    fn map(&mut self, iova: u64, pa: u64, size: u64, prot: u64) {
+        let g = self.g;
+        let mut table = self.root;
+        let mut level = g.start_level;
+        loop {
+            let esize = g.entry_size(level);
+            let idx_bits = if level == g.start_level {
+                g.pgd_bits
+            } else {
+                g.bits_per_level
+            };
+            let idx = ((iova / esize) & ((1 << idx_bits) - 1)) as usize;
+            if esize == size {
+                let ty = if level == 3 { 0b11 } else { 0b01 };
+                self.tables.get_mut(&table).unwrap()[idx] = pa_to_desc_bits(&g, pa) | prot | ty;
+                return;
+            }
+            let d = self.tables[&table][idx];
+            let next = if d & 3 == 3 {
+                desc_to_pa(&g, d)
+            } else {
+                assert_eq!(d, 0, "overlapping map in test");
+                let n = self.alloc(g.entries(level + 1));
+                self.tables.get_mut(&table).unwrap()[idx] = pa_to_desc_bits(&g, n) | 0b11;
+                n
+            };
+            table = next;
+            level += 1;
+        }
+    }
+    fn leaves(&mut self) -> Vec<(u64, u64, u64, u64)> {
+        let mut v = vec![];
+        let g = self.g;
+        let root = self.root;
+        let st = walk(&g, root, self, Limits::default(), |s| {
+            if let Step::Leaf {
+                iova,
+                pa,
+                size,
+                desc,
+                ..
+            } = *s
+            {
+                v.push((iova, pa, size, desc));
+            }
+        });
+        assert_eq!(st.unreadable, 0);
+        assert_eq!(st.reserved, 0);
+        v
+    }
+}
+
+fn io_prot(stage: Stage, write: bool) -> u64 {
+    // io-pgtable-arm: AF, inner shareable, cacheable attr index 1 (s1) or
+    // MemAttr 0xf (s2), read/write per prot.
+    let sh = 3 << 8;
+    match stage {
+        Stage::S1 => {
+            bits::AF
+                | sh
+                | (1 << 2)
+                | bits::AP_UNPRIV
+                | if write { 0 } else { bits::AP_RDONLY }
+                | bits::NG
+        }
+        Stage::S2 => {
+            bits::AF | sh | (0xf << 2) | bits::S2AP_READ | if write { bits::S2AP_WRITE } else { 0 }
+        }
+    }
+}
+
+#[test]
+fn geometry_matches_io_pgtable_arm() {
+    // SMMUv3 stage 1, 48-bit, 4K: 4 levels from level 0, 512-entry root.
+    let g = Geometry::io_pgtable(Stage::S1, 12, 48, 48).unwrap();
+    assert_eq!((g.start_level, g.pgd_bits, g.levels()), (0, 9, 4));
+    // 39-bit IAS, 4K: 3 levels.
+    let g = Geometry::io_pgtable(Stage::S1, 12, 39, 48).unwrap();
+    assert_eq!((g.start_level, g.pgd_bits), (1, 9));
+    // 64K granule, 48-bit: 3 levels, root of 64 entries (6 bits) at level 1.
+    let g = Geometry::io_pgtable(Stage::S1, 16, 48, 48).unwrap();
+    assert_eq!((g.start_level, g.pgd_bits), (1, 6));
+    // 16K, 48-bit: 4 levels, level-0 root of 2 entries.
+    let g = Geometry::io_pgtable(Stage::S1, 14, 48, 48).unwrap();
+    assert_eq!((g.start_level, g.pgd_bits), (0, 1));
+    // Stage 2, 4K, 40-bit: level 0 root of 2 entries concatenates into 2
+    // level-1 tables (10 bits at level 1).
+    let g = Geometry::io_pgtable(Stage::S2, 12, 40, 48).unwrap();
+    assert_eq!((g.start_level, g.pgd_bits, g.root_concat()), (1, 10, 2));
+    // Stage 2, 4K, 48-bit: 512-entry level-0 root cannot be concatenated.
+    let g = Geometry::io_pgtable(Stage::S2, 12, 48, 48).unwrap();
+    assert_eq!((g.start_level, g.pgd_bits, g.root_concat()), (0, 9, 1));
+    // Stage 2, 16K, 48 bits: 2 level-0 entries -> 2 concatenated level-1.
+    let g = Geometry::io_pgtable(Stage::S2, 14, 48, 48).unwrap();
+    assert_eq!((g.start_level, g.pgd_bits), (1, 12));
+    assert!(Geometry::io_pgtable(Stage::S1, 13, 48, 48).is_err());
+    assert!(Geometry::io_pgtable(Stage::S1, 12, 53, 48).is_err());
+}
+
+#[test]
+fn pa52_packing_round_trips() {
+    let g = Geometry::io_pgtable(Stage::S1, 16, 48, 52).unwrap();
+    let pa = 0x000f_1234_5678_0000u64;
+    let d = pa_to_desc_bits(&g, pa) | 3;
+    assert_eq!(d & 0xf000, 0xf000, "PA[51:48] packed in bits 15:12");
+    assert_eq!(desc_to_pa(&g, d), pa);
+}
+
+#[test]
+fn kinds_by_level() {
+    let g = Geometry::io_pgtable(Stage::S1, 12, 48, 48).unwrap();
+    assert_eq!(kind(&g, 3, 0x1003), Kind::Page);
+    assert_eq!(kind(&g, 3, 0x1001), Kind::Reserved);
+    assert_eq!(kind(&g, 2, 0x1001), Kind::Block);
+    assert_eq!(kind(&g, 1, 0x1001), Kind::Block);
+    assert_eq!(kind(&g, 0, 0x1001), Kind::Reserved);
+    assert_eq!(kind(&g, 2, 0x1003), Kind::Table);
+    assert_eq!(kind(&g, 2, 0x1002), Kind::Invalid);
+    let g64 = Geometry::io_pgtable(Stage::S1, 16, 48, 48).unwrap();
+    assert_eq!(kind(&g64, 1, 0x10001), Kind::Reserved);
+    assert_eq!(kind(&g64, 2, 0x10001), Kind::Block);
+}
+
+#[test]
+fn dirty_states_stage1_and_stage2() {
+    let g1 = Geometry::io_pgtable(Stage::S1, 12, 48, 48).unwrap();
+    let base = 0x1000 | 3 | bits::AF;
+    let a = attrs(&g1, base | bits::DBM | bits::AP_RDONLY, 0);
+    assert_eq!((a.dirty, a.write), (Dirty::Clean, true));
+    let a = attrs(&g1, base | bits::DBM, 0);
+    assert_eq!((a.dirty, a.write), (Dirty::Dirty, true));
+    let a = attrs(&g1, base | bits::AP_RDONLY, 0);
+    assert_eq!((a.dirty, a.write), (Dirty::NotTracked, false));
+    let g2 = Geometry::io_pgtable(Stage::S2, 12, 48, 48).unwrap();
+    let a = attrs(&g2, base | bits::DBM | bits::S2AP_READ, 0);
+    assert_eq!((a.dirty, a.write, a.read), (Dirty::Clean, true, true));
+    let a = attrs(
+        &g2,
+        base | bits::DBM | bits::S2AP_READ | bits::S2AP_WRITE,
+        0,
+    );
+    assert_eq!(a.dirty, Dirty::Dirty);
+}
+
+#[test]
+fn s1_memtype_from_mair() {
+    let g = Geometry::io_pgtable(Stage::S1, 12, 48, 48).unwrap();
+    // io-pgtable-arm's MAIR: idx0 NC (0x44), idx1 WBRWA (0xff), idx2 DEV (0x04).
+    let mair = 0x44 | 0xff << 8 | 0x04 << 16;
+    let a = attrs(&g, 0x1003 | (2 << 2), mair);
+    assert_eq!(
+        a.mem,
+        MemType::S1 {
+            index: 2,
+            mair: 0x04
+        }
+    );
+    assert_eq!(mair_name(0x04), "Device-nGnRE");
+}
+
+#[test]
+fn unreadable_tables_are_reported_not_followed() {
+    let g = Geometry::io_pgtable(Stage::S1, 12, 48, 48).unwrap();
+    let mut m = Mem::new(g);
+    m.map(0x1000, 0x8000_0000, 0x1000, io_prot(Stage::S1, true));
+    // Corrupt the level-0 descriptor to point nowhere.
+    let root = m.root;
+    m.tables.get_mut(&root).unwrap()[0] = 0xdead_0000 | 3;
+    let mut unreadable = 0;
+    let st = walk(&g, root, &mut m, Limits::default(), |s| {
+        if matches!(s, Step::Unreadable { .. }) {
+            unreadable += 1;
+        }
+    });
+    assert_eq!((st.unreadable, unreadable), (1, 1));
+}
+
+#[test]
+fn walk_is_bounded() {
+    let g = Geometry::io_pgtable(Stage::S1, 12, 48, 48).unwrap();
+    let mut m = Mem::new(g);
+    for i in 0..100 {
+        m.map(
+            i * 0x1000,
+            0x8000_0000 + i * 0x1000,
+            0x1000,
+            io_prot(Stage::S1, true),
+        );
+    }
+    let root = m.root;
+    let mut truncated = false;
+    let st = walk(
+        &g,
+        root,
+        &mut m,
+        Limits {
+            max_steps: 10,
+            start: 0,
+        },
+        |s| {
+            truncated |= matches!(s, Step::Truncated { .. });
+        },
+    );
+    assert!(st.truncated && truncated);
+    assert_eq!(st.reads, 10);
+}
+
+#[test]
+fn walk_from_start_skips_lower_iovas() {
+    let g = Geometry::io_pgtable(Stage::S1, 12, 48, 48).unwrap();
+    let mut m = Mem::new(g);
+    m.map(0x1000, 0x8000_0000, 0x1000, io_prot(Stage::S1, true));
+    m.map(0x5000_0000, 0x9000_0000, 0x1000, io_prot(Stage::S1, true));
+    let root = m.root;
+    let mut leaves = vec![];
+    walk(
+        &g,
+        root,
+        &mut m,
+        Limits {
+            max_steps: u64::MAX,
+            start: 0x4000_0000,
+        },
+        |s| {
+            if let Step::Leaf { iova, .. } = s {
+                leaves.push(*iova);
+            }
+        },
+    );
+    assert_eq!(leaves, vec![0x5000_0000]);
+}
+
+fn geometries() -> impl Strategy<Value = Geometry> {
+    (
+        prop_oneof![Just(Stage::S1), Just(Stage::S2)],
+        prop_oneof![Just(12u32), Just(14), Just(16)],
+        32u32..=48,
+        prop_oneof![Just(48u32), Just(52)],
+    )
+        .prop_filter_map("valid", |(s, gs, ias, oas)| {
+            let oas = if gs == 16 { oas } else { 48 };
+            Geometry::io_pgtable(s, gs, ias, oas).ok()
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// For every stage, granule and IAS: random non-overlapping mappings of
+    /// every leaf size the granule allows are found by the walker exactly,
+    /// with the attributes they were made with.
+    #[test]
+    fn walker_finds_exactly_the_mappings(
+        g in geometries(),
+        picks in proptest::collection::vec((any::<u64>(), 0usize..3, any::<u64>(), any::<bool>()), 1..40)
+    ) {
+        let mut m = Mem::new(g);
+        // Leaf sizes: page, and the block levels io-pgtable-arm can use.
+        let sizes: Vec<u64> = (1..=3u32).filter(|&l| l >= g.start_level && (l == 3 || kind(&g, l, 1) == Kind::Block))
+            .map(|l| g.entry_size(l)).collect();
+        let span = 1u64 << g.ias;
+        let mut model: BTreeMap<u64, (u64, u64, bool)> = BTreeMap::new();
+        for (iova_r, si, pa_r, w) in picks {
+            let size = sizes[si % sizes.len()];
+            if size >= span { continue; }
+            let iova = (iova_r % span) & !(size - 1);
+            let pa_limit = 1u64 << g.oas;
+            let pa = (pa_r % pa_limit) & !(size - 1);
+            // Skip overlaps with earlier mappings (io-pgtable refuses them).
+            let overlaps = model.range(..iova + size).next_back()
+                .is_some_and(|(&s, &(_, sz, _))| s + sz > iova);
+            if overlaps { continue; }
+            m.map(iova, pa, size, io_prot(g.stage, w));
+            model.insert(iova, (pa, size, w));
+        }
+        let leaves = m.leaves();
+        prop_assert_eq!(leaves.len(), model.len());
+        for ((iova, pa, size, desc), (miova, &(mpa, msize, w))) in leaves.iter().zip(model.iter()) {
+            prop_assert_eq!((*iova, *pa, *size), (*miova, mpa, msize));
+            let a = attrs(&g, *desc, 0);
+            prop_assert_eq!(a.write, w);
+            prop_assert!(a.read && a.af);
+        }
+    }
+}
