@@ -64,6 +64,33 @@ expect_fail() {
 	fi
 }
 
+# kmemleak_clear: forget every object allocated so far (boot noise).
+kmemleak_clear() {
+	[ -e $DBG/kmemleak ] && echo clear > $DBG/kmemleak
+	return 0
+}
+
+# no_leak NAME: kmemleak finds no unreferenced object allocated since
+# kmemleak_clear. Objects younger than 5 s are never reported, so wait.
+no_leak() {
+	if [ ! -e $DBG/kmemleak ]; then
+		echo "CHECK FAIL $1 (kernel without kmemleak)"
+		CHECK_FAILED=1
+		return
+	fi
+	sleep 6
+	echo scan > $DBG/kmemleak
+	echo scan > $DBG/kmemleak
+	cat $DBG/kmemleak > /tmp/leaks
+	if [ -s /tmp/leaks ]; then
+		echo "CHECK FAIL $1"
+		head -60 /tmp/leaks | sed 's/^/    | /'
+		CHECK_FAILED=1
+	else
+		echo "CHECK PASS $1"
+	fi
+}
+
 # ktap_mark: save and clear the kernel log, so that the next ktap_dump
 # shows only what follows (the module's KUnit suites, not the boot's).
 ktap_mark() {

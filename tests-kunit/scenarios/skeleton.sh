@@ -19,6 +19,7 @@ check "rmmod" rmmod iommu_scope
 check "debugfs io_page_tables removed" test ! -e $IOPT
 check "tracepoint removed" test ! -e $TR/events/iommu_scope
 
+kmemleak_clear
 i=0; ok=1
 while [ $i -lt 20 ]; do
 	insmod $KO >/dev/null 2>&1 || { ok=0; echo "insmod $i failed"; break; }
@@ -28,5 +29,6 @@ while [ $i -lt 20 ]; do
 done
 check_eq "20 load/unload cycles" 1 $ok
 check "lsmod clean" sh -c "! grep -q iommu_scope /proc/modules"
+no_leak "no leak after 20 load/unload cycles (kmemleak)"
 no_splat "no kernel splat"
 finish
