@@ -7,7 +7,10 @@
  * Must not: keep state, take locks, or allocate.
  */
 #include <linux/ftrace.h>
+#include <linux/mm.h>
 #include <linux/pci.h>
+#include <linux/platform_device.h>
+#include <linux/uaccess.h>
 
 #include "iommu_scope_helpers.h"
 
@@ -43,4 +46,51 @@ int iommu_scope_walk_pci_devs(iommu_scope_dev_fn_t cb, void *data)
 	struct pci_walk w = { .fn = cb, .data = data };
 
 	return bus_for_each_dev(&pci_bus_type, NULL, &w, pci_walk_one);
+}
+
+int iommu_scope_walk_devs(iommu_scope_dev_fn_t cb, void *data)
+{
+	struct pci_walk w = { .fn = cb, .data = data };
+	int ret;
+
+	ret = bus_for_each_dev(&pci_bus_type, NULL, &w, pci_walk_one);
+	if (ret)
+		return ret;
+	return bus_for_each_dev(&platform_bus_type, NULL, &w, pci_walk_one);
+}
+
+static bool pfn_is_live_ram(unsigned long pfn)
+{
+	struct page *page;
+
+	if (!pfn_valid(pfn))
+		return false;
+	page = pfn_to_page(pfn);
+	return !PageReserved(page) && page_ref_count(page) > 0;
+}
+
+int iommu_scope_read_phys_u64(phys_addr_t pa, u64 *out)
+{
+	if (!IS_ALIGNED(pa, sizeof(u64)) || !pfn_valid(PHYS_PFN(pa)))
+		return -EINVAL;
+	if (copy_from_kernel_nofault(out, phys_to_virt(pa), sizeof(*out)))
+		return -EFAULT;
+	return 0;
+}
+
+bool iommu_scope_table_ok(phys_addr_t pa, u64 size)
+{
+	phys_addr_t p;
+
+	if (!size || !IS_ALIGNED(pa, PAGE_SIZE < size ? PAGE_SIZE : size))
+		return false;
+	for (p = pa & PAGE_MASK; p < pa + size; p += PAGE_SIZE)
+		if (!pfn_is_live_ram(PHYS_PFN(p)))
+			return false;
+	return true;
+}
+
+void iommu_scope_hashed_ptr(const void *ptr, char *buf, size_t len)
+{
+	snprintf(buf, len, "%p", ptr);
 }

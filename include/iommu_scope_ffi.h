@@ -18,5 +18,6 @@
 #include <linux/device.h>
 
 #include "iommu_scope_helpers.h"
+#include "iommu_scope_smmu.h"
 
 #endif /* _IOMMU_SCOPE_FFI_H */

@@ -24,8 +24,26 @@ typedef int (*iommu_scope_dev_fn_t)(struct device *dev, void *data);
 
 /* Iterate over every PCI device. */
 int iommu_scope_walk_pci_devs(iommu_scope_dev_fn_t cb, void *data);
+/* Iterate over every PCI and platform device. */
+int iommu_scope_walk_devs(iommu_scope_dev_fn_t cb, void *data);
 
 phys_addr_t iommu_scope_page_to_phys(struct page *page);
+
+/*
+ * Read the u64 at physical address @pa without ever faulting: -EINVAL if
+ * @pa is not 8-byte aligned RAM with a struct page, -EFAULT if the linear
+ * map has no valid mapping for it (freed and unmapped, ...).
+ */
+int iommu_scope_read_phys_u64(phys_addr_t pa, u64 *out);
+
+/*
+ * Whether @size bytes at @pa can be a live page table: RAM with struct
+ * pages, each page allocated (refcount > 0) and not reserved.
+ */
+bool iommu_scope_table_ok(phys_addr_t pa, u64 size);
+
+/* Write the hashed value %p prints for @ptr into @buf (NUL-terminated). */
+void iommu_scope_hashed_ptr(const void *ptr, char *buf, size_t len);
 
 /* The module's self-check tracepoint, iommu_scope:scope_selftest. */
 void iommu_scope_trace_selftest(const char *what, u64 value);

@@ -24,7 +24,7 @@
 )]
 
 #[allow(unused_imports)]
-use kernel::bindings::device;
+use kernel::bindings::{device, iommu_domain};
 #[allow(unused_imports)]
 use kernel::ffi;
 

@@ -35,8 +35,16 @@ impl Args {
 /// disabled: it must not sleep, allocate with `GFP_KERNEL`, or take locks
 /// that the probed function's callers may hold.
 pub(crate) trait Handler: Sync + Send + 'static {
-    /// Called on entry of the probed function.
-    fn entry(&self, args: &Args);
+    /// Whether `exit` must be called when the probed function returns.
+    const WANTS_EXIT: bool = false;
+
+    /// Called on entry of the probed function. The value returned is handed
+    /// to `exit` for the same call (if `WANTS_EXIT`).
+    fn entry(&self, args: &Args) -> usize;
+
+    /// Called when the probed function returns `ret` (its return register),
+    /// with the value `entry` returned for this call.
+    fn exit(&self, _entry_value: usize, _ret: usize) {}
 }
 
 /// An fprobe registered on the kernel functions matching a filter.
@@ -77,15 +85,49 @@ unsafe extern "C" fn entry_trampoline<H: Handler>(
     _entry_ip: kernel::ffi::c_ulong,
     _ret_ip: kernel::ffi::c_ulong,
     fregs: *mut ffi::ftrace_regs,
-    _data: *mut c_void,
+    data: *mut c_void,
 ) -> kernel::ffi::c_int {
     // SAFETY: the kernel calls this only for an fprobe registered by
     // `Fprobe::<H>::new`, whose `fp` is the first field of a live, pinned
     // `repr(C)` `Fprobe<H>` (type invariant), so the cast is valid.
     let this = unsafe { &*fp.cast::<Fprobe<H>>() };
     let args = Args { fregs };
-    this.handler.entry(&args);
+    let v = this.handler.entry(&args);
+    if H::WANTS_EXIT && !data.is_null() {
+        // SAFETY: with `WANTS_EXIT` the fprobe was registered with
+        // `entry_data_size == size_of::<usize>()`, so `data` points to that
+        // many bytes private to this call (not necessarily aligned).
+        unsafe { data.cast::<usize>().write_unaligned(v) };
+    }
     0
+}
+
+/// The fprobe exit callback: dispatches to `H::exit`.
+///
+/// # Safety
+///
+/// Called by the fprobe core only, for an fprobe set up by `Fprobe::<H>::new`
+/// with `WANTS_EXIT`, with the `ftrace_regs` at return of the probed call
+/// and the entry data the entry callback wrote.
+unsafe extern "C" fn exit_trampoline<H: Handler>(
+    fp: *mut ffi::fprobe,
+    _entry_ip: kernel::ffi::c_ulong,
+    _ret_ip: kernel::ffi::c_ulong,
+    fregs: *mut ffi::ftrace_regs,
+    data: *mut c_void,
+) {
+    // SAFETY: as in `entry_trampoline`.
+    let this = unsafe { &*fp.cast::<Fprobe<H>>() };
+    // SAFETY: `data` holds the `usize` the entry callback wrote for this
+    // call (see `entry_trampoline`).
+    let v = if data.is_null() {
+        0
+    } else {
+        unsafe { data.cast::<usize>().read_unaligned() }
+    };
+    // SAFETY: `fregs` is the live return state of the probed call.
+    let ret = unsafe { ffi::iommu_scope_fregs_ret(fregs) } as usize;
+    this.handler.exit(v, ret);
 }
 
 impl<H: Handler> Fprobe<H> {
@@ -105,6 +147,10 @@ impl<H: Handler> Fprobe<H> {
             unsafe {
                 let fp = this.fp.get();
                 (*fp).entry_handler = Some(entry_trampoline::<H>);
+                if H::WANTS_EXIT {
+                    (*fp).exit_handler = Some(exit_trampoline::<H>);
+                    (*fp).entry_data_size = core::mem::size_of::<usize>();
+                }
                 let ret = ffi::register_fprobe(fp, filter.as_char_ptr(), core::ptr::null());
                 if ret < 0 {
                     return Err(Error::from_errno(ret));

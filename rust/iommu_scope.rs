@@ -8,9 +8,12 @@
 
 use kernel::{debugfs::Dir, prelude::*};
 
+mod domain_files;
+mod domains;
 mod ffi;
 mod fprobe;
 mod iommu;
+mod pure;
 mod selftest;
 mod status;
 mod trace;
@@ -39,7 +42,7 @@ impl kernel::Module for IommuScope {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let root = Dir::new(c"io_page_tables");
         let status = KBox::pin_init(
-            root.read_callback_file(c"status", status::Status::new(), &status::Status::show),
+            root.read_callback_file(c"status", status::Status::new(&root), &status::Status::show),
             GFP_KERNEL,
         )?;
         pr_info!("loaded; debugfs: /sys/kernel/debug/io_page_tables/\n");

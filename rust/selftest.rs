@@ -50,7 +50,9 @@ mod tests {
     fn probe_on_missing_function_fails_cleanly() {
         struct Nop;
         impl crate::fprobe::Handler for Nop {
-            fn entry(&self, _args: &crate::fprobe::Args) {}
+            fn entry(&self, _args: &crate::fprobe::Args) -> usize {
+                0
+            }
         }
         let r = KBox::pin_init(
             crate::fprobe::Fprobe::new(c"iommu_scope_no_such_function", Nop),

@@ -1,18 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The hooks the module installed, and the `status` debugfs file that says
-//! which features are active on this kernel.
+//! The features' state and the `status` debugfs file that says which are
+//! active on this kernel.
 //!
-//! Owns: the skeleton's probe on `iommu_map_nosync` (a call counter) and the
-//! text of `/sys/kernel/debug/io_page_tables/status`.
+//! Owns: starting and stopping the features in the right order (hooks
+//! before the state they use, and the reverse on unload), the skeleton's
+//! call counter on `iommu_map_nosync`, and the text of
+//! `/sys/kernel/debug/io_page_tables/status`.
 //! Must not: print kernel addresses.
 
 use kernel::{
+    debugfs::Dir,
     fmt,
     prelude::*,
-    sync::atomic::{Atomic, Relaxed},
+    sync::{
+        atomic::{Atomic, Relaxed},
+        Arc,
+    },
 };
 
+use crate::domains::{self, HookSlot, Registry};
+use crate::ffi;
 use crate::fprobe::{Args, Fprobe, Handler};
 
 /// The kernel function the map counter probes.
@@ -28,26 +36,37 @@ pub(crate) static MAP_BYTES: Atomic<u64> = Atomic::new(0);
 pub(crate) struct MapCounter;
 
 impl Handler for MapCounter {
-    fn entry(&self, args: &Args) {
+    fn entry(&self, args: &Args) -> usize {
         MAP_CALLS.add(1, Relaxed);
         MAP_BYTES.add(args.arg(3) as u64, Relaxed);
+        0
     }
 }
 
-/// What the `status` file reports.
+/// The page-table dump feature: registry plus its hooks.
+struct PtDump {
+    hooks: KVec<HookSlot>,
+    registry: Arc<Registry>,
+    smmus: i32,
+}
+
+/// Everything the module runs, and what the `status` file reports.
 ///
 /// # Invariants
 ///
-/// `map_probe` is `Ok` exactly when the probe is registered.
-#[pin_data]
+/// `map_probe` is `Ok` exactly when the probe is registered; `ptdump` is
+/// `Ok` only if its free hook is registered (without it a directory could
+/// outlive its domain). On drop, hooks are unregistered before the state
+/// they use is torn down.
 pub(crate) struct Status {
     map_probe: Result<Pin<KBox<Fprobe<MapCounter>>>>,
+    ptdump: Result<PtDump>,
 }
 
 impl Status {
-    /// Installs the hooks; a hook that cannot be installed is reported once
-    /// in the kernel log and shown as unavailable, the rest still works.
-    pub(crate) fn new() -> Self {
+    /// Starts the features; one that cannot start is reported once in the
+    /// kernel log and shown as unavailable, the rest still work.
+    pub(crate) fn new(root: &Dir) -> Self {
         let map_probe = KBox::pin_init(Fprobe::new(MAP_FN, MapCounter), GFP_KERNEL);
         if let Err(e) = &map_probe {
             pr_warn!(
@@ -56,7 +75,36 @@ impl Status {
                 e.to_errno()
             );
         }
-        Self { map_probe }
+        let ptdump = Self::start_ptdump(root);
+        if let Err(e) = &ptdump {
+            pr_warn!(
+                "io_page_tables: per-domain directories disabled (error {})\n",
+                e.to_errno()
+            );
+        }
+        Self { map_probe, ptdump }
+    }
+
+    fn start_ptdump(root: &Dir) -> Result<PtDump> {
+        // SAFETY: walks the buses with the driver core's own locking.
+        let smmus = unsafe { ffi::iommu_scope_smmu_init() };
+        if smmus == 0 {
+            pr_info!("io_page_tables: no device behind arm-smmu-v3; only other drivers' domains are listed\n");
+        }
+        let registry = Registry::new(root.clone())?;
+        let mut hooks = domains::install_hooks(&registry)?;
+        if hooks.first().is_none_or(|h| h.probe.is_err()) {
+            // Without the free hook a directory could outlive its domain.
+            hooks.clear();
+            registry.stop();
+            return Err(ENOENT);
+        }
+        registry.scan_devices();
+        Ok(PtDump {
+            hooks,
+            registry,
+            smmus,
+        })
     }
 
     /// Formats the `status` file.
@@ -70,13 +118,62 @@ impl Status {
                 MAP_CALLS.load(Relaxed),
                 MAP_BYTES.load(Relaxed),
                 p.missed()
-            ),
+            )?,
             Err(e) => writeln!(
                 f,
                 "probe {}: unavailable error={}",
                 MAP_FN.to_str().unwrap_or("?"),
                 e.to_errno()
+            )?,
+        }
+        match &self.ptdump {
+            Err(e) => writeln!(
+                f,
+                "feature io_page_tables: unavailable error={}",
+                e.to_errno()
             ),
+            Ok(p) => {
+                let st = &p.registry.stats;
+                writeln!(
+                    f,
+                    "feature io_page_tables: active smmu_v3_devices={} domains_registered={} domains_freed={} dirs={} dropped={}",
+                    p.smmus,
+                    st.registered.load(Relaxed),
+                    st.freed.load(Relaxed),
+                    st.dirs.load(Relaxed),
+                    st.dropped.load(Relaxed)
+                )?;
+                for h in p.hooks.iter() {
+                    match &h.probe {
+                        Ok(pr) => writeln!(
+                            f,
+                            "probe {}: active ({}) missed={}",
+                            h.func.to_str().unwrap_or("?"),
+                            h.what,
+                            pr.missed()
+                        )?,
+                        Err(e) => writeln!(
+                            f,
+                            "probe {}: unavailable ({}) error={}",
+                            h.func.to_str().unwrap_or("?"),
+                            h.what,
+                            e.to_errno()
+                        )?,
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Drop for Status {
+    fn drop(&mut self) {
+        if let Ok(p) = &mut self.ptdump {
+            // Unregister (and wait for) every hook, then stop the work item
+            // and remove the directories.
+            p.hooks.clear();
+            p.registry.stop();
         }
     }
 }

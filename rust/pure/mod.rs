@@ -8,5 +8,8 @@
 //! `tools/scope-pure`, where `cargo test` and property tests run on it.
 //! Must not: use `kernel::`, `std::` or `alloc::`.
 
+#![allow(unreachable_pub, dead_code)]
+
 pub mod coalesce;
 pub mod lpae;
+pub mod ptdump;

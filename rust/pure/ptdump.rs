@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Text formats of the per-domain `ptdump` and `ptdump_raw` files.
+//!
+//! Owns: the exact line layouts documented in `Documentation/debugfs.rst`,
+//! and the glue walker -> coalescer -> lines for LPAE tables.
+//! Must not: read memory (a `lpae::Memory` is passed in).
+
+use core::fmt::{self, Write};
+
+use super::coalesce::{Coalescer, Leaf, Run};
+use super::lpae::{self, Attrs, Dirty, Geometry, Kind, Limits, MemType, Step, WalkStats};
+
+/// A size in bytes, printed with the largest binary unit that divides it
+/// ("4K", "2M", "1G", "1536K", "512").
+#[derive(Clone, Copy)]
+pub struct Size(pub u64);
+
+impl fmt::Display for Size {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v = self.0;
+        for (shift, unit) in [(50u32, "P"), (40, "T"), (30, "G"), (20, "M"), (10, "K")] {
+            if v >= 1 << shift && v & ((1u64 << shift) - 1) == 0 {
+                return write!(f, "{}{}", v >> shift, unit);
+            }
+        }
+        write!(f, "{}", v)
+    }
+}
+
+/// What makes two leaves of a dump line the same: level, kind, attributes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineKey {
+    /// Level of the leaves.
+    pub level: u32,
+    /// Page or block.
+    pub kind: Kind,
+    /// Decoded attributes.
+    pub attrs: Attrs,
+}
+
+fn sh_name(sh: u8) -> &'static str {
+    match sh {
+        0 => "NSH",
+        2 => "OSH",
+        3 => "ISH",
+        _ => "SH?",
+    }
+}
+
+/// Writes one `ptdump` line for a run.
+///
+/// Layout (columns separated by single spaces):
+/// `<iova_start>-<iova_end> <size> pa=<pa_start> L<level> <kind> <perm>
+/// <priv|user> <AF|--> <memtype> <sh> <clean|dirty|-> [ns] [ng] [x<n>]`
+pub fn write_run<W: Write>(w: &mut W, r: &Run<LineKey>) -> fmt::Result {
+    let a = &r.attrs.attrs;
+    let kind = match (r.attrs.kind, a.cont) {
+        (_, true) => "contig",
+        (Kind::Block, _) => "block",
+        _ => "page",
+    };
+    let mem = match a.mem {
+        MemType::S1 { mair, .. } => lpae::mair_name(mair),
+        MemType::S2(m) => lpae::s2_memattr_name(m),
+    };
+    write!(
+        w,
+        "0x{:016x}-0x{:016x} {:>6} pa=0x{:016x} L{} {:<6} {}{}{} {} {} {} {} {}",
+        r.iova,
+        r.iova.wrapping_add(r.size),
+        Size(r.size),
+        r.pa,
+        r.attrs.level,
+        kind,
+        if a.read { 'R' } else { '-' },
+        if a.write { 'W' } else { '-' },
+        if a.exec { 'X' } else { '-' },
+        if a.privileged { "priv" } else { "user" },
+        if a.af { "AF" } else { "--" },
+        mem,
+        sh_name(a.sh),
+        match a.dirty {
+            Dirty::NotTracked => "-",
+            Dirty::Clean => "clean",
+            Dirty::Dirty => "dirty",
+        },
+    )?;
+    if a.ns {
+        w.write_str(" ns")?;
+    }
+    if a.ng {
+        w.write_str(" ng")?;
+    }
+    if r.leaves > 1 {
+        write!(w, " x{}", r.leaves)?;
+    }
+    w.write_char('\n')
+}
+
+/// Counters of one decoded dump.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DumpStats {
+    /// The walk's own counters.
+    pub walk: WalkStats,
+    /// Lines (runs) printed.
+    pub runs: u64,
+    /// Leaves found.
+    pub leaves: u64,
+    /// Bytes mapped.
+    pub bytes: u64,
+}
+
+/// Walks the table and writes one line per run of leaves. Anomalies
+/// (unreadable tables, reserved encodings, truncation) get a `#` line where
+/// they occur. Returns the counters; a formatter error stops the walk's
+/// output but the walk itself is bounded by `limits`.
+pub fn write_decoded<M: lpae::Memory, W: Write>(
+    w: &mut W,
+    g: &Geometry,
+    root_pa: u64,
+    mair: u64,
+    mem: &mut M,
+    limits: Limits,
+) -> Result<DumpStats, fmt::Error> {
+    let mut st = DumpStats::default();
+    let mut c: Coalescer<LineKey> = Coalescer::new();
+    let mut err = Ok(());
+    let walk = lpae::walk(g, root_pa, mem, limits, |s| {
+        if err.is_err() {
+            return;
+        }
+        let mut emit = |w: &mut W, r: Option<Run<LineKey>>| -> fmt::Result {
+            if let Some(r) = r {
+                st.runs += 1;
+                write_run(w, &r)?;
+            }
+            Ok(())
+        };
+        err = match *s {
+            Step::Leaf {
+                level,
+                iova,
+                pa,
+                size,
+                desc,
+                kind,
+                ..
+            } => {
+                st.leaves += 1;
+                st.bytes = st.bytes.wrapping_add(size);
+                let key = LineKey {
+                    level,
+                    kind,
+                    attrs: lpae::attrs(g, desc, mair),
+                };
+                let closed = c.push(Leaf {
+                    iova,
+                    pa,
+                    size,
+                    attrs: key,
+                });
+                emit(w, closed)
+            }
+            Step::Table { .. } => Ok(()),
+            Step::Reserved {
+                level, iova, desc, ..
+            } => emit(w, c.finish()).and_then(|_| {
+                writeln!(
+                    w,
+                    "# 0x{:016x} L{} reserved descriptor 0x{:016x}",
+                    iova, level, desc
+                )
+            }),
+            Step::Unreadable { level, iova, .. } => emit(w, c.finish()).and_then(|_| {
+                writeln!(
+                    w,
+                    "# 0x{:016x} L{} table unreadable (freed or invalid): skipped",
+                    iova, level
+                )
+            }),
+            Step::Truncated { iova } => emit(w, c.finish())
+                .and_then(|_| writeln!(w, "# truncated at 0x{:016x}: walk limit reached", iova)),
+        };
+    });
+    err?;
+    if let Some(r) = c.finish() {
+        st.runs += 1;
+        write_run(w, &r)?;
+    }
+    st.walk = walk;
+    Ok(st)
+}
+
+/// Writes the `ptdump_raw` view: one line per valid descriptor, indented
+/// by depth: `L<level>[<index>] iova=0x.. desc=0x.. <table -> 0x..|page|block|reserved>`;
+/// unreadable tables get a `#` line.
+pub fn write_raw<M: lpae::Memory, W: Write>(
+    w: &mut W,
+    g: &Geometry,
+    root_pa: u64,
+    mem: &mut M,
+    limits: Limits,
+) -> Result<WalkStats, fmt::Error> {
+    let mut err = Ok(());
+    let start = g.start_level;
+    let st = lpae::walk(g, root_pa, mem, limits, |s| {
+        if err.is_err() {
+            return;
+        }
+        let indent = |w: &mut W, level: u32| -> fmt::Result {
+            for _ in start..level {
+                w.write_str("  ")?;
+            }
+            Ok(())
+        };
+        err = match *s {
+            Step::Table {
+                level,
+                index,
+                iova,
+                desc,
+                next_pa,
+            } => indent(w, level).and_then(|_| {
+                writeln!(
+                    w,
+                    "L{}[{:03}] iova=0x{:016x} desc=0x{:016x} table -> 0x{:016x}",
+                    level, index, iova, desc, next_pa
+                )
+            }),
+            Step::Leaf {
+                level,
+                index,
+                iova,
+                desc,
+                kind,
+                ..
+            } => indent(w, level).and_then(|_| {
+                writeln!(
+                    w,
+                    "L{}[{:03}] iova=0x{:016x} desc=0x{:016x} {}",
+                    level,
+                    index,
+                    iova,
+                    desc,
+                    if kind == Kind::Page { "page" } else { "block" }
+                )
+            }),
+            Step::Reserved {
+                level,
+                index,
+                iova,
+                desc,
+            } => indent(w, level).and_then(|_| {
+                writeln!(
+                    w,
+                    "L{}[{:03}] iova=0x{:016x} desc=0x{:016x} reserved",
+                    level, index, iova, desc
+                )
+            }),
+            Step::Unreadable {
+                level,
+                table_pa,
+                iova,
+            } => writeln!(
+                w,
+                "# L{} table at 0x{:016x} (iova 0x{:016x}) unreadable: skipped",
+                level, table_pa, iova
+            ),
+            Step::Truncated { iova } => {
+                writeln!(w, "# truncated at 0x{:016x}: walk limit reached", iova)
+            }
+        };
+    });
+    err?;
+    Ok(st)
+}
