@@ -59,6 +59,12 @@ int iommu_scope_walk_devs(iommu_scope_dev_fn_t cb, void *data)
 	return bus_for_each_dev(&platform_bus_type, NULL, &w, pci_walk_one);
 }
 
+/*
+ * An allocated RAM page: valid PFN, not reserved, and its folio holds a
+ * reference (tail pages of a high-order table have refcount 0 themselves).
+ * Racy by nature: the page may be freed right after; callers only use it
+ * to refuse obviously wrong pointers and read with nofault accessors.
+ */
 static bool pfn_is_live_ram(unsigned long pfn)
 {
 	struct page *page;
@@ -66,7 +72,7 @@ static bool pfn_is_live_ram(unsigned long pfn)
 	if (!pfn_valid(pfn))
 		return false;
 	page = pfn_to_page(pfn);
-	return !PageReserved(page) && page_ref_count(page) > 0;
+	return !PageReserved(page) && folio_ref_count(page_folio(page)) > 0;
 }
 
 int iommu_scope_read_phys_u64(phys_addr_t pa, u64 *out)
@@ -93,4 +99,15 @@ bool iommu_scope_table_ok(phys_addr_t pa, u64 size)
 void iommu_scope_hashed_ptr(const void *ptr, char *buf, size_t len)
 {
 	snprintf(buf, len, "%p", ptr);
+}
+
+int iommu_scope_test_write_phys_u64(phys_addr_t pa, u64 val)
+{
+	u64 *p;
+
+	if (!IS_ALIGNED(pa, sizeof(u64)) || !pfn_is_live_ram(PHYS_PFN(pa)))
+		return -EINVAL;
+	p = phys_to_virt(pa);
+	WRITE_ONCE(*p, val);
+	return 0;
 }

@@ -11,6 +11,7 @@
 #define _IOMMU_SCOPE_HELPERS_H
 
 #include <linux/types.h>
+#include <linux/io-pgtable.h>
 
 struct ftrace_regs;
 struct device;
@@ -41,6 +42,17 @@ int iommu_scope_read_phys_u64(phys_addr_t pa, u64 *out);
  * pages, each page allocated (refcount > 0) and not reserved.
  */
 bool iommu_scope_table_ok(phys_addr_t pa, u64 size);
+
+/*
+ * KUnit only: overwrite the u64 at @pa (a page-table page the test owns),
+ * to stand for a hardware update (HTTU dirty) or a contiguous hint.
+ */
+int iommu_scope_test_write_phys_u64(phys_addr_t pa, u64 val);
+
+/* io-pgtable quirk values, for Rust (bindgen does not expand BIT()). */
+enum iommu_scope_pgtbl_quirks {
+	IOMMU_SCOPE_QUIRK_ARM_HD = IO_PGTABLE_QUIRK_ARM_HD,
+};
 
 /* Write the hashed value %p prints for @ptr into @buf (NUL-terminated). */
 void iommu_scope_hashed_ptr(const void *ptr, char *buf, size_t len);

@@ -13,6 +13,7 @@ mod domains;
 mod ffi;
 mod fprobe;
 mod iommu;
+mod ptdump_kunit;
 mod pure;
 mod selftest;
 mod status;

@@ -62,9 +62,9 @@ pub struct Geometry {
 pub const S2_MAX_CONCAT: u32 = 16;
 
 impl Geometry {
-    /// The geometry io-pgtable-arm computes for `ias` and a granule
-    /// (`arm_lpae_alloc_pgtable`), including the stage-2 root
-    /// concatenation of `arm_64_lpae_alloc_pgtable_s2`.
+    /// The geometry io-pgtable-arm (Linux 7.3) computes for `ias`, `oas`
+    /// and a granule (`arm_lpae_alloc_pgtable`), including the stage-2 root
+    /// concatenation that `arm_lpae_concat_mandatory` requires.
     pub fn io_pgtable(
         stage: Stage,
         granule_shift: u32,
@@ -85,9 +85,49 @@ impl Geometry {
         }
         let mut start_level = 4 - levels;
         let mut pgd_bits = va_bits - bits_per_level * (levels - 1);
-        if stage == Stage::S2 && start_level == 0 && (1u32 << pgd_bits) <= S2_MAX_CONCAT {
+        if stage == Stage::S2 && concat_mandatory(granule_shift, start_level, ias, oas) {
+            if (1u32 << pgd_bits) > S2_MAX_CONCAT {
+                return Err(GeometryError::BadStartLevel);
+            }
             pgd_bits += bits_per_level;
             start_level += 1;
+        }
+        Ok(Geometry {
+            stage,
+            granule_shift,
+            bits_per_level,
+            start_level,
+            pgd_bits,
+            ias,
+            oas,
+        })
+    }
+
+    /// The geometry of a table whose root level is known (for stage 2, from
+    /// VTCR.SL0), whatever rule chose it.
+    pub fn with_start_level(
+        stage: Stage,
+        granule_shift: u32,
+        ias: u32,
+        oas: u32,
+        start_level: u32,
+    ) -> Result<Self, GeometryError> {
+        if !matches!(granule_shift, 12 | 14 | 16) {
+            return Err(GeometryError::BadGranule);
+        }
+        if ias <= granule_shift || ias > 52 || oas > 52 || oas < 32 {
+            return Err(GeometryError::BadIas);
+        }
+        if start_level > 3 {
+            return Err(GeometryError::BadStartLevel);
+        }
+        let bits_per_level = granule_shift - 3;
+        let below = bits_per_level * (3 - start_level);
+        let pgd_bits = (ias - granule_shift)
+            .checked_sub(below)
+            .ok_or(GeometryError::BadStartLevel)?;
+        if pgd_bits == 0 || pgd_bits > bits_per_level + 4 {
+            return Err(GeometryError::BadStartLevel);
         }
         Ok(Geometry {
             stage,
@@ -133,6 +173,17 @@ impl Geometry {
     /// Number of levels walked.
     pub fn levels(&self) -> u32 {
         4 - self.start_level
+    }
+}
+
+/// io-pgtable-arm's `arm_lpae_concat_mandatory` (Linux 7.3): when a stage-2
+/// root must be concatenated tables one level down (Arm ARM R_SRKBC).
+pub fn concat_mandatory(granule_shift: u32, start_level: u32, ias: u32, oas: u32) -> bool {
+    match (granule_shift, start_level) {
+        (14, 0) => oas == 48 || ias == 48,
+        (12, 0) => oas == 40 || oas == 42,
+        (14, 1) => oas == 40,
+        _ => false,
     }
 }
 
@@ -406,6 +457,8 @@ pub enum Step {
     Leaf {
         /// Level of the descriptor.
         level: u32,
+        /// Physical address of the table holding it.
+        table_pa: u64,
         /// Index within its table.
         index: usize,
         /// First IOVA.
@@ -570,6 +623,7 @@ pub fn walk<M: Memory, F: FnMut(&Step)>(
             }
             k @ (Kind::Block | Kind::Page) => visit(&Step::Leaf {
                 level,
+                table_pa: f.table_pa,
                 index,
                 iova,
                 pa: desc_to_pa(g, desc),

@@ -131,13 +131,22 @@ fn geometry_matches_io_pgtable_arm() {
     // 16K, 48-bit: 4 levels, level-0 root of 2 entries.
     let g = Geometry::io_pgtable(Stage::S1, 14, 48, 48).unwrap();
     assert_eq!((g.start_level, g.pgd_bits), (0, 1));
-    // Stage 2, 4K, 40-bit: level 0 root of 2 entries concatenates into 2
-    // level-1 tables (10 bits at level 1).
-    let g = Geometry::io_pgtable(Stage::S2, 12, 40, 48).unwrap();
+    // Stage 2, 4K, 40-bit IAS, 40-bit OAS: concatenation is mandatory, the
+    // 2-entry level-0 root becomes 2 level-1 tables (10 bits at level 1).
+    let g = Geometry::io_pgtable(Stage::S2, 12, 40, 40).unwrap();
     assert_eq!((g.start_level, g.pgd_bits, g.root_concat()), (1, 10, 2));
-    // Stage 2, 4K, 48-bit: 512-entry level-0 root cannot be concatenated.
+    // Same with a 48-bit OAS: not mandatory, io-pgtable keeps level 0.
+    let g = Geometry::io_pgtable(Stage::S2, 12, 40, 48).unwrap();
+    assert_eq!((g.start_level, g.pgd_bits, g.root_concat()), (0, 1, 1));
+    // Stage 2, 4K, 48-bit: 512-entry level-0 root, no concatenation.
     let g = Geometry::io_pgtable(Stage::S2, 12, 48, 48).unwrap();
     assert_eq!((g.start_level, g.pgd_bits, g.root_concat()), (0, 9, 1));
+    // Mandatory but impossible (512 entries > 16): io-pgtable refuses.
+    assert!(Geometry::io_pgtable(Stage::S2, 12, 48, 40).is_err());
+    // From a known start level (VTCR.SL0).
+    let g = Geometry::with_start_level(Stage::S2, 12, 40, 48, 1).unwrap();
+    assert_eq!((g.pgd_bits, g.root_concat()), (10, 2));
+    assert!(Geometry::with_start_level(Stage::S2, 12, 48, 48, 3).is_err());
     // Stage 2, 16K, 48 bits: 2 level-0 entries -> 2 concatenated level-1.
     let g = Geometry::io_pgtable(Stage::S2, 14, 48, 48).unwrap();
     assert_eq!((g.start_level, g.pgd_bits), (1, 12));
