@@ -11,7 +11,7 @@
 
 use core::fmt::Write;
 
-use kernel::{bindings, debugfs::ScopedDir, fmt, prelude::*, sync::atomic::Relaxed, sync::Arc};
+use kernel::{bindings, debugfs::ScopedDir, fmt, prelude::*, sync::Arc};
 
 use crate::domains::DomainEntry;
 use crate::ffi;
@@ -60,10 +60,7 @@ struct Snapshot {
 }
 
 fn snapshot(e: &DomainEntry) -> Result<Snapshot> {
-    let (started, finished) = (
-        e.unmaps_started.load(Relaxed),
-        e.unmaps_finished.load(Relaxed),
-    );
+    let (started, finished) = e.unmap_counts();
     e.with_domain(|d| {
         let mut rec = ffi::iommu_scope_smmu_domain::default();
         // SAFETY: `d` is live (with_domain); the helper only reads it and
@@ -218,7 +215,7 @@ fn show_info(e: &Arc<DomainEntry>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     )?;
     writeln!(
         f,
-        "unmaps: started={} finished={}",
+        "unmaps_in_bucket: started={} finished={}",
         s.unmaps_started, s.unmaps_finished
     )
 }
@@ -332,7 +329,7 @@ fn dump(e: &Arc<DomainEntry>, f: &mut fmt::Formatter<'_>, raw: bool) -> fmt::Res
         writeln!(f, "# reads={}", walk.reads)?;
     }
     let alive = e.is_alive();
-    let started = e.unmaps_started.load(Relaxed);
+    let started = e.unmap_counts().0;
     let in_flight = s.unmaps_started != s.unmaps_finished;
     if !alive {
         writeln!(f, "# INCONSISTENT: the domain was freed during the dump")

@@ -52,9 +52,6 @@ pub(crate) struct DomainEntry {
     name: [u8; NAME_LEN],
     #[pin]
     alive: SpinLock<bool>,
-    /// `__iommu_unmap` calls on this domain that started / returned.
-    pub(crate) unmaps_started: Atomic<u64>,
-    pub(crate) unmaps_finished: Atomic<u64>,
 }
 
 impl DomainEntry {
@@ -77,8 +74,6 @@ impl DomainEntry {
             key,
             name,
             alive <- new_spinlock!(true, "iommu_scope::DomainEntry::alive"),
-            unmaps_started: Atomic::new(0),
-            unmaps_finished: Atomic::new(0),
         }))
     }
 
@@ -103,10 +98,31 @@ impl DomainEntry {
         Ok(f(self.key as *mut bindings::iommu_domain))
     }
 
+    /// `__iommu_unmap` calls (started, returned) on domains sharing this
+    /// domain's bucket; see `UNMAP_BUCKETS`.
+    pub(crate) fn unmap_counts(&self) -> (u64, u64) {
+        let b = bucket(self.key);
+        (UNMAP_STARTED[b].load(Relaxed), UNMAP_FINISHED[b].load(Relaxed))
+    }
+
     /// Whether the domain is still live (a hint: it may be freed right after).
     pub(crate) fn is_alive(&self) -> bool {
         *self.alive.lock()
     }
+}
+
+/// Number of unmap counter buckets.
+const UNMAP_BUCKETS: usize = 256;
+
+/// Unmap calls started / returned, per bucket of domain addresses. The
+/// unmap hook runs in any context (softirq and hardirq included), so it
+/// takes no lock and looks nothing up: a domain reads its bucket, and a
+/// collision can only make a dump be marked inconsistent needlessly.
+static UNMAP_STARTED: [Atomic<u64>; UNMAP_BUCKETS] = [const { Atomic::new(0) }; UNMAP_BUCKETS];
+static UNMAP_FINISHED: [Atomic<u64>; UNMAP_BUCKETS] = [const { Atomic::new(0) }; UNMAP_BUCKETS];
+
+fn bucket(key: usize) -> usize {
+    ((key >> 6) ^ (key >> 14)) % UNMAP_BUCKETS
 }
 
 /// Length of a directory name buffer: "domain_" + 16 hex digits + NUL.
@@ -145,6 +161,11 @@ pub(crate) struct RegistryStats {
 }
 
 /// The registry.
+///
+/// Its locks are only taken in process context: by the load-time scan, the
+/// readers, the work item, and the hooks on domain allocation, attach and
+/// free, which the iommu core calls with mutexes held (so never from
+/// interrupts).
 ///
 /// # Invariants
 ///
@@ -282,13 +303,6 @@ impl Registry {
         self.freed.lock().count
     }
 
-    /// Runs `f` on the entry of domain `d`, if registered (atomic context
-    /// allowed; `f` runs under the registry's lock and must be short).
-    pub(crate) fn with_entry<R>(&self, d: usize, f: impl FnOnce(&DomainEntry) -> R) -> Option<R> {
-        let xa = self.domains.lock();
-        xa.get(d).map(|e| f(&e))
-    }
-
     /// Brings debugfs in line with the registry (process context).
     fn reconcile(&self) {
         if self.stopping.load(Relaxed) {
@@ -393,19 +407,22 @@ impl Handler for FreeHook {
     }
 }
 
-/// `__iommu_unmap(domain, ...)`: counts unmaps in flight per domain, so a
-/// dump can tell whether it raced with one.
-struct UnmapHook(Arc<Registry>);
+/// `__iommu_unmap(domain, ...)`: counts unmaps in flight per bucket of
+/// domains, so a dump can tell whether it may have raced with one. Runs in
+/// any context: lock-free.
+struct UnmapHook;
 
 impl Handler for UnmapHook {
     const WANTS_EXIT: bool = true;
     fn entry(&self, args: &Args) -> usize {
-        let d = args.arg(0);
-        self.0.with_entry(d, |e| e.unmaps_started.add(1, Relaxed));
-        d
+        let b = bucket(args.arg(0));
+        UNMAP_STARTED[b].add(1, Relaxed);
+        b
     }
-    fn exit(&self, d: usize, _ret: usize) {
-        self.0.with_entry(d, |e| e.unmaps_finished.add(1, Relaxed));
+    fn exit(&self, b: usize, _ret: usize) {
+        if b < UNMAP_BUCKETS {
+            UNMAP_FINISHED[b].add(1, Relaxed);
+        }
     }
 }
 
@@ -486,7 +503,7 @@ pub(crate) fn install_hooks(reg: &Arc<Registry>) -> Result<KVec<HookSlot>> {
         install(
             c"__iommu_unmap",
             "dump consistency marks",
-            UnmapHook(reg.clone()),
+            UnmapHook,
         ),
         GFP_KERNEL,
     )?;
