@@ -102,7 +102,10 @@ impl DomainEntry {
     /// domain's bucket; see `UNMAP_BUCKETS`.
     pub(crate) fn unmap_counts(&self) -> (u64, u64) {
         let b = bucket(self.key);
-        (UNMAP_STARTED[b].load(Relaxed), UNMAP_FINISHED[b].load(Relaxed))
+        (
+            UNMAP_STARTED[b].load(Relaxed),
+            UNMAP_FINISHED[b].load(Relaxed),
+        )
     }
 
     /// Whether the domain is still live (a hint: it may be freed right after).
@@ -152,6 +155,9 @@ impl FreedRing {
     }
 }
 
+/// A domain's debugfs directory, owning a reference to its entry.
+type DomainDir = Pin<KBox<Scope<Arc<DomainEntry>>>>;
+
 /// Counters shown in `status`.
 pub(crate) struct RegistryStats {
     pub(crate) registered: Atomic<u64>,
@@ -182,7 +188,7 @@ pub(crate) struct Registry {
     #[pin]
     pending: SpinLock<KVec<Arc<DomainEntry>>>,
     #[pin]
-    dirs: Mutex<KVec<Pin<KBox<Scope<Arc<DomainEntry>>>>>>,
+    dirs: Mutex<KVec<DomainDir>>,
     root: Dir,
     stopping: Atomic<bool>,
     pub(crate) stats: RegistryStats,
@@ -500,11 +506,7 @@ pub(crate) fn install_hooks(reg: &Arc<Registry>) -> Result<KVec<HookSlot>> {
         )?;
     }
     v.push(
-        install(
-            c"__iommu_unmap",
-            "dump consistency marks",
-            UnmapHook,
-        ),
+        install(c"__iommu_unmap", "dump consistency marks", UnmapHook),
         GFP_KERNEL,
     )?;
     Ok(v)

@@ -118,11 +118,11 @@ unsafe extern "C" fn exit_trampoline<H: Handler>(
 ) {
     // SAFETY: as in `entry_trampoline`.
     let this = unsafe { &*fp.cast::<Fprobe<H>>() };
-    // SAFETY: `data` holds the `usize` the entry callback wrote for this
-    // call (see `entry_trampoline`).
     let v = if data.is_null() {
         0
     } else {
+        // SAFETY: `data` holds the `usize` the entry callback wrote for
+        // this call (see `entry_trampoline`).
         unsafe { data.cast::<usize>().read_unaligned() }
     };
     // SAFETY: `fregs` is the live return state of the probed call.

@@ -15,8 +15,12 @@ mod tests {
     use crate::domain_files::KernelMemory;
     use crate::ffi;
     use crate::iommu::{first_iommu_pci_device, DeviceRef};
-    use crate::pure::lpae::{self, bits, Dirty, Geometry, Kind, Limits, Stage, Step};
+    use crate::pure::lpae::{self, bits, DirtyState, Geometry, Kind, Limits, Stage, Step};
     use crate::pure::ptdump;
+
+    /// A leaf as the tests see it: (iova, pa, size, level, table_pa,
+    /// index, desc).
+    type LeafRec = (u64, u64, u64, u32, u64, usize, u64);
 
     /// An io-pgtable owned by the test.
     ///
@@ -37,7 +41,7 @@ mod tests {
             let dev = first_iommu_pci_device().ok_or(ENODEV)?;
             let g = Geometry::io_pgtable(stage, granule_shift, ias, oas).map_err(|_| EINVAL)?;
             let mut cfg = KBox::new(bindings::io_pgtable_cfg::default(), GFP_KERNEL)?;
-            cfg.quirks = quirks as _;
+            cfg.quirks = quirks as usize;
             cfg.pgsize_bitmap = match granule_shift {
                 12 => (1 << 12) | (1 << 21) | (1 << 30),
                 14 => (1 << 14) | (1 << 25),
@@ -110,7 +114,7 @@ mod tests {
         }
 
         /// Every leaf: (iova, pa, size, level, table_pa, index, desc).
-        fn leaves(&self) -> Result<KVec<(u64, u64, u64, u32, u64, usize, u64)>> {
+        fn leaves(&self) -> Result<KVec<LeafRec>> {
             let mut v = KVec::new();
             let mut err: Result = Ok(());
             let st = lpae::walk(
@@ -348,7 +352,7 @@ mod tests {
     /// tracked.
     #[test]
     fn httu_dirty_states_stage1() -> Result {
-        let hd = ffi::iommu_scope_pgtbl_quirks_IOMMU_SCOPE_QUIRK_ARM_HD as u64;
+        let hd = u64::from(ffi::iommu_scope_pgtbl_quirks_IOMMU_SCOPE_QUIRK_ARM_HD);
         let t = Table::new(Stage::S1, 12, 48, 48, hd)?;
         t.map(0x10_0000, 0x4000_0000, 0x1000, RW)?;
         t.map(0x20_0000, 0x4010_0000, 0x1000, RO)?;
@@ -356,16 +360,19 @@ mod tests {
         assert_eq!(l.len(), 2);
         let (rw, ro) = (l[0], l[1]);
         assert!(rw.6 & bits::DBM != 0);
-        assert_eq!(lpae::attrs(&t.g, rw.6, 0).dirty, Dirty::Dirty);
-        assert_eq!(lpae::attrs(&t.g, ro.6, 0).dirty, Dirty::NotTracked);
+        assert_eq!(lpae::attrs(&t.g, rw.6, 0).dirty, DirtyState::Dirty);
+        assert_eq!(lpae::attrs(&t.g, ro.6, 0).dirty, DirtyState::NotTracked);
         assert!(contains(&dump(&t)?, b" dirty"));
         set_desc(rw.4, rw.5, rw.6 | bits::AP_RDONLY)?;
         let l = t.leaves()?;
-        assert_eq!(lpae::attrs(&t.g, l[0].6, 0).dirty, Dirty::Clean);
+        assert_eq!(lpae::attrs(&t.g, l[0].6, 0).dirty, DirtyState::Clean);
         assert!(lpae::attrs(&t.g, l[0].6, 0).write);
         assert!(contains(&dump(&t)?, b" clean"));
         set_desc(rw.4, rw.5, rw.6)?;
-        assert_eq!(lpae::attrs(&t.g, t.leaves()?[0].6, 0).dirty, Dirty::Dirty);
+        assert_eq!(
+            lpae::attrs(&t.g, t.leaves()?[0].6, 0).dirty,
+            DirtyState::Dirty
+        );
         Ok(())
     }
 
@@ -377,9 +384,15 @@ mod tests {
         let l = t.leaves()?;
         let (tp, idx, d) = (l[0].4, l[0].5, l[0].6);
         set_desc(tp, idx, d | bits::DBM)?;
-        assert_eq!(lpae::attrs(&t.g, t.leaves()?[0].6, 0).dirty, Dirty::Clean);
+        assert_eq!(
+            lpae::attrs(&t.g, t.leaves()?[0].6, 0).dirty,
+            DirtyState::Clean
+        );
         set_desc(tp, idx, d | bits::DBM | bits::S2AP_WRITE)?;
-        assert_eq!(lpae::attrs(&t.g, t.leaves()?[0].6, 0).dirty, Dirty::Dirty);
+        assert_eq!(
+            lpae::attrs(&t.g, t.leaves()?[0].6, 0).dirty,
+            DirtyState::Dirty
+        );
         Ok(())
     }
 

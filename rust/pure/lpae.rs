@@ -22,11 +22,11 @@ pub enum Stage {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GeometryError {
     /// Granule is not 4K, 16K or 64K.
-    BadGranule,
+    Granule,
     /// Input address size out of range for the granule.
-    BadIas,
+    Ias,
     /// Stage-2 start level / concatenation not representable.
-    BadStartLevel,
+    StartLevel,
 }
 
 /// The shape of one table hierarchy.
@@ -72,22 +72,22 @@ impl Geometry {
         oas: u32,
     ) -> Result<Self, GeometryError> {
         if !matches!(granule_shift, 12 | 14 | 16) {
-            return Err(GeometryError::BadGranule);
+            return Err(GeometryError::Granule);
         }
-        if ias <= granule_shift || ias > 52 || oas > 52 || oas < 32 {
-            return Err(GeometryError::BadIas);
+        if ias <= granule_shift || ias > 52 || !(32..=52).contains(&oas) {
+            return Err(GeometryError::Ias);
         }
         let bits_per_level = granule_shift - 3;
         let va_bits = ias - granule_shift;
         let levels = va_bits.div_ceil(bits_per_level);
         if levels > 4 {
-            return Err(GeometryError::BadIas);
+            return Err(GeometryError::Ias);
         }
         let mut start_level = 4 - levels;
         let mut pgd_bits = va_bits - bits_per_level * (levels - 1);
         if stage == Stage::S2 && concat_mandatory(granule_shift, start_level, ias, oas) {
             if (1u32 << pgd_bits) > S2_MAX_CONCAT {
-                return Err(GeometryError::BadStartLevel);
+                return Err(GeometryError::StartLevel);
             }
             pgd_bits += bits_per_level;
             start_level += 1;
@@ -113,21 +113,21 @@ impl Geometry {
         start_level: u32,
     ) -> Result<Self, GeometryError> {
         if !matches!(granule_shift, 12 | 14 | 16) {
-            return Err(GeometryError::BadGranule);
+            return Err(GeometryError::Granule);
         }
-        if ias <= granule_shift || ias > 52 || oas > 52 || oas < 32 {
-            return Err(GeometryError::BadIas);
+        if ias <= granule_shift || ias > 52 || !(32..=52).contains(&oas) {
+            return Err(GeometryError::Ias);
         }
         if start_level > 3 {
-            return Err(GeometryError::BadStartLevel);
+            return Err(GeometryError::StartLevel);
         }
         let bits_per_level = granule_shift - 3;
         let below = bits_per_level * (3 - start_level);
         let pgd_bits = (ias - granule_shift)
             .checked_sub(below)
-            .ok_or(GeometryError::BadStartLevel)?;
+            .ok_or(GeometryError::StartLevel)?;
         if pgd_bits == 0 || pgd_bits > bits_per_level + 4 {
-            return Err(GeometryError::BadStartLevel);
+            return Err(GeometryError::StartLevel);
         }
         Ok(Geometry {
             stage,
@@ -288,7 +288,7 @@ pub fn kind(g: &Geometry, level: u32, desc: u64) -> Kind {
 
 /// HTTU dirty state of a writable-by-hardware leaf.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Dirty {
+pub enum DirtyState {
     /// DBM clear: the entry is not tracked.
     NotTracked,
     /// DBM set, write permission not yet granted by hardware: clean.
@@ -333,7 +333,7 @@ pub struct Attrs {
     /// Stage 1 nG bit.
     pub ng: bool,
     /// HTTU dirty state.
-    pub dirty: Dirty,
+    pub dirty: DirtyState,
     /// Contiguous hint set.
     pub cont: bool,
 }
@@ -359,15 +359,15 @@ pub fn attrs(g: &Geometry, desc: u64, mair: u64) -> Attrs {
                 af,
                 mem: MemType::S1 {
                     index,
-                    mair: (mair >> (8 * index as u32)) as u8,
+                    mair: (mair >> (8 * u32::from(index))) as u8,
                 },
                 sh,
                 ns: desc & bits::NS != 0,
                 ng: desc & bits::NG != 0,
                 dirty: match (dbm, rdonly) {
-                    (false, _) => Dirty::NotTracked,
-                    (true, true) => Dirty::Clean,
-                    (true, false) => Dirty::Dirty,
+                    (false, _) => DirtyState::NotTracked,
+                    (true, true) => DirtyState::Clean,
+                    (true, false) => DirtyState::Dirty,
                 },
                 cont,
             }
@@ -385,9 +385,9 @@ pub fn attrs(g: &Geometry, desc: u64, mair: u64) -> Attrs {
                 ns: false,
                 ng: false,
                 dirty: match (dbm, w) {
-                    (false, _) => Dirty::NotTracked,
-                    (true, false) => Dirty::Clean,
-                    (true, true) => Dirty::Dirty,
+                    (false, _) => DirtyState::NotTracked,
+                    (true, false) => DirtyState::Clean,
+                    (true, true) => DirtyState::Dirty,
                 },
                 cont,
             }

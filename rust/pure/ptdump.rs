@@ -9,22 +9,47 @@
 use core::fmt::{self, Write};
 
 use super::coalesce::{Coalescer, Leaf, Run};
-use super::lpae::{self, Attrs, Dirty, Geometry, Kind, Limits, MemType, Step, WalkStats};
+use super::lpae::{self, Attrs, DirtyState, Geometry, Kind, Limits, MemType, Step, WalkStats};
 
 /// A size in bytes, printed with the largest binary unit that divides it
 /// ("4K", "2M", "1G", "1536K", "512").
 #[derive(Clone, Copy)]
 pub struct Size(pub u64);
 
+/// A small stack buffer for formatting without allocation.
+struct StackBuf {
+    buf: [u8; 24],
+    len: usize,
+}
+
+impl Write for StackBuf {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        if end > self.buf.len() {
+            return Err(fmt::Error);
+        }
+        self.buf[self.len..end].copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
 impl fmt::Display for Size {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let v = self.0;
-        for (shift, unit) in [(50u32, "P"), (40, "T"), (30, "G"), (20, "M"), (10, "K")] {
-            if v >= 1 << shift && v & ((1u64 << shift) - 1) == 0 {
-                return write!(f, "{}{}", v >> shift, unit);
-            }
+        let mut b = StackBuf {
+            buf: [0; 24],
+            len: 0,
+        };
+        let unit = [(50u32, "P"), (40, "T"), (30, "G"), (20, "M"), (10, "K")]
+            .into_iter()
+            .find(|&(shift, _)| v >= 1 << shift && v & ((1u64 << shift) - 1) == 0);
+        match unit {
+            Some((shift, u)) => write!(b, "{}{}", v >> shift, u)?,
+            None => write!(b, "{}", v)?,
         }
-        write!(f, "{}", v)
+        // Only ASCII digits and unit letters were written.
+        f.pad(core::str::from_utf8(&b.buf[..b.len]).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -81,9 +106,9 @@ pub fn write_run<W: Write>(w: &mut W, r: &Run<LineKey>) -> fmt::Result {
         mem,
         sh_name(a.sh),
         match a.dirty {
-            Dirty::NotTracked => "-",
-            Dirty::Clean => "clean",
-            Dirty::Dirty => "dirty",
+            DirtyState::NotTracked => "-",
+            DirtyState::Clean => "clean",
+            DirtyState::Dirty => "dirty",
         },
     )?;
     if a.ns {
@@ -165,14 +190,14 @@ pub fn write_decoded<M: lpae::Memory, W: Write>(
             Step::Table { .. } => Ok(()),
             Step::Reserved {
                 level, iova, desc, ..
-            } => emit(w, c.finish()).and_then(|_| {
+            } => emit(w, c.finish()).and_then(|()| {
                 writeln!(
                     w,
                     "# 0x{:016x} L{} reserved descriptor 0x{:016x}",
                     iova, level, desc
                 )
             }),
-            Step::Unreadable { level, iova, .. } => emit(w, c.finish()).and_then(|_| {
+            Step::Unreadable { level, iova, .. } => emit(w, c.finish()).and_then(|()| {
                 writeln!(
                     w,
                     "# 0x{:016x} L{} table unreadable (freed or invalid): skipped",
@@ -180,7 +205,7 @@ pub fn write_decoded<M: lpae::Memory, W: Write>(
                 )
             }),
             Step::Truncated { iova } => emit(w, c.finish())
-                .and_then(|_| writeln!(w, "# truncated at 0x{:016x}: walk limit reached", iova)),
+                .and_then(|()| writeln!(w, "# truncated at 0x{:016x}: walk limit reached", iova)),
         };
     });
     err?;
@@ -221,7 +246,7 @@ pub fn write_raw<M: lpae::Memory, W: Write>(
                 iova,
                 desc,
                 next_pa,
-            } => indent(w, level).and_then(|_| {
+            } => indent(w, level).and_then(|()| {
                 writeln!(
                     w,
                     "L{}[{:03}] iova=0x{:016x} desc=0x{:016x} table -> 0x{:016x}",
@@ -235,7 +260,7 @@ pub fn write_raw<M: lpae::Memory, W: Write>(
                 desc,
                 kind,
                 ..
-            } => indent(w, level).and_then(|_| {
+            } => indent(w, level).and_then(|()| {
                 writeln!(
                     w,
                     "L{}[{:03}] iova=0x{:016x} desc=0x{:016x} {}",
@@ -251,7 +276,7 @@ pub fn write_raw<M: lpae::Memory, W: Write>(
                 index,
                 iova,
                 desc,
-            } => indent(w, level).and_then(|_| {
+            } => indent(w, level).and_then(|()| {
                 writeln!(
                     w,
                     "L{}[{:03}] iova=0x{:016x} desc=0x{:016x} reserved",

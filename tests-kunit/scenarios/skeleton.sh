@@ -19,6 +19,8 @@ check "rmmod" rmmod iommu_scope
 check "debugfs io_page_tables removed" test ! -e $IOPT
 check "tracepoint removed" test ! -e $TR/events/iommu_scope
 
+# The cycles run only the light self-test suite on each load.
+echo 'iommu_scope_selftest' > /sys/module/kunit/parameters/filter_glob
 kmemleak_clear
 i=0; ok=1
 while [ $i -lt 20 ]; do

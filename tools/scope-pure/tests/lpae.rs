@@ -3,119 +3,13 @@
 //! an in-memory table builder that encodes descriptors the way
 //! io-pgtable-arm does.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use scope_pure::lpae::*;
 
-/// Tables in "physical memory": pa -> descriptors.
-struct Mem {
-    tables: HashMap<u64, Vec<u64>>,
-    next: u64,
-    g: Geometry,
-    root: u64,
-}
-
-impl Memory for Mem {
-    fn read(&mut self, pa: u64, _size: u64, index: usize) -> Option<u64> {
-        self.tables.get(&pa).and_then(|t| t.get(index).copied())
-    }
-    fn table_ok(&mut self, pa: u64, _size: u64) -> bool {
-        self.tables.contains_key(&pa)
-    }
-}
-
-impl Mem {
-    fn new(g: Geometry) -> Self {
-        let mut m = Mem {
-            tables: HashMap::new(),
-            next: 0x4000_0000,
-            g,
-            root: 0,
-        };
-        m.root = m.alloc(g.entries(g.start_level));
-        m
-    }
-    fn alloc(&mut self, n: usize) -> u64 {
-        let pa = self.next;
-        // Keep tables aligned to their size (at least a granule).
-        let sz = ((n * 8) as u64).max(self.g.granule());
-        self.next += sz;
-        self.tables.insert(pa, vec![0; n]);
-        pa
-    }
-    /// Maps one leaf of `size` (an entry size of some level) like
-    /// io-pgtable-arm's __arm_lpae_map, with stage-appropriate attributes.
-    fn map(&mut self, iova: u64, pa: u64, size: u64, prot: u64) {
-        let g = self.g;
-        let mut table = self.root;
-        let mut level = g.start_level;
-        loop {
-            let esize = g.entry_size(level);
-            let idx_bits = if level == g.start_level {
-                g.pgd_bits
-            } else {
-                g.bits_per_level
-            };
-            let idx = ((iova / esize) & ((1 << idx_bits) - 1)) as usize;
-            if esize == size {
-                let ty = if level == 3 { 0b11 } else { 0b01 };
-                self.tables.get_mut(&table).unwrap()[idx] = pa_to_desc_bits(&g, pa) | prot | ty;
-                return;
-            }
-            let d = self.tables[&table][idx];
-            let next = if d & 3 == 3 {
-                desc_to_pa(&g, d)
-            } else {
-                assert_eq!(d, 0, "overlapping map in test");
-                let n = self.alloc(g.entries(level + 1));
-                self.tables.get_mut(&table).unwrap()[idx] = pa_to_desc_bits(&g, n) | 0b11;
-                n
-            };
-            table = next;
-            level += 1;
-        }
-    }
-    fn leaves(&mut self) -> Vec<(u64, u64, u64, u64)> {
-        let mut v = vec![];
-        let g = self.g;
-        let root = self.root;
-        let st = walk(&g, root, self, Limits::default(), |s| {
-            if let Step::Leaf {
-                iova,
-                pa,
-                size,
-                desc,
-                ..
-            } = *s
-            {
-                v.push((iova, pa, size, desc));
-            }
-        });
-        assert_eq!(st.unreadable, 0);
-        assert_eq!(st.reserved, 0);
-        v
-    }
-}
-
-fn io_prot(stage: Stage, write: bool) -> u64 {
-    // io-pgtable-arm: AF, inner shareable, cacheable attr index 1 (s1) or
-    // MemAttr 0xf (s2), read/write per prot.
-    let sh = 3 << 8;
-    match stage {
-        Stage::S1 => {
-            bits::AF
-                | sh
-                | (1 << 2)
-                | bits::AP_UNPRIV
-                | if write { 0 } else { bits::AP_RDONLY }
-                | bits::NG
-        }
-        Stage::S2 => {
-            bits::AF | sh | (0xf << 2) | bits::S2AP_READ | if write { bits::S2AP_WRITE } else { 0 }
-        }
-    }
-}
+mod common;
+use common::*;
 
 #[test]
 fn geometry_matches_io_pgtable_arm() {
@@ -183,20 +77,20 @@ fn dirty_states_stage1_and_stage2() {
     let g1 = Geometry::io_pgtable(Stage::S1, 12, 48, 48).unwrap();
     let base = 0x1000 | 3 | bits::AF;
     let a = attrs(&g1, base | bits::DBM | bits::AP_RDONLY, 0);
-    assert_eq!((a.dirty, a.write), (Dirty::Clean, true));
+    assert_eq!((a.dirty, a.write), (DirtyState::Clean, true));
     let a = attrs(&g1, base | bits::DBM, 0);
-    assert_eq!((a.dirty, a.write), (Dirty::Dirty, true));
+    assert_eq!((a.dirty, a.write), (DirtyState::Dirty, true));
     let a = attrs(&g1, base | bits::AP_RDONLY, 0);
-    assert_eq!((a.dirty, a.write), (Dirty::NotTracked, false));
+    assert_eq!((a.dirty, a.write), (DirtyState::NotTracked, false));
     let g2 = Geometry::io_pgtable(Stage::S2, 12, 48, 48).unwrap();
     let a = attrs(&g2, base | bits::DBM | bits::S2AP_READ, 0);
-    assert_eq!((a.dirty, a.write, a.read), (Dirty::Clean, true, true));
+    assert_eq!((a.dirty, a.write, a.read), (DirtyState::Clean, true, true));
     let a = attrs(
         &g2,
         base | bits::DBM | bits::S2AP_READ | bits::S2AP_WRITE,
         0,
     );
-    assert_eq!(a.dirty, Dirty::Dirty);
+    assert_eq!(a.dirty, DirtyState::Dirty);
 }
 
 #[test]
