@@ -19,5 +19,6 @@
 
 #include "iommu_scope_helpers.h"
 #include "iommu_scope_smmu.h"
+#include "iommu_scope_genpt.h"
 
 #endif /* _IOMMU_SCOPE_FFI_H */

@@ -15,8 +15,9 @@ use kernel::{bindings, debugfs::ScopedDir, fmt, prelude::*, sync::Arc};
 
 use crate::domains::DomainEntry;
 use crate::ffi;
-use crate::pure::lpae::{self, Geometry, Limits, Stage};
-use crate::pure::ptdump::{self, Size};
+use crate::pure::genpt::{self, Format, PtGeometry};
+use crate::pure::lpae::{self, Geometry, Limits, Stage, WalkStats};
+use crate::pure::ptdump::{self, DumpStats, Size};
 
 /// Upper bound on descriptors read by one dump (4M: 32 MiB of tables).
 const MAX_READS: u64 = 4 << 20;
@@ -54,6 +55,7 @@ impl lpae::Memory for KernelMemory {
 struct Snapshot {
     ty: u32,
     smmu: Option<ffi::iommu_scope_smmu_domain>,
+    pt: Option<ffi::iommu_scope_pt_domain>,
     pgsize_bitmap: u64,
     unmaps_started: u64,
     unmaps_finished: u64,
@@ -66,10 +68,15 @@ fn snapshot(e: &DomainEntry) -> Result<Snapshot> {
         // SAFETY: `d` is live (with_domain); the helper only reads it and
         // fails with -ENODEV for a domain arm-smmu-v3 did not allocate.
         let smmu = (unsafe { ffi::iommu_scope_smmu_domain_get(d, &mut rec) } == 0).then_some(rec);
+        let mut pt = ffi::iommu_scope_pt_domain::default();
+        // SAFETY: `d` is live; the helper only reads a generic_pt domain's
+        // top-of-table word and fails with -ENODEV for any other domain.
+        let pt = (unsafe { ffi::iommu_scope_pt_domain_get(d, &mut pt) } == 0).then_some(pt);
         Snapshot {
             // SAFETY: `d` is live (with_domain).
             ty: unsafe { (*d).type_ },
             smmu,
+            pt,
             // SAFETY: as above.
             pgsize_bitmap: unsafe { (*d).pgsize_bitmap } as u64,
             unmaps_started: started,
@@ -153,8 +160,27 @@ fn show_info(e: &Arc<DomainEntry>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     };
     writeln!(f, "name: {}", e.name().to_str().unwrap_or("?"))?;
     writeln!(f, "type: {}", type_name(s.ty))?;
+    if let Some(p) = &s.pt {
+        writeln!(f, "driver: generic_pt")?;
+        match pt_geometry(p) {
+            Some(g) => {
+                writeln!(f, "format: {}", g.fmt.name())?;
+                writeln!(f, "granule: 4K")?;
+                writeln!(f, "levels: {} (top level {})", g.top_level + 1, g.top_level)?;
+            }
+            None => writeln!(f, "format: unknown generic_pt format")?,
+        }
+        writeln!(f, "ias: {}", p.max_vasz_lg2)?;
+        writeln!(f, "oas: {}", p.max_oasz_lg2)?;
+        writeln!(f, "features: 0x{:x}", p.features)?;
+        write!(f, "pgsize_bitmap: ")?;
+        return write_pgsizes(f, s.pgsize_bitmap);
+    }
     let Some(r) = &s.smmu else {
-        writeln!(f, "driver: other (not arm-smmu-v3): no page-table access")?;
+        writeln!(
+            f,
+            "driver: other (not arm-smmu-v3, not generic_pt): no page-table access"
+        )?;
         write!(f, "pgsize_bitmap: ")?;
         return write_pgsizes(f, s.pgsize_bitmap);
     };
@@ -273,13 +299,105 @@ impl Write for W<'_, '_> {
     }
 }
 
+/// The generic_pt geometry of a pt_iommu domain, if its format is known.
+pub(crate) fn pt_geometry(p: &ffi::iommu_scope_pt_domain) -> Option<PtGeometry> {
+    let fmt = match p.fmt {
+        ffi::iommu_scope_pt_fmt_IOMMU_SCOPE_PT_AMDV1 => Format::AmdV1,
+        ffi::iommu_scope_pt_fmt_IOMMU_SCOPE_PT_VTDSS => Format::VtdSs,
+        ffi::iommu_scope_pt_fmt_IOMMU_SCOPE_PT_X86_64 => Format::X86_64,
+        ffi::iommu_scope_pt_fmt_IOMMU_SCOPE_PT_RISCV64 => Format::Riscv64,
+        _ => return None,
+    };
+    (p.top_level <= 5).then_some(PtGeometry {
+        fmt,
+        top_level: p.top_level,
+    })
+}
+
+/// Footer shared by both dumps: counters and the consistency mark.
+fn footer(
+    e: &Arc<DomainEntry>,
+    f: &mut fmt::Formatter<'_>,
+    s: &Snapshot,
+    walk: WalkStats,
+    dec: Option<DumpStats>,
+) -> fmt::Result {
+    if let Some(d) = dec {
+        writeln!(
+            f,
+            "# runs={} leaves={} mapped={} reads={}",
+            d.runs, d.leaves, d.bytes, walk.reads
+        )?;
+    } else {
+        writeln!(f, "# reads={}", walk.reads)?;
+    }
+    let alive = e.is_alive();
+    let started = e.unmap_counts().0;
+    let in_flight = s.unmaps_started != s.unmaps_finished;
+    if !alive {
+        writeln!(f, "# INCONSISTENT: the domain was freed during the dump")
+    } else if in_flight || started != s.unmaps_started || walk.unreadable > 0 {
+        writeln!(
+            f,
+            "# INCONSISTENT: {} unmap(s) ran during the dump, {} table(s) unreadable",
+            started - s.unmaps_finished,
+            walk.unreadable
+        )
+    } else {
+        writeln!(f, "# consistent: no unmap ran during the dump")
+    }
+}
+
+/// Dump of a generic_pt domain.
+fn dump_pt(
+    e: &Arc<DomainEntry>,
+    f: &mut fmt::Formatter<'_>,
+    s: &Snapshot,
+    p: &ffi::iommu_scope_pt_domain,
+    raw: bool,
+) -> fmt::Result {
+    let Some(g) = pt_geometry(p) else {
+        return writeln!(f, "# unknown generic_pt format: cannot walk");
+    };
+    writeln!(
+        f,
+        "# {} generic_pt {} levels {} ias {} oas {}",
+        e.name().to_str().unwrap_or("?"),
+        g.fmt.name(),
+        g.top_level + 1,
+        p.max_vasz_lg2,
+        p.max_oasz_lg2
+    )?;
+    let limits = Limits {
+        max_steps: MAX_READS,
+        start: 0,
+    };
+    let mut w = W(f);
+    let rcu = kernel::sync::rcu::read_lock();
+    let res = if raw {
+        ptdump::write_raw(&mut w, &g, p.root_pa, &mut KernelMemory, limits).map(|st| (st, None))
+    } else {
+        genpt::write_decoded(&mut w, &g, p.root_pa, &mut KernelMemory, limits)
+            .map(|d| (d.walk, Some(d)))
+    };
+    drop(rcu);
+    let (walk, dec) = res?;
+    footer(e, f, s, walk, dec)
+}
+
 /// Common part of both dumps: snapshot, header, walk, consistency footer.
 fn dump(e: &Arc<DomainEntry>, f: &mut fmt::Formatter<'_>, raw: bool) -> fmt::Result {
     let Ok(s) = snapshot(e) else {
         return freed(f);
     };
+    if let Some(p) = &s.pt {
+        return dump_pt(e, f, &s, p, raw);
+    }
     let Some(r) = &s.smmu else {
-        return writeln!(f, "# not an arm-smmu-v3 domain: no page-table access");
+        return writeln!(
+            f,
+            "# not an arm-smmu-v3 or generic_pt domain: no page-table access"
+        );
     };
     if r.has_pgtbl == 0 {
         return writeln!(
@@ -319,30 +437,7 @@ fn dump(e: &Arc<DomainEntry>, f: &mut fmt::Formatter<'_>, raw: bool) -> fmt::Res
     };
     drop(rcu);
     let (walk, dec) = res?;
-    if let Some(d) = dec {
-        writeln!(
-            f,
-            "# runs={} leaves={} mapped={} reads={}",
-            d.runs, d.leaves, d.bytes, walk.reads
-        )?;
-    } else {
-        writeln!(f, "# reads={}", walk.reads)?;
-    }
-    let alive = e.is_alive();
-    let started = e.unmap_counts().0;
-    let in_flight = s.unmaps_started != s.unmaps_finished;
-    if !alive {
-        writeln!(f, "# INCONSISTENT: the domain was freed during the dump")
-    } else if in_flight || started != s.unmaps_started || walk.unreadable > 0 {
-        writeln!(
-            f,
-            "# INCONSISTENT: {} unmap(s) ran during the dump, {} table(s) unreadable",
-            started - s.unmaps_finished,
-            walk.unreadable
-        )
-    } else {
-        writeln!(f, "# consistent: no unmap ran during the dump")
-    }
+    footer(e, f, &s, walk, dec)
 }
 
 fn show_ptdump(e: &Arc<DomainEntry>, f: &mut fmt::Formatter<'_>) -> fmt::Result {

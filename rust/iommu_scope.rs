@@ -12,6 +12,7 @@ mod domain_files;
 mod domains;
 mod ffi;
 mod fprobe;
+mod genpt_kunit;
 mod iommu;
 mod ptdump_kunit;
 mod pure;

@@ -425,247 +425,55 @@ pub fn s2_memattr_name(m: u8) -> &'static str {
     }
 }
 
-/// Reads descriptors of tables. Implementations must never fault: a read
-/// that cannot be done safely returns `None`.
-pub trait Memory {
-    /// Reads descriptor `index` of the table at physical address
-    /// `table_pa` (which is `size` bytes long).
-    fn read(&mut self, table_pa: u64, size: u64, index: usize) -> Option<u64>;
-    /// Whether `pa` may be followed as a table of `size` bytes (for
-    /// example: backed by RAM the kernel maps). Called before any read.
-    fn table_ok(&mut self, pa: u64, size: u64) -> bool;
-}
+pub use super::walk::{Limits, Memory, Step, WalkStats};
 
-/// One thing the walk met.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Step {
-    /// A table descriptor at `level`, index `index` of its table, whose
-    /// next-level table is at `next_pa`.
-    Table {
-        /// Level of the descriptor.
-        level: u32,
-        /// Index within its table.
-        index: usize,
-        /// First IOVA it covers.
-        iova: u64,
-        /// The raw descriptor.
-        desc: u64,
-        /// Physical address of the next-level table.
-        next_pa: u64,
-    },
-    /// A valid leaf (page or block).
-    Leaf {
-        /// Level of the descriptor.
-        level: u32,
-        /// Physical address of the table holding it.
-        table_pa: u64,
-        /// Index within its table.
-        index: usize,
-        /// First IOVA.
-        iova: u64,
-        /// Output address.
-        pa: u64,
-        /// Bytes covered.
-        size: u64,
-        /// The raw descriptor.
-        desc: u64,
-        /// Page or block.
-        kind: Kind,
-    },
-    /// A descriptor with a reserved encoding (not followed).
-    Reserved {
-        /// Level.
-        level: u32,
-        /// Index.
-        index: usize,
-        /// First IOVA it would cover.
-        iova: u64,
-        /// The raw descriptor.
-        desc: u64,
-    },
-    /// A table that could not be followed or read: the walk skipped it.
-    Unreadable {
-        /// Level of the table.
-        level: u32,
-        /// Its physical address.
-        table_pa: u64,
-        /// First IOVA it covers.
-        iova: u64,
-    },
-    /// The walk stopped early because it reached `Limits::max_steps`.
-    Truncated {
-        /// The next IOVA that was not walked.
-        iova: u64,
-    },
-}
+impl super::walk::Layout for Geometry {
+    fn root_level(&self) -> u32 {
+        self.start_level
+    }
 
-/// Bounds of one walk.
-#[derive(Clone, Copy, Debug)]
-pub struct Limits {
-    /// Maximum number of descriptors read (valid or not).
-    pub max_steps: u64,
-    /// First IOVA of interest (walk starts at the table covering it).
-    pub start: u64,
-}
+    fn next_level(&self, level: u32) -> Option<u32> {
+        (level < 3).then_some(level + 1)
+    }
 
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_steps: u64::MAX,
-            start: 0,
+    fn entries(&self, level: u32) -> usize {
+        Geometry::entries(self, level)
+    }
+
+    fn entry_size(&self, level: u32) -> u64 {
+        Geometry::entry_size(self, level)
+    }
+
+    fn table_bytes(&self, level: u32) -> u64 {
+        if level == self.start_level {
+            self.root_bytes()
+        } else {
+            self.granule()
+        }
+    }
+
+    fn classify(&self, level: u32, _index: usize, desc: u64) -> super::walk::Class {
+        use super::walk::Class;
+        match kind(self, level, desc) {
+            Kind::Invalid => Class::Invalid,
+            Kind::Reserved => Class::Reserved,
+            Kind::Table => Class::Table(desc_to_pa(self, desc)),
+            k => Class::Leaf {
+                pa: desc_to_pa(self, desc),
+                size: self.entry_size(level),
+                block: k == Kind::Block,
+            },
         }
     }
 }
 
-/// The result of a walk.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct WalkStats {
-    /// Descriptors read.
-    pub reads: u64,
-    /// Tables that could not be read or followed.
-    pub unreadable: u64,
-    /// Reserved encodings met.
-    pub reserved: u64,
-    /// Whether the walk ended early (`Limits::max_steps`).
-    pub truncated: bool,
-}
-
-#[derive(Clone, Copy)]
-struct Frame {
-    table_pa: u64,
-    level: u32,
-    base: u64,
-    index: usize,
-    entries: usize,
-}
-
-/// Walks the hierarchy rooted at `root_pa` in increasing IOVA order and
-/// reports every table, leaf and anomaly to `visit`. Uses no allocation,
-/// never recurses deeper than 4 levels, reads each descriptor once, and
-/// stops after `limits.max_steps` reads.
+/// Walks an LPAE hierarchy; see `walk::walk`.
 pub fn walk<M: Memory, F: FnMut(&Step)>(
     g: &Geometry,
     root_pa: u64,
     mem: &mut M,
     limits: Limits,
-    mut visit: F,
+    visit: F,
 ) -> WalkStats {
-    let mut st = WalkStats::default();
-    let mut stack = [Frame {
-        table_pa: 0,
-        level: 0,
-        base: 0,
-        index: 0,
-        entries: 0,
-    }; 4];
-    let root_entries = g.entries(g.start_level);
-    if !mem.table_ok(root_pa, g.root_bytes()) {
-        st.unreadable += 1;
-        visit(&Step::Unreadable {
-            level: g.start_level,
-            table_pa: root_pa,
-            iova: 0,
-        });
-        return st;
-    }
-    let first = (limits.start / g.entry_size(g.start_level)) as usize;
-    stack[0] = Frame {
-        table_pa: root_pa,
-        level: g.start_level,
-        base: 0,
-        index: first.min(root_entries),
-        entries: root_entries,
-    };
-    let mut depth = 1usize;
-    while depth > 0 {
-        let f = &mut stack[depth - 1];
-        if f.index >= f.entries {
-            depth -= 1;
-            continue;
-        }
-        let index = f.index;
-        f.index += 1;
-        let level = f.level;
-        let esize = g.entry_size(level);
-        let iova = f.base + index as u64 * esize;
-        if st.reads >= limits.max_steps {
-            st.truncated = true;
-            visit(&Step::Truncated { iova });
-            return st;
-        }
-        let tsize = if level == g.start_level {
-            g.root_bytes()
-        } else {
-            g.granule()
-        };
-        st.reads += 1;
-        let Some(desc) = mem.read(f.table_pa, tsize, index) else {
-            st.unreadable += 1;
-            visit(&Step::Unreadable {
-                level,
-                table_pa: f.table_pa,
-                iova: f.base,
-            });
-            // The rest of this table is unreadable too: pop it.
-            depth -= 1;
-            continue;
-        };
-        match kind(g, level, desc) {
-            Kind::Invalid => {}
-            Kind::Reserved => {
-                st.reserved += 1;
-                visit(&Step::Reserved {
-                    level,
-                    index,
-                    iova,
-                    desc,
-                });
-            }
-            k @ (Kind::Block | Kind::Page) => visit(&Step::Leaf {
-                level,
-                table_pa: f.table_pa,
-                index,
-                iova,
-                pa: desc_to_pa(g, desc),
-                size: esize,
-                desc,
-                kind: k,
-            }),
-            Kind::Table => {
-                let next_pa = desc_to_pa(g, desc);
-                visit(&Step::Table {
-                    level,
-                    index,
-                    iova,
-                    desc,
-                    next_pa,
-                });
-                if depth >= 4 || level >= 3 || !mem.table_ok(next_pa, g.granule()) {
-                    st.unreadable += 1;
-                    visit(&Step::Unreadable {
-                        level: level + 1,
-                        table_pa: next_pa,
-                        iova,
-                    });
-                    continue;
-                }
-                let nesize = g.entry_size(level + 1);
-                let skip = if limits.start > iova {
-                    ((limits.start - iova) / nesize) as usize
-                } else {
-                    0
-                };
-                let entries = g.entries(level + 1);
-                stack[depth] = Frame {
-                    table_pa: next_pa,
-                    level: level + 1,
-                    base: iova,
-                    index: skip.min(entries),
-                    entries,
-                };
-                depth += 1;
-            }
-        }
-    }
-    st
+    super::walk::walk(g, root_pa, mem, limits, visit)
 }

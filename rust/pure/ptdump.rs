@@ -10,6 +10,7 @@ use core::fmt::{self, Write};
 
 use super::coalesce::{Coalescer, Leaf, Run};
 use super::lpae::{self, Attrs, DirtyState, Geometry, Kind, Limits, MemType, Step, WalkStats};
+use super::walk::{self, Layout};
 
 /// A size in bytes, printed with the largest binary unit that divides it
 /// ("4K", "2M", "1G", "1536K", "512").
@@ -220,21 +221,21 @@ pub fn write_decoded<M: lpae::Memory, W: Write>(
 /// Writes the `ptdump_raw` view: one line per valid descriptor, indented
 /// by depth: `L<level>[<index>] iova=0x.. desc=0x.. <table -> 0x..|page|block|reserved>`;
 /// unreadable tables get a `#` line.
-pub fn write_raw<M: lpae::Memory, W: Write>(
+pub fn write_raw<L: Layout, M: lpae::Memory, W: Write>(
     w: &mut W,
-    g: &Geometry,
+    g: &L,
     root_pa: u64,
     mem: &mut M,
     limits: Limits,
 ) -> Result<WalkStats, fmt::Error> {
     let mut err = Ok(());
-    let start = g.start_level;
-    let st = lpae::walk(g, root_pa, mem, limits, |s| {
+    let root = g.root_level();
+    let st = walk::walk(g, root_pa, mem, limits, |s| {
         if err.is_err() {
             return;
         }
         let indent = |w: &mut W, level: u32| -> fmt::Result {
-            for _ in start..level {
+            for _ in 0..level.abs_diff(root) {
                 w.write_str("  ")?;
             }
             Ok(())

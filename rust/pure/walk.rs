@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A bounded, allocation-free walk of radix IO page tables, for any format
+//! described by a `Layout` (Arm LPAE, the generic_pt formats).
+//!
+//! Owns: the traversal order, the bounds, and the anomaly reporting.
+//! Must not: know descriptor bits (the `Layout` does) or read memory itself
+//! (the `Memory` does).
+
+/// Reads descriptors of tables. Implementations must never fault: a read
+/// that cannot be done safely returns `None`.
+pub trait Memory {
+    /// Reads descriptor `index` of the table at physical address
+    /// `table_pa` (which is `size` bytes long).
+    fn read(&mut self, table_pa: u64, size: u64, index: usize) -> Option<u64>;
+    /// Whether `pa` may be followed as a table of `size` bytes (for
+    /// example: backed by RAM the kernel maps). Called before any read.
+    fn table_ok(&mut self, pa: u64, size: u64) -> bool;
+}
+
+/// What a descriptor is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Class {
+    /// Not present.
+    Invalid,
+    /// Points to a next-level table at this physical address.
+    Table(u64),
+    /// Maps `size` bytes of input at output address `pa`.
+    Leaf {
+        /// Output address of this entry's first byte.
+        pa: u64,
+        /// Bytes covered by this entry.
+        size: u64,
+        /// A block (large leaf above the lowest level) rather than a page.
+        block: bool,
+    },
+    /// An encoding the format reserves; never followed.
+    Reserved,
+}
+
+/// The shape of a table format, level by level. Levels are named as the
+/// format names them (LPAE counts down from the root 0..3 towards leaves at
+/// 3; generic_pt counts from leaves at 0 up to the top).
+pub trait Layout {
+    /// Level of the root table.
+    fn root_level(&self) -> u32;
+    /// The level below `level`, if any.
+    fn next_level(&self, level: u32) -> Option<u32>;
+    /// Descriptors in a table at `level`.
+    fn entries(&self, level: u32) -> usize;
+    /// Input bytes one descriptor at `level` covers.
+    fn entry_size(&self, level: u32) -> u64;
+    /// Bytes of a table at `level`.
+    fn table_bytes(&self, level: u32) -> u64;
+    /// Classifies descriptor `index` of a table at `level`.
+    fn classify(&self, level: u32, index: usize, desc: u64) -> Class;
+}
+
+/// One thing the walk met.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// A table descriptor at `level`, index `index` of its table, whose
+    /// next-level table is at `next_pa`.
+    Table {
+        /// Level of the descriptor.
+        level: u32,
+        /// Index within its table.
+        index: usize,
+        /// First IOVA it covers.
+        iova: u64,
+        /// The raw descriptor.
+        desc: u64,
+        /// Physical address of the next-level table.
+        next_pa: u64,
+    },
+    /// A valid leaf (page or block).
+    Leaf {
+        /// Level of the descriptor.
+        level: u32,
+        /// Physical address of the table holding it.
+        table_pa: u64,
+        /// Index within its table.
+        index: usize,
+        /// First IOVA.
+        iova: u64,
+        /// Output address.
+        pa: u64,
+        /// Bytes covered.
+        size: u64,
+        /// The raw descriptor.
+        desc: u64,
+        /// Page or block.
+        kind: super::lpae::Kind,
+    },
+    /// A descriptor with a reserved encoding (not followed).
+    Reserved {
+        /// Level.
+        level: u32,
+        /// Index.
+        index: usize,
+        /// First IOVA it would cover.
+        iova: u64,
+        /// The raw descriptor.
+        desc: u64,
+    },
+    /// A table that could not be followed or read: the walk skipped it.
+    Unreadable {
+        /// Level of the table.
+        level: u32,
+        /// Its physical address.
+        table_pa: u64,
+        /// First IOVA it covers.
+        iova: u64,
+    },
+    /// The walk stopped early because it reached `Limits::max_steps`.
+    Truncated {
+        /// The next IOVA that was not walked.
+        iova: u64,
+    },
+}
+
+/// Bounds of one walk.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Maximum number of descriptors read (valid or not).
+    pub max_steps: u64,
+    /// First IOVA of interest (walk starts at the table covering it).
+    pub start: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_steps: u64::MAX,
+            start: 0,
+        }
+    }
+}
+
+/// The result of a walk.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WalkStats {
+    /// Descriptors read.
+    pub reads: u64,
+    /// Tables that could not be read or followed.
+    pub unreadable: u64,
+    /// Reserved encodings met.
+    pub reserved: u64,
+    /// Whether the walk ended early (`Limits::max_steps`).
+    pub truncated: bool,
+}
+
+/// Deepest hierarchy walked (generic_pt allows 6 levels, LPAE 4).
+pub const MAX_DEPTH: usize = 6;
+
+#[derive(Clone, Copy)]
+struct Frame {
+    table_pa: u64,
+    level: u32,
+    base: u64,
+    index: usize,
+    entries: usize,
+}
+
+/// Walks the hierarchy rooted at `root_pa` in increasing IOVA order and
+/// reports every table, leaf and anomaly to `visit`. Uses no allocation,
+/// never goes deeper than `MAX_DEPTH` tables, reads each descriptor once,
+/// and stops after `limits.max_steps` reads.
+pub fn walk<L: Layout, M: Memory, F: FnMut(&Step)>(
+    g: &L,
+    root_pa: u64,
+    mem: &mut M,
+    limits: Limits,
+    mut visit: F,
+) -> WalkStats {
+    let mut st = WalkStats::default();
+    let mut stack = [Frame {
+        table_pa: 0,
+        level: 0,
+        base: 0,
+        index: 0,
+        entries: 0,
+    }; MAX_DEPTH];
+    let root = g.root_level();
+    let root_entries = g.entries(root);
+    if !mem.table_ok(root_pa, g.table_bytes(root)) {
+        st.unreadable += 1;
+        visit(&Step::Unreadable {
+            level: root,
+            table_pa: root_pa,
+            iova: 0,
+        });
+        return st;
+    }
+    let first = limits.start / g.entry_size(root);
+    stack[0] = Frame {
+        table_pa: root_pa,
+        level: root,
+        base: 0,
+        index: first.min(root_entries as u64) as usize,
+        entries: root_entries,
+    };
+    let mut depth = 1usize;
+    while depth > 0 {
+        let f = &mut stack[depth - 1];
+        if f.index >= f.entries {
+            depth -= 1;
+            continue;
+        }
+        let index = f.index;
+        f.index += 1;
+        let level = f.level;
+        let esize = g.entry_size(level);
+        let iova = f.base.wrapping_add((index as u64).wrapping_mul(esize));
+        if st.reads >= limits.max_steps {
+            st.truncated = true;
+            visit(&Step::Truncated { iova });
+            return st;
+        }
+        st.reads += 1;
+        let Some(desc) = mem.read(f.table_pa, g.table_bytes(level), index) else {
+            st.unreadable += 1;
+            visit(&Step::Unreadable {
+                level,
+                table_pa: f.table_pa,
+                iova: f.base,
+            });
+            // The rest of this table is unreadable too: pop it.
+            depth -= 1;
+            continue;
+        };
+        let table_pa = f.table_pa;
+        match g.classify(level, index, desc) {
+            Class::Invalid => {}
+            Class::Reserved => {
+                st.reserved += 1;
+                visit(&Step::Reserved {
+                    level,
+                    index,
+                    iova,
+                    desc,
+                });
+            }
+            Class::Leaf { pa, size, block } => visit(&Step::Leaf {
+                level,
+                table_pa,
+                index,
+                iova,
+                pa,
+                size,
+                desc,
+                kind: if block {
+                    super::lpae::Kind::Block
+                } else {
+                    super::lpae::Kind::Page
+                },
+            }),
+            Class::Table(next_pa) => {
+                visit(&Step::Table {
+                    level,
+                    index,
+                    iova,
+                    desc,
+                    next_pa,
+                });
+                let next = g.next_level(level);
+                let ok = match next {
+                    Some(n) => depth < MAX_DEPTH && mem.table_ok(next_pa, g.table_bytes(n)),
+                    None => false,
+                };
+                let Some(n) = next.filter(|_| ok) else {
+                    st.unreadable += 1;
+                    visit(&Step::Unreadable {
+                        level: next.unwrap_or(level),
+                        table_pa: next_pa,
+                        iova,
+                    });
+                    continue;
+                };
+                let nesize = g.entry_size(n);
+                let skip = if limits.start > iova {
+                    (limits.start - iova) / nesize
+                } else {
+                    0
+                };
+                let entries = g.entries(n);
+                stack[depth] = Frame {
+                    table_pa: next_pa,
+                    level: n,
+                    base: iova,
+                    index: skip.min(entries as u64) as usize,
+                    entries,
+                };
+                depth += 1;
+            }
+        }
+    }
+    st
+}
