@@ -140,7 +140,7 @@ struct iommu_scope_pt_test *iommu_scope_pt_test_alloc(u32 fmt, u32 vasz_lg2,
 	const struct iommu_domain_ops *ops = NULL;
 	int ret = -EOPNOTSUPP;
 
-	t = kzalloc(sizeof(*t), GFP_KERNEL);
+	t = kzalloc_obj(*t, GFP_KERNEL);
 	if (!t)
 		return ERR_PTR(-ENOMEM);
 	spin_lock_init(&t->top_lock);
