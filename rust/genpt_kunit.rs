@@ -14,6 +14,7 @@ mod tests {
     use crate::domain_files::{pt_geometry, KernelMemory};
     use crate::ffi;
     use crate::iommu::first_iommu_pci_device;
+    use crate::kunit_util::{ctx, Buf};
     use crate::pure::genpt::{Format, PtGeometry};
     use crate::pure::walk::{walk, Limits, Step};
 
@@ -94,18 +95,6 @@ mod tests {
             // SAFETY: allocated by `iommu_scope_pt_test_alloc` (invariant).
             unsafe { ffi::iommu_scope_pt_test_free(self.t) };
         }
-    }
-
-    macro_rules! ctx {
-        ($e:expr, $($arg:tt)+) => {
-            match $e {
-                Ok(v) => v,
-                Err(err) => {
-                    pr_err!("{}: error {}\n", format_args!($($arg)+), err.to_errno());
-                    return Err(err);
-                }
-            }
-        };
     }
 
     const RW: i32 = (bindings::IOMMU_READ | bindings::IOMMU_WRITE) as i32;
@@ -189,14 +178,6 @@ mod tests {
         );
         ctx!(t.map(0x10_0000, 0x4100_0000, 0x1_0000, RW), "map 64K");
         let (g, root) = t.geometry()?;
-        struct Buf(KVec<u8>);
-        impl core::fmt::Write for Buf {
-            fn write_str(&mut self, s: &str) -> core::fmt::Result {
-                self.0
-                    .extend_from_slice(s.as_bytes(), GFP_KERNEL)
-                    .map_err(|_| core::fmt::Error)
-            }
-        }
         let mut b = Buf(KVec::new());
         crate::pure::genpt::write_decoded(&mut b, &g, root, &mut KernelMemory, Limits::default())
             .map_err(|_| ENOMEM)?;

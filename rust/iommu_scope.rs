@@ -14,6 +14,8 @@ mod ffi;
 mod fprobe;
 mod genpt_kunit;
 mod iommu;
+#[cfg(CONFIG_KUNIT = "y")]
+mod kunit_util;
 mod ptdump_kunit;
 mod pure;
 mod selftest;

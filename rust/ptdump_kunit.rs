@@ -15,6 +15,7 @@ mod tests {
     use crate::domain_files::KernelMemory;
     use crate::ffi;
     use crate::iommu::{first_iommu_pci_device, DeviceRef};
+    use crate::kunit_util::{ctx, Buf};
     use crate::pure::lpae::{self, bits, DirtyState, Geometry, Kind, Limits, Stage, Step};
     use crate::pure::ptdump;
 
@@ -155,19 +156,6 @@ mod tests {
             // SAFETY: `ops` was allocated by `alloc_io_pgtable_ops` (invariant).
             unsafe { bindings::free_io_pgtable_ops(self.ops) };
         }
-    }
-
-    /// Logs which step of a test failed, with its parameters, then fails.
-    macro_rules! ctx {
-        ($e:expr, $($arg:tt)+) => {
-            match $e {
-                Ok(v) => v,
-                Err(err) => {
-                    pr_err!("{}: error {}\n", format_args!($($arg)+), err.to_errno());
-                    return Err(err);
-                }
-            }
-        };
     }
 
     /// xorshift64: deterministic, good enough to spread test mappings.
@@ -320,14 +308,6 @@ mod tests {
     }
 
     fn dump(t: &Table) -> Result<KVec<u8>> {
-        struct Buf(KVec<u8>);
-        impl core::fmt::Write for Buf {
-            fn write_str(&mut self, s: &str) -> core::fmt::Result {
-                self.0
-                    .extend_from_slice(s.as_bytes(), GFP_KERNEL)
-                    .map_err(|_| core::fmt::Error)
-            }
-        }
         let mut b = Buf(KVec::new());
         ptdump::write_decoded(
             &mut b,

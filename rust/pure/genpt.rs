@@ -9,9 +9,9 @@
 
 use core::fmt::{self, Write};
 
-use super::coalesce::{Coalescer, Leaf, Run};
-use super::ptdump::{DumpStats, Size};
-use super::walk::{self, Class, Layout, Limits, Memory, Step};
+use super::coalesce::Run;
+use super::ptdump::{write_runs, DumpStats, Size};
+use super::walk::{Class, Layout, Limits, Memory};
 
 /// A generic_pt format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -358,70 +358,17 @@ pub fn write_decoded<M: Memory, W: Write>(
     mem: &mut M,
     limits: Limits,
 ) -> Result<DumpStats, fmt::Error> {
-    let mut st = DumpStats::default();
-    let mut c: Coalescer<PtLineKey> = Coalescer::new();
-    let mut err = Ok(());
-    let walk = walk::walk(g, root_pa, mem, limits, |s| {
-        if err.is_err() {
-            return;
-        }
-        let flush = |w: &mut W, st: &mut DumpStats, r: Option<Run<PtLineKey>>| -> fmt::Result {
-            if let Some(r) = r {
-                st.runs += 1;
-                write_run(w, &r)?;
-            }
-            Ok(())
-        };
-        err = match *s {
-            Step::Leaf {
-                level,
-                iova,
-                pa,
-                size,
-                desc,
-                ..
-            } => {
-                st.leaves += 1;
-                st.bytes = st.bytes.wrapping_add(size);
-                let key = PtLineKey {
-                    level,
-                    block: level > 0,
-                    attrs: g.attrs(desc),
-                };
-                let closed = c.push(Leaf {
-                    iova,
-                    pa,
-                    size,
-                    attrs: key,
-                });
-                flush(w, &mut st, closed)
-            }
-            Step::Table { .. } => Ok(()),
-            Step::Reserved {
-                level, iova, desc, ..
-            } => flush(w, &mut st, c.finish()).and_then(|()| {
-                writeln!(
-                    w,
-                    "# 0x{:016x} L{} reserved descriptor 0x{:016x}",
-                    iova, level, desc
-                )
-            }),
-            Step::Unreadable { level, iova, .. } => flush(w, &mut st, c.finish()).and_then(|()| {
-                writeln!(
-                    w,
-                    "# 0x{:016x} L{} table unreadable (freed or invalid): skipped",
-                    iova, level
-                )
-            }),
-            Step::Truncated { iova } => flush(w, &mut st, c.finish())
-                .and_then(|()| writeln!(w, "# truncated at 0x{:016x}: walk limit reached", iova)),
-        };
-    });
-    err?;
-    if let Some(r) = c.finish() {
-        st.runs += 1;
-        write_run(w, &r)?;
-    }
-    st.walk = walk;
-    Ok(st)
+    write_runs(
+        w,
+        g,
+        root_pa,
+        mem,
+        limits,
+        |level, _kind, desc| PtLineKey {
+            level,
+            block: level > 0,
+            attrs: g.attrs(desc),
+        },
+        write_run,
+    )
 }

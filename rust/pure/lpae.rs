@@ -57,6 +57,18 @@ pub struct Geometry {
     pub oas: u32,
 }
 
+/// Granule 4K/16K/64K, IAS above the granule and at most 52 bits, OAS 32
+/// to 52 bits.
+fn check_sizes(granule_shift: u32, ias: u32, oas: u32) -> Result<(), GeometryError> {
+    if !matches!(granule_shift, 12 | 14 | 16) {
+        return Err(GeometryError::Granule);
+    }
+    if ias <= granule_shift || ias > 52 || !(32..=52).contains(&oas) {
+        return Err(GeometryError::Ias);
+    }
+    Ok(())
+}
+
 /// Maximum number of tables concatenated at a stage-2 root
 /// (io-pgtable-arm's ARM_LPAE_S2_MAX_CONCAT_PAGES).
 pub const S2_MAX_CONCAT: u32 = 16;
@@ -71,12 +83,7 @@ impl Geometry {
         ias: u32,
         oas: u32,
     ) -> Result<Self, GeometryError> {
-        if !matches!(granule_shift, 12 | 14 | 16) {
-            return Err(GeometryError::Granule);
-        }
-        if ias <= granule_shift || ias > 52 || !(32..=52).contains(&oas) {
-            return Err(GeometryError::Ias);
-        }
+        check_sizes(granule_shift, ias, oas)?;
         let bits_per_level = granule_shift - 3;
         let va_bits = ias - granule_shift;
         let levels = va_bits.div_ceil(bits_per_level);
@@ -112,12 +119,7 @@ impl Geometry {
         oas: u32,
         start_level: u32,
     ) -> Result<Self, GeometryError> {
-        if !matches!(granule_shift, 12 | 14 | 16) {
-            return Err(GeometryError::Granule);
-        }
-        if ias <= granule_shift || ias > 52 || !(32..=52).contains(&oas) {
-            return Err(GeometryError::Ias);
-        }
+        check_sizes(granule_shift, ias, oas)?;
         if start_level > 3 {
             return Err(GeometryError::StartLevel);
         }

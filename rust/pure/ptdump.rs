@@ -137,29 +137,39 @@ pub struct DumpStats {
     pub bytes: u64,
 }
 
-/// Walks the table and writes one line per run of leaves. Anomalies
-/// (unreadable tables, reserved encodings, truncation) get a `#` line where
-/// they occur. Returns the counters; a formatter error stops the walk's
-/// output but the walk itself is bounded by `limits`.
-pub fn write_decoded<M: lpae::Memory, W: Write>(
+/// Walks any table format and writes one line per run of leaves, where
+/// `key` gives what must be equal for leaves to share a line and `line`
+/// writes a run. Anomalies (unreadable tables, reserved encodings,
+/// truncation) get a `#` line where they occur. Returns the counters; the
+/// walk itself is bounded by `limits` even if the writer fails.
+pub fn write_runs<L, K, M, W, FK, FL>(
     w: &mut W,
-    g: &Geometry,
+    g: &L,
     root_pa: u64,
-    mair: u64,
     mem: &mut M,
     limits: Limits,
-) -> Result<DumpStats, fmt::Error> {
+    key: FK,
+    line: FL,
+) -> Result<DumpStats, fmt::Error>
+where
+    L: Layout,
+    K: PartialEq + Copy,
+    M: lpae::Memory,
+    W: Write,
+    FK: Fn(u32, Kind, u64) -> K,
+    FL: Fn(&mut W, &Run<K>) -> fmt::Result,
+{
     let mut st = DumpStats::default();
-    let mut c: Coalescer<LineKey> = Coalescer::new();
+    let mut c: Coalescer<K> = Coalescer::new();
     let mut err = Ok(());
-    let walk = lpae::walk(g, root_pa, mem, limits, |s| {
+    let walk = walk::walk(g, root_pa, mem, limits, |s| {
         if err.is_err() {
             return;
         }
-        let mut emit = |w: &mut W, r: Option<Run<LineKey>>| -> fmt::Result {
+        let emit = |w: &mut W, st: &mut DumpStats, r: Option<Run<K>>| -> fmt::Result {
             if let Some(r) = r {
                 st.runs += 1;
-                write_run(w, &r)?;
+                line(w, &r)?;
             }
             Ok(())
         };
@@ -175,47 +185,66 @@ pub fn write_decoded<M: lpae::Memory, W: Write>(
             } => {
                 st.leaves += 1;
                 st.bytes = st.bytes.wrapping_add(size);
-                let key = LineKey {
-                    level,
-                    kind,
-                    attrs: lpae::attrs(g, desc, mair),
-                };
                 let closed = c.push(Leaf {
                     iova,
                     pa,
                     size,
-                    attrs: key,
+                    attrs: key(level, kind, desc),
                 });
-                emit(w, closed)
+                emit(w, &mut st, closed)
             }
             Step::Table { .. } => Ok(()),
             Step::Reserved {
                 level, iova, desc, ..
-            } => emit(w, c.finish()).and_then(|()| {
+            } => emit(w, &mut st, c.finish()).and_then(|()| {
                 writeln!(
                     w,
                     "# 0x{:016x} L{} reserved descriptor 0x{:016x}",
                     iova, level, desc
                 )
             }),
-            Step::Unreadable { level, iova, .. } => emit(w, c.finish()).and_then(|()| {
+            Step::Unreadable { level, iova, .. } => emit(w, &mut st, c.finish()).and_then(|()| {
                 writeln!(
                     w,
                     "# 0x{:016x} L{} table unreadable (freed or invalid): skipped",
                     iova, level
                 )
             }),
-            Step::Truncated { iova } => emit(w, c.finish())
+            Step::Truncated { iova } => emit(w, &mut st, c.finish())
                 .and_then(|()| writeln!(w, "# truncated at 0x{:016x}: walk limit reached", iova)),
         };
     });
     err?;
     if let Some(r) = c.finish() {
         st.runs += 1;
-        write_run(w, &r)?;
+        line(w, &r)?;
     }
     st.walk = walk;
     Ok(st)
+}
+
+/// Walks an LPAE table and writes its decoded `ptdump` (see `write_runs`).
+pub fn write_decoded<M: lpae::Memory, W: Write>(
+    w: &mut W,
+    g: &Geometry,
+    root_pa: u64,
+    mair: u64,
+    mem: &mut M,
+    limits: Limits,
+) -> Result<DumpStats, fmt::Error> {
+    write_runs(
+        w,
+        g,
+        root_pa,
+        mem,
+        limits,
+        |level, kind, desc| LineKey {
+            level,
+            kind,
+            attrs: lpae::attrs(g, desc, mair),
+        },
+        write_run,
+    )
 }
 
 /// Writes the `ptdump_raw` view: one line per valid descriptor, indented
