@@ -368,10 +368,7 @@ fn dump_pt(
         p.max_vasz_lg2,
         p.max_oasz_lg2
     )?;
-    let limits = Limits {
-        max_steps: MAX_READS,
-        start: 0,
-    };
+    let limits = Limits::steps(MAX_READS);
     let mut w = W(f);
     let rcu = kernel::sync::rcu::read_lock();
     let res = if raw {
@@ -423,10 +420,7 @@ fn dump(e: &Arc<DomainEntry>, f: &mut fmt::Formatter<'_>, raw: bool) -> fmt::Res
         g.ias,
         g.oas
     )?;
-    let limits = Limits {
-        max_steps: MAX_READS,
-        start: 0,
-    };
+    let limits = Limits::steps(MAX_READS);
     let mut mem = KernelMemory;
     let mut w = W(f);
     let rcu = kernel::sync::rcu::read_lock();

@@ -30,7 +30,7 @@ use kernel::{
 
 use crate::domain_files;
 use crate::ffi;
-use crate::fprobe::{Args, Fprobe, Handler};
+use crate::fprobe::{Args, EntryData, Fprobe, Handler};
 
 /// Whether a pointer returned by the iommu core is a domain (not NULL and
 /// not an `ERR_PTR`).
@@ -385,10 +385,10 @@ struct AllocHook(Arc<Registry>);
 
 impl Handler for AllocHook {
     const WANTS_EXIT: bool = true;
-    fn entry(&self, _args: &Args) -> usize {
-        0
+    fn entry(&self, _args: &Args) -> EntryData {
+        [0; 4]
     }
-    fn exit(&self, _v: usize, ret: usize) {
+    fn exit(&self, _v: &EntryData, ret: usize) {
         self.0.note(ret, None);
     }
 }
@@ -397,9 +397,9 @@ impl Handler for AllocHook {
 struct AttachHook(Arc<Registry>, u32);
 
 impl Handler for AttachHook {
-    fn entry(&self, args: &Args) -> usize {
+    fn entry(&self, args: &Args) -> EntryData {
         self.0.note(args.arg(self.1), None);
-        0
+        [0; 4]
     }
 }
 
@@ -407,9 +407,9 @@ impl Handler for AttachHook {
 struct FreeHook(Arc<Registry>);
 
 impl Handler for FreeHook {
-    fn entry(&self, args: &Args) -> usize {
+    fn entry(&self, args: &Args) -> EntryData {
         self.0.forget(args.arg(0));
-        0
+        [0; 4]
     }
 }
 
@@ -420,12 +420,13 @@ struct UnmapHook;
 
 impl Handler for UnmapHook {
     const WANTS_EXIT: bool = true;
-    fn entry(&self, args: &Args) -> usize {
+    fn entry(&self, args: &Args) -> EntryData {
         let b = bucket(args.arg(0));
         UNMAP_STARTED[b].add(1, Relaxed);
-        b
+        [b, 0, 0, 0]
     }
-    fn exit(&self, b: usize, _ret: usize) {
+    fn exit(&self, e: &EntryData, _ret: usize) {
+        let b = e[0];
         if b < UNMAP_BUCKETS {
             UNMAP_FINISHED[b].add(1, Relaxed);
         }

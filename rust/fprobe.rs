@@ -29,6 +29,9 @@ impl Args {
     }
 }
 
+/// What an entry handler passes to the exit handler of the same call.
+pub(crate) type EntryData = [usize; 4];
+
 /// What a probe does when the probed function is entered.
 ///
 /// The handler runs in the probed function's context with preemption
@@ -40,11 +43,11 @@ pub(crate) trait Handler: Sync + Send + 'static {
 
     /// Called on entry of the probed function. The value returned is handed
     /// to `exit` for the same call (if `WANTS_EXIT`).
-    fn entry(&self, args: &Args) -> usize;
+    fn entry(&self, args: &Args) -> EntryData;
 
     /// Called when the probed function returns `ret` (its return register),
     /// with the value `entry` returned for this call.
-    fn exit(&self, _entry_value: usize, _ret: usize) {}
+    fn exit(&self, _entry: &EntryData, _ret: usize) {}
 }
 
 /// An fprobe registered on the kernel functions matching a filter.
@@ -95,9 +98,9 @@ unsafe extern "C" fn entry_trampoline<H: Handler>(
     let v = this.handler.entry(&args);
     if H::WANTS_EXIT && !data.is_null() {
         // SAFETY: with `WANTS_EXIT` the fprobe was registered with
-        // `entry_data_size == size_of::<usize>()`, so `data` points to that
-        // many bytes private to this call (not necessarily aligned).
-        unsafe { data.cast::<usize>().write_unaligned(v) };
+        // `entry_data_size == size_of::<EntryData>()`, so `data` points to
+        // that many bytes private to this call (not necessarily aligned).
+        unsafe { data.cast::<EntryData>().write_unaligned(v) };
     }
     0
 }
@@ -119,15 +122,15 @@ unsafe extern "C" fn exit_trampoline<H: Handler>(
     // SAFETY: as in `entry_trampoline`.
     let this = unsafe { &*fp.cast::<Fprobe<H>>() };
     let v = if data.is_null() {
-        0
+        [0; 4]
     } else {
-        // SAFETY: `data` holds the `usize` the entry callback wrote for
+        // SAFETY: `data` holds the `EntryData` the entry callback wrote for
         // this call (see `entry_trampoline`).
-        unsafe { data.cast::<usize>().read_unaligned() }
+        unsafe { data.cast::<EntryData>().read_unaligned() }
     };
     // SAFETY: `fregs` is the live return state of the probed call.
     let ret = unsafe { ffi::iommu_scope_fregs_ret(fregs) } as usize;
-    this.handler.exit(v, ret);
+    this.handler.exit(&v, ret);
 }
 
 impl<H: Handler> Fprobe<H> {
@@ -149,7 +152,7 @@ impl<H: Handler> Fprobe<H> {
                 (*fp).entry_handler = Some(entry_trampoline::<H>);
                 if H::WANTS_EXIT {
                     (*fp).exit_handler = Some(exit_trampoline::<H>);
-                    (*fp).entry_data_size = core::mem::size_of::<usize>();
+                    (*fp).entry_data_size = core::mem::size_of::<EntryData>();
                 }
                 let ret = ffi::register_fprobe(fp, filter.as_char_ptr(), core::ptr::null());
                 if ret < 0 {

@@ -50,8 +50,8 @@ mod tests {
     fn probe_on_missing_function_fails_cleanly() {
         struct Nop;
         impl crate::fprobe::Handler for Nop {
-            fn entry(&self, _args: &crate::fprobe::Args) -> usize {
-                0
+            fn entry(&self, _args: &crate::fprobe::Args) -> crate::fprobe::EntryData {
+                [0; 4]
             }
         }
         let r = KBox::pin_init(

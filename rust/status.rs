@@ -21,7 +21,7 @@ use kernel::{
 
 use crate::domains::{self, HookSlot, Registry};
 use crate::ffi;
-use crate::fprobe::{Args, Fprobe, Handler};
+use crate::fprobe::{Args, EntryData, Fprobe, Handler};
 
 /// The kernel function the map counter probes.
 pub(crate) const MAP_FN: &CStr = c"iommu_map_nosync";
@@ -36,10 +36,10 @@ pub(crate) static MAP_BYTES: Atomic<u64> = Atomic::new(0);
 pub(crate) struct MapCounter;
 
 impl Handler for MapCounter {
-    fn entry(&self, args: &Args) -> usize {
+    fn entry(&self, args: &Args) -> EntryData {
         MAP_CALLS.add(1, Relaxed);
         MAP_BYTES.add(args.arg(3) as u64, Relaxed);
-        0
+        [0; 4]
     }
 }
 

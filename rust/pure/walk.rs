@@ -126,6 +126,9 @@ pub struct Limits {
     pub max_steps: u64,
     /// First IOVA of interest (walk starts at the table covering it).
     pub start: u64,
+    /// End of interest (exclusive): the walk stops at the first entry that
+    /// starts at or after it.
+    pub end: u64,
 }
 
 impl Default for Limits {
@@ -133,6 +136,26 @@ impl Default for Limits {
         Limits {
             max_steps: u64::MAX,
             start: 0,
+            end: u64::MAX,
+        }
+    }
+}
+
+impl Limits {
+    /// At most `max_steps` reads, from IOVA 0 to the end.
+    pub fn steps(max_steps: u64) -> Self {
+        Limits {
+            max_steps,
+            ..Limits::default()
+        }
+    }
+
+    /// The entries overlapping `[start, end)`.
+    pub fn range(start: u64, end: u64) -> Self {
+        Limits {
+            max_steps: u64::MAX,
+            start,
+            end,
         }
     }
 }
@@ -212,6 +235,11 @@ pub fn walk<L: Layout, M: Memory, F: FnMut(&Step)>(
         let level = f.level;
         let esize = g.entry_size(level);
         let iova = f.base.wrapping_add((index as u64).wrapping_mul(esize));
+        if iova >= limits.end {
+            // Entries only grow from here: this table and every parent
+            // frame are past the end as well.
+            return st;
+        }
         if st.reads >= limits.max_steps {
             st.truncated = true;
             visit(&Step::Truncated { iova });

@@ -140,18 +140,9 @@ fn walk_is_bounded() {
     }
     let root = m.root;
     let mut truncated = false;
-    let st = walk(
-        &g,
-        root,
-        &mut m,
-        Limits {
-            max_steps: 10,
-            start: 0,
-        },
-        |s| {
-            truncated |= matches!(s, Step::Truncated { .. });
-        },
-    );
+    let st = walk(&g, root, &mut m, Limits::steps(10), |s| {
+        truncated |= matches!(s, Step::Truncated { .. });
+    });
     assert!(st.truncated && truncated);
     assert_eq!(st.reads, 10);
 }
@@ -168,10 +159,7 @@ fn walk_from_start_skips_lower_iovas() {
         &g,
         root,
         &mut m,
-        Limits {
-            max_steps: u64::MAX,
-            start: 0x4000_0000,
-        },
+        Limits::range(0x4000_0000, u64::MAX),
         |s| {
             if let Step::Leaf { iova, .. } = s {
                 leaves.push(*iova);
@@ -179,6 +167,36 @@ fn walk_from_start_skips_lower_iovas() {
         },
     );
     assert_eq!(leaves, vec![0x5000_0000]);
+}
+
+#[test]
+fn walk_stops_at_end() {
+    let g = Geometry::io_pgtable(Stage::S1, 12, 48, 48).unwrap();
+    let mut m = Mem::new(g);
+    for i in 0..8 {
+        m.map(
+            0x10_0000 + i * 0x1000,
+            0x8000_0000 + i * 0x1000,
+            0x1000,
+            io_prot(Stage::S1, true),
+        );
+    }
+    m.map(
+        0x8000_0000,
+        0x9000_0000,
+        0x20_0000,
+        io_prot(Stage::S1, true),
+    );
+    let root = m.root;
+    let mut leaves = vec![];
+    let st = walk(&g, root, &mut m, Limits::range(0x10_2000, 0x10_5000), |s| {
+        if let Step::Leaf { iova, .. } = s {
+            leaves.push(*iova);
+        }
+    });
+    assert_eq!(leaves, vec![0x10_2000, 0x10_3000, 0x10_4000]);
+    // Only the path down and the three entries (plus the one that ends it).
+    assert!(st.reads < 12, "{}", st.reads);
 }
 
 fn geometries() -> impl Strategy<Value = Geometry> {
