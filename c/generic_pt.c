@@ -207,6 +207,8 @@ struct iommu_scope_pt_test *iommu_scope_pt_test_alloc(u32 fmt, u32 vasz_lg2,
 		return ERR_PTR(ret);
 	}
 	test_pt(t)->domain.ops = ops;
+	/* A paging domain as far as iommu_map()/iommu_unmap() care. */
+	test_pt(t)->domain.type = IOMMU_DOMAIN_UNMANAGED;
 	return t;
 #else
 	return ERR_PTR(-EOPNOTSUPP);

@@ -441,3 +441,74 @@ fn show_ptdump(e: &Arc<DomainEntry>, f: &mut fmt::Formatter<'_>) -> fmt::Result 
 fn show_ptdump_raw(e: &Arc<DomainEntry>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     dump(e, f, true)
 }
+
+/// The page-table layout of a live domain, whatever its format.
+#[derive(Clone, Copy)]
+pub(crate) enum AnyLayout {
+    /// Arm LPAE (io-pgtable-arm, SMMUv3).
+    Lpae(Geometry),
+    /// A generic_pt format.
+    Pt(PtGeometry),
+}
+
+impl crate::pure::walk::Layout for AnyLayout {
+    fn root_level(&self) -> u32 {
+        match self {
+            AnyLayout::Lpae(g) => g.root_level(),
+            AnyLayout::Pt(g) => g.root_level(),
+        }
+    }
+    fn next_level(&self, level: u32) -> Option<u32> {
+        match self {
+            AnyLayout::Lpae(g) => g.next_level(level),
+            AnyLayout::Pt(g) => g.next_level(level),
+        }
+    }
+    fn entries(&self, level: u32) -> usize {
+        match self {
+            AnyLayout::Lpae(g) => crate::pure::walk::Layout::entries(g, level),
+            AnyLayout::Pt(g) => g.entries(level),
+        }
+    }
+    fn entry_size(&self, level: u32) -> u64 {
+        match self {
+            AnyLayout::Lpae(g) => crate::pure::walk::Layout::entry_size(g, level),
+            AnyLayout::Pt(g) => g.entry_size(level),
+        }
+    }
+    fn table_bytes(&self, level: u32) -> u64 {
+        match self {
+            AnyLayout::Lpae(g) => g.table_bytes(level),
+            AnyLayout::Pt(g) => g.table_bytes(level),
+        }
+    }
+    fn classify(&self, level: u32, index: usize, desc: u64) -> crate::pure::walk::Class {
+        match self {
+            AnyLayout::Lpae(g) => g.classify(level, index, desc),
+            AnyLayout::Pt(g) => g.classify(level, index, desc),
+        }
+    }
+}
+
+/// The layout and root of `d`'s page table, read without locks (any
+/// context).
+///
+/// # Safety
+///
+/// `d` must be a live domain for the duration of the call (the caller is
+/// inside an iommu core call on it, or holds `DomainEntry::with_domain`).
+pub(crate) unsafe fn table_of(d: *mut bindings::iommu_domain) -> Option<(AnyLayout, u64)> {
+    let mut pt = ffi::iommu_scope_pt_domain::default();
+    // SAFETY: `d` is live (caller's contract); the helper only reads it.
+    if unsafe { ffi::iommu_scope_pt_domain_get(d, &mut pt) } == 0 {
+        return pt_geometry(&pt).map(|g| (AnyLayout::Pt(g), pt.root_pa));
+    }
+    let mut rec = ffi::iommu_scope_smmu_domain::default();
+    // SAFETY: as above.
+    if unsafe { ffi::iommu_scope_smmu_domain_get(d, &mut rec) } != 0 || rec.has_pgtbl == 0 {
+        return None;
+    }
+    geometry(&rec)
+        .ok()
+        .map(|g| (AnyLayout::Lpae(g), rec.root_pa))
+}

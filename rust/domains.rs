@@ -368,6 +368,25 @@ impl Registry {
         unsafe { ffi::iommu_scope_walk_devs(Some(one), (&raw const ctx).cast_mut().cast()) };
     }
 
+    /// Waits until the directories of every domain registered so far exist.
+    pub(crate) fn flush(&self) {
+        // SAFETY: `work` is an initialised, pinned work item inside `self`.
+        unsafe { bindings::flush_work(Work::raw_get(&self.work)) };
+    }
+
+    /// Calls `f` with every registered domain that is still alive, under its
+    /// lock (`f` must not sleep).
+    pub(crate) fn for_each_live(
+        &self,
+        mut f: impl FnMut(&DomainEntry, *mut bindings::iommu_domain),
+    ) {
+        let dirs = self.dirs.lock();
+        for s in dirs.iter() {
+            let e: &DomainEntry = s;
+            let _ = e.with_domain(|d| f(e, d));
+        }
+    }
+
     /// Waits for the work item and stops it. Called after every hook that
     /// could queue it is unregistered.
     pub(crate) fn stop(&self) {

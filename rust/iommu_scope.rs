@@ -8,6 +8,9 @@
 
 use kernel::{debugfs::Dir, prelude::*};
 
+mod accounting;
+mod accounting_files;
+mod accounting_kunit;
 mod domain_files;
 mod domains;
 mod ffi;
@@ -16,6 +19,7 @@ mod genpt_kunit;
 mod iommu;
 #[cfg(CONFIG_KUNIT = "y")]
 mod kunit_util;
+mod pagecount;
 mod ptdump_kunit;
 mod pure;
 mod selftest;
@@ -38,6 +42,9 @@ module! {
 /// first, then the hooks (unregistered and waited for), then the root
 /// directory.
 struct IommuScope {
+    _accounting: Pin<KBox<kernel::debugfs::File<()>>>,
+    _lookup: Pin<KBox<kernel::debugfs::File<accounting_files::LookupState>>>,
+    _pages: Pin<KBox<kernel::debugfs::File<()>>>,
     _status: Pin<KBox<kernel::debugfs::File<status::Status>>>,
     _root: Dir,
 }
@@ -49,8 +56,28 @@ impl kernel::Module for IommuScope {
             root.read_callback_file(c"status", status::Status::new(&root), &status::Status::show),
             GFP_KERNEL,
         )?;
+        let accounting = KBox::pin_init(
+            root.read_callback_file(c"accounting", (), &accounting_files::show_accounting),
+            GFP_KERNEL,
+        )?;
+        let lookup = KBox::pin_init(
+            root.read_write_callback_file(
+                c"lookup",
+                kernel::new_mutex!(None),
+                &accounting_files::show_lookup,
+                &accounting_files::write_lookup,
+            ),
+            GFP_KERNEL,
+        )?;
+        let pages = KBox::pin_init(
+            root.read_callback_file(c"pages", (), &accounting_files::show_pages),
+            GFP_KERNEL,
+        )?;
         pr_info!("loaded; debugfs: /sys/kernel/debug/io_page_tables/\n");
         Ok(Self {
+            _accounting: accounting,
+            _lookup: lookup,
+            _pages: pages,
             _status: status,
             _root: root,
         })

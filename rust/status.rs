@@ -19,6 +19,7 @@ use kernel::{
     },
 };
 
+use crate::accounting;
 use crate::domains::{self, HookSlot, Registry};
 use crate::ffi;
 use crate::fprobe::{Args, EntryData, Fprobe, Handler};
@@ -61,6 +62,7 @@ struct PtDump {
 pub(crate) struct Status {
     map_probe: Result<Pin<KBox<Fprobe<MapCounter>>>>,
     ptdump: Result<PtDump>,
+    accounting: Result<accounting::Feature>,
 }
 
 impl Status {
@@ -82,7 +84,29 @@ impl Status {
                 e.to_errno()
             );
         }
-        Self { map_probe, ptdump }
+        let accounting = accounting::Feature::start();
+        match (&accounting, &ptdump) {
+            (Err(e), _) => pr_warn!("accounting: disabled (error {})\n", e.to_errno()),
+            (Ok(a), Ok(p)) => {
+                // Seed the counts with what is mapped already, so that
+                // unmaps of mappings older than the module balance.
+                p.registry.flush();
+                p.registry.for_each_live(|_, d| {
+                    // SAFETY: `d` is live (for_each_live holds its lock).
+                    unsafe { a.state().account_range(d, 0, u64::MAX, true) };
+                });
+                let st = &a.state().stats;
+                st.seeded_pages.store(st.refs.load(Relaxed), Relaxed);
+            }
+            (Ok(_), Err(_)) => {
+                pr_warn!("accounting: no domain registry; mappings older than the module are not seeded\n")
+            }
+        }
+        Self {
+            map_probe,
+            ptdump,
+            accounting,
+        }
     }
 
     fn start_ptdump(root: &Dir) -> Result<PtDump> {
@@ -169,6 +193,8 @@ impl Status {
 
 impl Drop for Status {
     fn drop(&mut self) {
+        // Accounting hooks first: they read domains the registry tracks.
+        self.accounting = Err(ENOENT);
         if let Ok(p) = &mut self.ptdump {
             // Unregister (and wait for) every hook, then stop the work item
             // and remove the directories.

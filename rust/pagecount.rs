@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A page_ext-style table of IOMMU mapping refcounts, owned by the module
+//! (the kernel's page_ext accessors are not exported).
+//!
+//! Three levels indexed by PFN: a root of `ROOT` pointers allocated at load,
+//! mid nodes of `MID` pointers and leaves of `LEAF` 32-bit counters, both
+//! allocated lazily (in any context, `GFP_ATOMIC`) the first time a page in
+//! their range is counted, installed with a compare-and-exchange, and freed
+//! only when the table is dropped. Lookups and updates take no lock.
+//!
+//! Owns: the counters, their overflow/underflow detection and the memory
+//! they use. Must not: know about domains or hooks.
+
+use core::ptr::null_mut;
+
+use kernel::{
+    alloc::flags::__GFP_NOWARN,
+    prelude::*,
+    sync::atomic::{Acquire, Atomic, Relaxed, Release},
+};
+
+/// Bits of PFN resolved by a leaf: 4096 counters (16 KiB) per 16 MiB.
+const LEAF_BITS: u32 = 12;
+/// Bits resolved by a mid node: 4096 leaves (32 KiB of pointers) per 64 GiB.
+const MID_BITS: u32 = 12;
+/// Bits resolved by the root: 4096 mids, so 48-bit physical addresses.
+const ROOT_BITS: u32 = 12;
+const LEAF: usize = 1 << LEAF_BITS;
+const MID: usize = 1 << MID_BITS;
+const ROOT: usize = 1 << ROOT_BITS;
+
+/// Set in a counter once its page was reported as freed while mapped.
+pub(crate) const REPORTED: u32 = 1 << 31;
+/// Largest count: the next increment is an overflow, never a wrap.
+pub(crate) const MAX_COUNT: u32 = REPORTED - 1;
+
+struct Leaf {
+    counts: [Atomic<u32>; LEAF],
+}
+
+struct Mid {
+    leaves: [Atomic<*mut Leaf>; MID],
+}
+
+/// Outcome of one counter update.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Update {
+    /// Changed from `old` to `old +/- 1` (counts without the flag).
+    Done { old: u32 },
+    /// Would have passed `MAX_COUNT`: unchanged.
+    Overflow,
+    /// Was zero: unchanged.
+    Underflow,
+    /// No memory for the counter (atomic allocation failed): not counted.
+    NoMemory,
+    /// PFN beyond 48-bit physical addresses: not counted.
+    OutOfRange,
+}
+
+/// Counters of the table itself.
+pub(crate) struct TableStats {
+    /// Leaves allocated.
+    pub(crate) leaves: Atomic<u64>,
+    /// Mid nodes allocated.
+    pub(crate) mids: Atomic<u64>,
+    /// Allocations that failed (counts lost).
+    pub(crate) alloc_failures: Atomic<u64>,
+}
+
+/// The refcount table.
+///
+/// # Invariants
+///
+/// `root` has `ROOT` entries. Every non-null pointer in `root` and in a
+/// `Mid` was created by `KBox::into_raw` of a zeroed node and is never
+/// changed again until `drop`, which frees them; so a pointer loaded with
+/// `Acquire` stays valid as long as the table lives.
+pub(crate) struct PageCounts {
+    root: KVec<Atomic<*mut Mid>>,
+    pub(crate) stats: TableStats,
+}
+
+// SAFETY: all shared state is atomics; nodes are only freed in `drop`.
+unsafe impl Send for PageCounts {}
+// SAFETY: as above.
+unsafe impl Sync for PageCounts {}
+
+/// Allocates a zeroed `T` made only of atomics (all-zero is valid).
+fn zeroed_box<T>(flags: kernel::alloc::Flags) -> Option<KBox<T>> {
+    let b = KBox::<T>::new_uninit(flags).ok()?;
+    let p = KBox::into_raw(b);
+    // SAFETY: `p` points to an allocation for one `T`; zeroing it makes a
+    // valid `T` because `T` is an array of atomic integers or pointers.
+    unsafe {
+        core::ptr::write_bytes(p.cast::<u8>(), 0, core::mem::size_of::<T>());
+        Some(KBox::from_raw(p.cast::<T>()))
+    }
+}
+
+impl PageCounts {
+    /// An empty table (allocates the 32 KiB root).
+    pub(crate) fn new() -> Result<Self> {
+        let mut root = KVec::with_capacity(ROOT, GFP_KERNEL)?;
+        for _ in 0..ROOT {
+            root.push(Atomic::new(null_mut()), GFP_KERNEL)?;
+        }
+        Ok(Self {
+            root,
+            stats: TableStats {
+                leaves: Atomic::new(0),
+                mids: Atomic::new(0),
+                alloc_failures: Atomic::new(0),
+            },
+        })
+    }
+
+    /// Bytes of memory the table uses.
+    pub(crate) fn memory(&self) -> u64 {
+        (ROOT * core::mem::size_of::<usize>()) as u64
+            + self.stats.mids.load(Relaxed) * core::mem::size_of::<Mid>() as u64
+            + self.stats.leaves.load(Relaxed) * core::mem::size_of::<Leaf>() as u64
+    }
+
+    /// The counter of `pfn`, allocating its nodes if `alloc`.
+    fn counter(&self, pfn: u64, alloc: bool) -> core::result::Result<&Atomic<u32>, Update> {
+        let r = (pfn >> (LEAF_BITS + MID_BITS)) as usize;
+        if r >= ROOT {
+            return Err(Update::OutOfRange);
+        }
+        let m = ((pfn >> LEAF_BITS) as usize) & (MID - 1);
+        let l = (pfn as usize) & (LEAF - 1);
+        let mid = self.node(&self.root[r], alloc, &self.stats.mids)?;
+        // SAFETY: non-null node pointers stay valid while `self` lives
+        // (type invariant).
+        let mid = unsafe { &*mid };
+        let leaf = self.node(&mid.leaves[m], alloc, &self.stats.leaves)?;
+        // SAFETY: as above.
+        Ok(unsafe { &(*leaf).counts[l] })
+    }
+
+    /// Loads (or installs) the node a slot points to.
+    fn node<T>(
+        &self,
+        slot: &Atomic<*mut T>,
+        alloc: bool,
+        count: &Atomic<u64>,
+    ) -> core::result::Result<*mut T, Update> {
+        let p = slot.load(Acquire);
+        if !p.is_null() {
+            return Ok(p);
+        }
+        if !alloc {
+            return Err(Update::Underflow);
+        }
+        let Some(new) = zeroed_box::<T>(GFP_ATOMIC | __GFP_NOWARN) else {
+            self.stats.alloc_failures.add(1, Relaxed);
+            return Err(Update::NoMemory);
+        };
+        let new = KBox::into_raw(new);
+        match slot.cmpxchg(null_mut(), new, Release) {
+            Ok(_) => {
+                count.add(1, Relaxed);
+                Ok(new)
+            }
+            Err(winner) => {
+                // Another CPU installed one first: use it, free ours.
+                // SAFETY: `new` came from `KBox::into_raw` just above and
+                // was never shared.
+                drop(unsafe { KBox::from_raw(new) });
+                Ok(winner)
+            }
+        }
+    }
+
+    /// Adds one reference to `pfn`.
+    pub(crate) fn inc(&self, pfn: u64) -> Update {
+        let c = match self.counter(pfn, true) {
+            Ok(c) => c,
+            Err(e) => return e,
+        };
+        let mut v = c.load(Relaxed);
+        loop {
+            if v & MAX_COUNT == MAX_COUNT {
+                return Update::Overflow;
+            }
+            match c.cmpxchg(v, v + 1, Relaxed) {
+                Ok(_) => return Update::Done { old: v & MAX_COUNT },
+                Err(cur) => v = cur,
+            }
+        }
+    }
+
+    /// Drops one reference from `pfn`. Reaching zero clears the
+    /// reported-leak flag, so a later leak of the page is reported again.
+    pub(crate) fn dec(&self, pfn: u64) -> Update {
+        let c = match self.counter(pfn, false) {
+            Ok(c) => c,
+            Err(Update::OutOfRange) => return Update::OutOfRange,
+            Err(_) => return Update::Underflow,
+        };
+        let mut v = c.load(Relaxed);
+        loop {
+            let n = v & MAX_COUNT;
+            if n == 0 {
+                return Update::Underflow;
+            }
+            let new = if n == 1 { 0 } else { v - 1 };
+            match c.cmpxchg(v, new, Relaxed) {
+                Ok(_) => return Update::Done { old: n },
+                Err(cur) => v = cur,
+            }
+        }
+    }
+
+    /// The count of `pfn` (0 if never counted).
+    pub(crate) fn get(&self, pfn: u64) -> u32 {
+        self.counter(pfn, false)
+            .map_or(0, |c| c.load(Relaxed) & MAX_COUNT)
+    }
+
+    /// Calls `f(pfn, count)` for every page with a nonzero count, in PFN
+    /// order.
+    pub(crate) fn for_each_mapped(&self, mut f: impl FnMut(u64, u32)) {
+        self.for_each_counter_pfn(|pfn, c| {
+            let n = c.load(Relaxed) & MAX_COUNT;
+            if n != 0 {
+                f(pfn, n);
+            }
+        });
+    }
+
+    fn for_each_counter_pfn(&self, mut f: impl FnMut(u64, &Atomic<u32>)) {
+        for (r, slot) in self.root.iter().enumerate() {
+            let mid = slot.load(Acquire);
+            if mid.is_null() {
+                continue;
+            }
+            // SAFETY: non-null nodes are valid while `self` lives.
+            let mid = unsafe { &*mid };
+            for (m, lslot) in mid.leaves.iter().enumerate() {
+                let leaf = lslot.load(Acquire);
+                if leaf.is_null() {
+                    continue;
+                }
+                // SAFETY: as above.
+                let leaf = unsafe { &*leaf };
+                let base = ((r << MID_BITS | m) << LEAF_BITS) as u64;
+                for (l, c) in leaf.counts.iter().enumerate() {
+                    f(base + l as u64, c);
+                }
+            }
+        }
+    }
+}
+
+impl Drop for PageCounts {
+    fn drop(&mut self) {
+        for slot in self.root.iter() {
+            let mid = slot.load(Acquire);
+            if mid.is_null() {
+                continue;
+            }
+            // SAFETY: `mid` came from `KBox::into_raw` (invariant) and no
+            // one else can reach it any more (`&mut self`).
+            let mid = unsafe { KBox::from_raw(mid) };
+            for lslot in mid.leaves.iter() {
+                let leaf = lslot.load(Acquire);
+                if !leaf.is_null() {
+                    // SAFETY: as above.
+                    drop(unsafe { KBox::from_raw(leaf) });
+                }
+            }
+        }
+    }
+}
