@@ -150,6 +150,14 @@ impl Status {
                 e.to_errno()
             )?,
         }
+        match &self.accounting {
+            Ok(a) => writeln!(
+                f,
+                "feature accounting: active table_memory={}",
+                a.state().counts.memory()
+            )?,
+            Err(e) => writeln!(f, "feature accounting: unavailable error={}", e.to_errno())?,
+        }
         match &self.ptdump {
             Err(e) => writeln!(
                 f,

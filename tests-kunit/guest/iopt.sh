@@ -60,3 +60,17 @@ trace_iommu_off() {
 	echo 0 > $TR/events/iommu/map/enable
 	echo 0 > $TR/events/iommu/unmap/enable
 }
+
+# dump_pa_pages: every mapped 4K page of every domain's ptdump, as
+# "0x<16 hex pa> <number of mappings>", sorted: what `pages` must show.
+dump_pa_pages() {
+	cat $IOPT/domain_*/ptdump | awk '
+	function hex(s,   v, i) { s = tolower(s); sub(/^0x/, "", s); v = 0
+		for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
+		return v }
+	function tohex(v,   s, d) { s = ""; while (v > 0) { d = v % 16; s = substr("0123456789abcdef", d + 1, 1) s; v = (v - d) / 16 }
+		while (length(s) < 16) s = "0" s; return "0x" s }
+	/^0x/ { split($1, r, "-"); s = hex(r[1]); e = hex(r[2]); p = $3; sub(/^pa=/, "", p); p = hex(p)
+		for (a = s; a < e; a += 4096) n[tohex(p + a - s)]++ }
+	END { for (k in n) print k, n[k] }' | sort
+}
