@@ -57,6 +57,19 @@ enum iommu_scope_pgtbl_quirks {
 /* Write the hashed value %p prints for @ptr into @buf (NUL-terminated). */
 void iommu_scope_hashed_ptr(const void *ptr, char *buf, size_t len);
 
+/* Called for every freed range of pages (any context). */
+typedef void (*iommu_scope_free_cb_t)(unsigned long pfn, unsigned int nr);
+
+/*
+ * Probe kmem:mm_page_free and kmem:mm_page_free_batched; -ENOENT if either
+ * tracepoint does not exist.
+ */
+int iommu_scope_page_free_register(iommu_scope_free_cb_t cb);
+/* Unregister both probes and wait until none runs. */
+void iommu_scope_page_free_unregister(void);
+/* The current task's comm (@len >= TASK_COMM_LEN) and pid. */
+void iommu_scope_current_comm(char *buf, size_t len, int *pid);
+
 /* The module's self-check tracepoint, iommu_scope:scope_selftest. */
 void iommu_scope_trace_selftest(const char *what, u64 value);
 

@@ -512,3 +512,44 @@ pub(crate) unsafe fn table_of(d: *mut bindings::iommu_domain) -> Option<(AnyLayo
         .ok()
         .map(|g| (AnyLayout::Lpae(g), rec.root_pa))
 }
+
+/// The names of (up to 4 of) the devices attached to a domain, as
+/// `name,name,...`, without allocating.
+pub(crate) struct DeviceNames {
+    recs: [ffi::iommu_scope_smmu_master; 4],
+    n: usize,
+}
+
+impl DeviceNames {
+    /// Reads them.
+    ///
+    /// # Safety
+    ///
+    /// `d` must be live for the call.
+    pub(crate) unsafe fn of(d: *mut bindings::iommu_domain) -> Self {
+        let mut recs = [ffi::iommu_scope_smmu_master::default(); 4];
+        // SAFETY: `d` is live (caller's contract); `recs` has room for 4.
+        let n = unsafe { ffi::iommu_scope_smmu_domain_masters(d, recs.as_mut_ptr(), 4) };
+        Self {
+            recs,
+            n: n.clamp(0, 4) as usize,
+        }
+    }
+}
+
+impl core::fmt::Display for DeviceNames {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if self.n == 0 {
+            return f.write_str("-");
+        }
+        for (i, r) in self.recs[..self.n].iter().enumerate() {
+            write!(
+                f,
+                "{}{}",
+                if i == 0 { "" } else { "," },
+                cstr_field(&r.name)
+            )?;
+        }
+        Ok(())
+    }
+}

@@ -19,6 +19,7 @@ mod genpt_kunit;
 mod iommu;
 #[cfg(CONFIG_KUNIT = "y")]
 mod kunit_util;
+mod leaks;
 mod pagecount;
 mod ptdump_kunit;
 mod pure;
@@ -45,6 +46,8 @@ struct IommuScope {
     _accounting: Pin<KBox<kernel::debugfs::File<()>>>,
     _lookup: Pin<KBox<kernel::debugfs::File<accounting_files::LookupState>>>,
     _pages: Pin<KBox<kernel::debugfs::File<()>>>,
+    _leaks: Pin<KBox<kernel::debugfs::File<()>>>,
+    _reset: Pin<KBox<kernel::debugfs::File<()>>>,
     _status: Pin<KBox<kernel::debugfs::File<status::Status>>>,
     _root: Dir,
 }
@@ -73,8 +76,18 @@ impl kernel::Module for IommuScope {
             root.read_callback_file(c"pages", (), &accounting_files::show_pages),
             GFP_KERNEL,
         )?;
+        let leaks = KBox::pin_init(
+            root.read_callback_file(c"leaks", (), &leaks::show_leaks),
+            GFP_KERNEL,
+        )?;
+        let reset = KBox::pin_init(
+            root.write_callback_file(c"reset", (), &leaks::write_reset),
+            GFP_KERNEL,
+        )?;
         pr_info!("loaded; debugfs: /sys/kernel/debug/io_page_tables/\n");
         Ok(Self {
+            _leaks: leaks,
+            _reset: reset,
             _accounting: accounting,
             _lookup: lookup,
             _pages: pages,

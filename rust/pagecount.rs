@@ -219,6 +219,35 @@ impl PageCounts {
             .map_or(0, |c| c.load(Relaxed) & MAX_COUNT)
     }
 
+    /// If `pfn` is mapped and not yet reported, marks it reported and
+    /// returns its count (any context, lock-free).
+    pub(crate) fn mark_reported(&self, pfn: u64) -> Option<u32> {
+        let c = self.counter(pfn, false).ok()?;
+        let mut v = c.load(Relaxed);
+        loop {
+            if v & MAX_COUNT == 0 || v & REPORTED != 0 {
+                return None;
+            }
+            match c.cmpxchg(v, v | REPORTED, Relaxed) {
+                Ok(_) => return Some(v & MAX_COUNT),
+                Err(cur) => v = cur,
+            }
+        }
+    }
+
+    /// Clears every reported-leak flag (so leaks are reported again).
+    pub(crate) fn clear_reported(&self) {
+        self.for_each_counter_pfn(|_, c| {
+            let mut v = c.load(Relaxed);
+            while v & REPORTED != 0 {
+                match c.cmpxchg(v, v & !REPORTED, Relaxed) {
+                    Ok(_) => break,
+                    Err(cur) => v = cur,
+                }
+            }
+        });
+    }
+
     /// Calls `f(pfn, count)` for every page with a nonzero count, in PFN
     /// order.
     pub(crate) fn for_each_mapped(&self, mut f: impl FnMut(u64, u32)) {

@@ -23,6 +23,7 @@ use crate::accounting;
 use crate::domains::{self, HookSlot, Registry};
 use crate::ffi;
 use crate::fprobe::{Args, EntryData, Fprobe, Handler};
+use crate::leaks;
 
 /// The kernel function the map counter probes.
 pub(crate) const MAP_FN: &CStr = c"iommu_map_nosync";
@@ -63,6 +64,7 @@ pub(crate) struct Status {
     map_probe: Result<Pin<KBox<Fprobe<MapCounter>>>>,
     ptdump: Result<PtDump>,
     accounting: Result<accounting::Feature>,
+    leaks: Result<leaks::Detector>,
 }
 
 impl Status {
@@ -102,10 +104,18 @@ impl Status {
                 pr_warn!("accounting: no domain registry; mappings older than the module are not seeded\n")
             }
         }
+        let leaks = match (&accounting, &ptdump) {
+            (Ok(_), p) => leaks::Detector::start(p.as_ref().ok().map(|p| p.registry.clone())),
+            (Err(_), _) => Err(ENOENT),
+        };
+        if let Err(e) = &leaks {
+            pr_warn!("leak detection: disabled (error {})\n", e.to_errno());
+        }
         Self {
             map_probe,
             ptdump,
             accounting,
+            leaks,
         }
     }
 
@@ -158,6 +168,18 @@ impl Status {
             )?,
             Err(e) => writeln!(f, "feature accounting: unavailable error={}", e.to_errno())?,
         }
+        match &self.leaks {
+            Ok(d) => writeln!(
+                f,
+                "feature leak_detection: active leaks_found={}",
+                d.log.found.load(Relaxed)
+            )?,
+            Err(e) => writeln!(
+                f,
+                "feature leak_detection: unavailable error={}",
+                e.to_errno()
+            )?,
+        }
         match &self.ptdump {
             Err(e) => writeln!(
                 f,
@@ -201,7 +223,9 @@ impl Status {
 
 impl Drop for Status {
     fn drop(&mut self) {
-        // Accounting hooks first: they read domains the registry tracks.
+        // Leak probes first (they read the counts), then the accounting
+        // hooks (they read domains the registry tracks).
+        self.leaks = Err(ENOENT);
         self.accounting = Err(ENOENT);
         if let Ok(p) = &mut self.ptdump {
             // Unregister (and wait for) every hook, then stop the work item

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommu-scope: probes on the kernel's page free tracepoints
+ * (kmem:mm_page_free and kmem:mm_page_free_batched), found by name, that
+ * hand every freed PFN range to a Rust callback.
+ *
+ * Owns: the registration of those two probes.
+ * Must not: decide anything; the callback checks the refcounts.
+ */
+#include <linux/mm.h>
+#include <linux/string.h>
+#include <linux/tracepoint.h>
+
+#include "iommu_scope_helpers.h"
+
+static iommu_scope_free_cb_t free_cb;
+static struct tracepoint *tp_free, *tp_free_batched;
+
+static void probe_free(void *data, struct page *page, unsigned int order)
+{
+	free_cb(page_to_pfn(page), 1U << order);
+}
+
+static void probe_free_batched(void *data, struct page *page)
+{
+	free_cb(page_to_pfn(page), 1);
+}
+
+static void find_tp(struct tracepoint *tp, void *priv)
+{
+	if (!strcmp(tp->name, "mm_page_free"))
+		tp_free = tp;
+	else if (!strcmp(tp->name, "mm_page_free_batched"))
+		tp_free_batched = tp;
+}
+
+int iommu_scope_page_free_register(iommu_scope_free_cb_t cb)
+{
+	int ret;
+
+	tp_free = NULL;
+	tp_free_batched = NULL;
+	for_each_kernel_tracepoint(find_tp, NULL);
+	if (!tp_free || !tp_free_batched)
+		return -ENOENT;
+	free_cb = cb;
+	ret = tracepoint_probe_register(tp_free, probe_free, NULL);
+	if (ret)
+		return ret;
+	ret = tracepoint_probe_register(tp_free_batched, probe_free_batched,
+					NULL);
+	if (ret) {
+		tracepoint_probe_unregister(tp_free, probe_free, NULL);
+		tracepoint_synchronize_unregister();
+	}
+	return ret;
+}
+
+void iommu_scope_page_free_unregister(void)
+{
+	tracepoint_probe_unregister(tp_free_batched, probe_free_batched, NULL);
+	tracepoint_probe_unregister(tp_free, probe_free, NULL);
+	tracepoint_synchronize_unregister();
+}
+
+void iommu_scope_current_comm(char *buf, size_t len, int *pid)
+{
+	strscpy(buf, current->comm, len);
+	*pid = task_pid_nr(current);
+}
