@@ -49,6 +49,8 @@ pub(crate) struct Stats {
     pub(crate) underflows: Atomic<u64>,
     pub(crate) untracked: Atomic<u64>,
     pub(crate) seeded_pages: Atomic<u64>,
+    pub(crate) freed_domains: Atomic<u64>,
+    pub(crate) released_on_free: Atomic<u64>,
 }
 
 /// A map in progress: the task and the range it maps.
@@ -103,6 +105,8 @@ impl Accounting {
                 underflows: Atomic::new(0),
                 untracked: Atomic::new(0),
                 seeded_pages: Atomic::new(0),
+                freed_domains: Atomic::new(0),
+                released_on_free: Atomic::new(0),
             },
             in_map: [const {
                 InMap {
@@ -126,7 +130,14 @@ impl Accounting {
                     self.stats.pages_multi.add(1, Relaxed);
                 }
             }
-            Update::Overflow => self.stats.overflows.add(1, Relaxed),
+            Update::Overflow => {
+                if self.stats.overflows.fetch_add(1, Relaxed) == 0 {
+                    pr_warn!(
+                        "accounting: refcount overflow at pa=0x{:x} (kept at the maximum; see accounting)\n",
+                        pa
+                    );
+                }
+            }
             _ => self.stats.untracked.add(1, Relaxed),
         }
     }
@@ -142,7 +153,14 @@ impl Accounting {
                     let _ = self.stats.pages_multi.fetch_sub(1, Relaxed);
                 }
             }
-            Update::Underflow => self.stats.underflows.add(1, Relaxed),
+            Update::Underflow => {
+                if self.stats.underflows.fetch_add(1, Relaxed) == 0 {
+                    pr_warn!(
+                        "accounting: unmap of pa=0x{:x} that was never counted as mapped (first underflow; see accounting)\n",
+                        pa
+                    );
+                }
+            }
             _ => self.stats.untracked.add(1, Relaxed),
         }
     }
@@ -260,6 +278,31 @@ impl Handler for MapHook {
     }
 }
 
+/// `iommu_domain_free(domain)`: a freed domain maps nothing any more, so
+/// the references of whatever is still in its table are released (the
+/// table is intact at entry).
+pub(crate) struct FreeHook(pub(crate) &'static Accounting);
+
+impl Handler for FreeHook {
+    fn entry(&self, args: &Args) -> EntryData {
+        let d = args.arg(0) as *mut bindings::iommu_domain;
+        if d.is_null() {
+            return [0; 4];
+        }
+        self.0.stats.freed_domains.add(1, Relaxed);
+        let before = self.0.stats.refs.load(Relaxed);
+        // SAFETY: the domain is live until `iommu_domain_free` releases it,
+        // which happens after this entry handler returns.
+        unsafe { self.0.account_range(d, 0, u64::MAX, false) };
+        let after = self.0.stats.refs.load(Relaxed);
+        self.0
+            .stats
+            .released_on_free
+            .add(before.saturating_sub(after), Relaxed);
+        [0; 4]
+    }
+}
+
 /// Marks an unmap that was not accounted (rollback of a failed map).
 const SKIPPED: usize = usize::MAX;
 
@@ -318,6 +361,7 @@ impl Handler for UnmapHook {
 pub(crate) struct Feature {
     pub(crate) map: Result<Pin<KBox<Fprobe<MapHook>>>>,
     pub(crate) unmap: Result<Pin<KBox<Fprobe<UnmapHook>>>>,
+    pub(crate) free: Result<Pin<KBox<Fprobe<FreeHook>>>>,
     state: *mut Accounting,
 }
 
@@ -330,20 +374,33 @@ unsafe impl Sync for Feature {}
 static CURRENT: Atomic<*mut Accounting> = Atomic::new(core::ptr::null_mut());
 
 impl Feature {
-    /// Allocates the table and installs the hooks. Both hooks are needed;
-    /// without one of them the counts would drift, so neither is kept.
+    /// Allocates the table and installs the hooks. All three are needed;
+    /// without one of them the counts would drift, so none is kept.
     pub(crate) fn start() -> Result<Self> {
         let state: &'static Accounting = KBox::leak(KBox::new(Accounting::new()?, GFP_KERNEL)?);
         let map = KBox::pin_init(Fprobe::new(c"iommu_map_nosync", MapHook(state)), GFP_KERNEL);
         let unmap = KBox::pin_init(Fprobe::new(c"__iommu_unmap", UnmapHook(state)), GFP_KERNEL);
+        let free = KBox::pin_init(
+            Fprobe::new(c"iommu_domain_free", FreeHook(state)),
+            GFP_KERNEL,
+        );
         let ptr = core::ptr::from_ref(state).cast_mut();
         let f = Self {
             map,
             unmap,
+            free,
             state: ptr,
         };
-        if let Err(e) = f.map.as_ref().and(f.unmap.as_ref()) {
-            let errno = e.to_errno();
+        let first_err = [
+            f.map.as_ref().err(),
+            f.unmap.as_ref().err(),
+            f.free.as_ref().err(),
+        ]
+        .into_iter()
+        .flatten()
+        .next()
+        .map(|e| e.to_errno());
+        if let Some(errno) = first_err {
             drop(f);
             return Err(Error::from_errno(errno));
         }
@@ -373,6 +430,7 @@ impl Drop for Feature {
         // Unregister both hooks (waiting for running handlers) first.
         self.map = Err(ENOENT);
         self.unmap = Err(ENOENT);
+        self.free = Err(ENOENT);
         // SAFETY: `state` came from `KBox::leak` and no hook can reach it
         // any more (invariant).
         drop(unsafe { KBox::from_raw(self.state) });

@@ -38,6 +38,8 @@ pub(crate) fn show_accounting(_: &(), f: &mut fmt::Formatter<'_>) -> fmt::Result
     writeln!(f, "underflows {}", l(&s.underflows))?;
     writeln!(f, "untracked {}", l(&s.untracked))?;
     writeln!(f, "seeded_refs {}", l(&s.seeded_pages))?;
+    writeln!(f, "freed_domains {}", l(&s.freed_domains))?;
+    writeln!(f, "refs_released_on_domain_free {}", l(&s.released_on_free))?;
     writeln!(f, "table_memory_bytes {}", a.counts.memory())?;
     writeln!(
         f,

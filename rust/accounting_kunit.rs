@@ -70,6 +70,20 @@ mod tests {
         Ok(())
     }
 
+    /// Freeing a domain that still maps a page releases its references.
+    #[test]
+    fn freeing_a_domain_releases_its_references() -> Result {
+        let dev = first_iommu_pci_device().ok_or(ENODEV)?;
+        let d = ctx!(PagingDomain::alloc(&dev), "alloc");
+        let pa = PA + 0x40_0000_0000;
+        ctx!(d.map(0x30_0000, pa, 0x2000, RW), "map");
+        assert_eq!(count(pa + 0x1000), 1);
+        drop(d);
+        assert_eq!(count(pa), 0);
+        assert_eq!(count(pa + 0x1000), 0);
+        Ok(())
+    }
+
     /// A generic_pt (AMDv1) domain, used through the iommu core API.
     struct PtDomain {
         t: *mut ffi::iommu_scope_pt_test,

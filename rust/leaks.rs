@@ -86,6 +86,11 @@ impl WorkItem for LeakLog {
 static CURRENT: Atomic<*const LeakLog> = Atomic::new(core::ptr::null());
 
 /// The probe callback: `nr` pages from `pfn` are being freed.
+///
+/// # Safety
+///
+/// Called by the page free probes of `c/page_free_hooks.c` only, while the
+/// detector is registered.
 unsafe extern "C" fn page_freed(pfn: kernel::ffi::c_ulong, nr: kernel::ffi::c_uint) {
     let raw = CURRENT.load(Relaxed);
     let Some(acct) = accounting::current() else {
