@@ -54,6 +54,9 @@ check "virtio-blk DMA ran" test "$(cat /tmp/dma.vda)" -gt 10
 check "domain churn ran" test "$(cat /tmp/churn)" -gt 3
 echo "reads: $(cat /tmp/reads.1) $(cat /tmp/reads.2) $(cat /tmp/reads.3); dma: vda=$(cat /tmp/dma.vda) nvme=$(cat /tmp/dma.nvme); churn cycles: $(cat /tmp/churn)"
 cat $IOPT/status
+cat $IOPT/accounting
+check_eq "accounting: no underflow under churn" "underflows 0" "$(grep '^underflows ' $IOPT/accounting)"
+check_eq "no DMA use-after-free reported" "" "$(grep -v '^#' $IOPT/leaks)"
 check "rmmod" rmmod iommu_scope
 no_splat "no oops, lockdep, KFENCE or RCU report"
 finish
