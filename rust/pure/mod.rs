@@ -11,6 +11,7 @@
 #![allow(unreachable_pub, dead_code)]
 
 pub mod coalesce;
+pub mod evtq;
 pub mod genpt;
 pub mod lpae;
 pub mod ptdump;
