@@ -19,6 +19,7 @@
 #include "arm-smmu-v3.h"
 
 #include "iommu_scope_smmu.h"
+#include "iommu_scope_evtq.h"
 
 /* The iommu_ops of arm-smmu-v3, found at init from a device it manages. */
 static const struct iommu_ops *smmu_v3_ops;
@@ -148,4 +149,124 @@ int iommu_scope_smmu_domain_masters(struct iommu_domain *domain,
 	}
 	spin_unlock_irqrestore(&sd->devices_lock, flags);
 	return n;
+}
+
+/* --- event queue ---------------------------------------------------- */
+
+#define MAX_SMMUS 8
+static struct arm_smmu_device *smmus[MAX_SMMUS];
+
+static int find_smmus(struct device *dev, void *data)
+{
+	struct arm_smmu_device *smmu;
+	int i;
+
+	if (!dev->iommu || !dev->iommu->iommu_dev ||
+	    dev->iommu->iommu_dev->ops != smmu_v3_ops)
+		return 0;
+	smmu = container_of(dev->iommu->iommu_dev, struct arm_smmu_device,
+			    iommu);
+	for (i = 0; i < MAX_SMMUS; i++) {
+		if (smmus[i] == smmu)
+			return 0;
+		if (!smmus[i]) {
+			smmus[i] = smmu;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+static struct arm_smmu_device *known(void *p)
+{
+	int i;
+
+	if (!smmus[0]) {
+		bus_for_each_dev(&pci_bus_type, NULL, NULL, find_smmus);
+		bus_for_each_dev(&platform_bus_type, NULL, NULL, find_smmus);
+	}
+	for (i = 0; i < MAX_SMMUS && smmus[i]; i++)
+		if (smmus[i] == p)
+			return smmus[i];
+	return NULL;
+}
+
+bool iommu_scope_smmu_known(void *smmu)
+{
+	return smmu_v3_ops && known(smmu);
+}
+
+int iommu_scope_evtq_pos(void *p, struct iommu_scope_evtq_pos *pos)
+{
+	struct arm_smmu_device *smmu = known(p);
+	struct arm_smmu_queue *q;
+
+	if (!smmu)
+		return -ENODEV;
+	q = &smmu->evtq.q;
+	pos->cons = READ_ONCE(q->llq.cons);
+	pos->prod = readl_relaxed(q->prod_reg);
+	pos->shift = q->llq.max_n_shift;
+	return 0;
+}
+
+int iommu_scope_evtq_read(void *p, u32 idx, u64 *out)
+{
+	struct arm_smmu_device *smmu = known(p);
+	struct arm_smmu_queue *q;
+	__le64 *ent;
+	int i;
+
+	if (!smmu)
+		return -ENODEV;
+	q = &smmu->evtq.q;
+	idx &= (1U << q->llq.max_n_shift) - 1;
+	ent = q->base + (size_t)idx * q->ent_dwords;
+	for (i = 0; i < 4; i++)
+		out[i] = le64_to_cpu(READ_ONCE(ent[i]));
+	return 0;
+}
+
+void iommu_scope_smmu_name(void *p, char *buf, size_t len)
+{
+	struct arm_smmu_device *smmu = known(p);
+
+	strscpy(buf, smmu ? dev_name(smmu->dev) : "?", len);
+}
+
+struct sid_lookup {
+	struct arm_smmu_device *smmu;
+	u32 sid;
+	char *buf;
+	size_t len;
+};
+
+static int match_sid(struct device *dev, void *data)
+{
+	struct sid_lookup *l = data;
+	struct iommu_fwspec *fw = dev_iommu_fwspec_get(dev);
+	unsigned int i;
+
+	if (!fw || !dev->iommu->iommu_dev ||
+	    dev->iommu->iommu_dev != &l->smmu->iommu)
+		return 0;
+	for (i = 0; i < fw->num_ids; i++) {
+		if (fw->ids[i] == l->sid) {
+			strscpy(l->buf, dev_name(dev), l->len);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+void iommu_scope_sid_name(void *p, u32 sid, char *buf, size_t len)
+{
+	struct sid_lookup l = { .smmu = known(p), .sid = sid, .buf = buf,
+				.len = len };
+
+	strscpy(buf, "-", len);
+	if (!l.smmu)
+		return;
+	if (!bus_for_each_dev(&pci_bus_type, NULL, &l, match_sid))
+		bus_for_each_dev(&platform_bus_type, NULL, &l, match_sid);
 }

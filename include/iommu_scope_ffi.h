@@ -20,5 +20,6 @@
 #include "iommu_scope_helpers.h"
 #include "iommu_scope_smmu.h"
 #include "iommu_scope_genpt.h"
+#include "iommu_scope_evtq.h"
 
 #endif /* _IOMMU_SCOPE_FFI_H */

@@ -13,6 +13,7 @@ mod accounting_files;
 mod accounting_kunit;
 mod domain_files;
 mod domains;
+mod evtq;
 mod ffi;
 mod fprobe;
 mod genpt_kunit;

@@ -21,6 +21,7 @@ use kernel::{
 
 use crate::accounting;
 use crate::domains::{self, HookSlot, Registry};
+use crate::evtq;
 use crate::ffi;
 use crate::fprobe::{Args, EntryData, Fprobe, Handler};
 use crate::leaks;
@@ -65,6 +66,7 @@ pub(crate) struct Status {
     ptdump: Result<PtDump>,
     accounting: Result<accounting::Feature>,
     leaks: Result<leaks::Detector>,
+    evtq: Result<evtq::Feature>,
 }
 
 impl Status {
@@ -111,11 +113,19 @@ impl Status {
         if let Err(e) = &leaks {
             pr_warn!("leak detection: disabled (error {})\n", e.to_errno());
         }
+        let evtq = evtq::Feature::start();
+        if let Err(e) = &evtq {
+            pr_warn!(
+                "smmu_evtq_event: cannot probe arm_smmu_evtq_thread (error {}); event tracing disabled\n",
+                e.to_errno()
+            );
+        }
         Self {
             map_probe,
             ptdump,
             accounting,
             leaks,
+            evtq,
         }
     }
 
@@ -167,6 +177,23 @@ impl Status {
                 a.state().counts.memory()
             )?,
             Err(e) => writeln!(f, "feature accounting: unavailable error={}", e.to_errno())?,
+        }
+        match &self.evtq {
+            Ok(e) => {
+                let s = e.stats();
+                writeln!(
+                    f,
+                    "feature smmu_evtq_event: active events={} overflows={} thread_runs={}",
+                    s.events.load(Relaxed),
+                    s.overflows.load(Relaxed),
+                    s.threads.load(Relaxed)
+                )?
+            }
+            Err(e) => writeln!(
+                f,
+                "feature smmu_evtq_event: unavailable error={}",
+                e.to_errno()
+            )?,
         }
         match &self.leaks {
             Ok(d) => writeln!(
@@ -223,6 +250,7 @@ impl Status {
 
 impl Drop for Status {
     fn drop(&mut self) {
+        self.evtq = Err(ENOENT);
         // Leak probes first (they read the counts), then the accounting
         // hooks (they read domains the registry tracks).
         self.leaks = Err(ENOENT);
