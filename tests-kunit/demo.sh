@@ -15,18 +15,35 @@ insmod /lib/modules/iommu_scope.ko
 dmesg | grep -E "iommu_scope" | grep -v "^\s*$" | tail -20
 section "/sys/kernel/debug/io_page_tables/"
 ls -l /sys/kernel/debug/io_page_tables/
-for f in /sys/kernel/debug/io_page_tables/*; do
-	[ -f "$f" ] || continue
-	echo "--- $f"
-	cat "$f"
-done
-section "DMA on the disks, then the status again"
+echo "--- status"
+cat /sys/kernel/debug/io_page_tables/status
+section "DMA on the disks"
 dd if=/dev/vda of=/dev/null bs=64k count=64 2>/dev/null
 dd if=/dev/nvme0n1 of=/dev/null bs=64k count=64 iflag=direct 2>/dev/null || true
 cat /sys/kernel/debug/io_page_tables/status
+for d in /sys/kernel/debug/io_page_tables/domain_*; do
+	if grep -q "^0000:00:02.0 " $d/devices; then
+		section "$d (the nvme disk's domain)"
+		echo "--- info"; cat $d/info
+		echo "--- devices"; cat $d/devices
+		echo "--- ptdump"; cat $d/ptdump
+		echo "--- ptdump_raw (first 12 lines)"; head -12 $d/ptdump_raw
+	fi
+done
+section "mapping accounting"
+cat /sys/kernel/debug/io_page_tables/accounting
+echo "--- pages (first 5)"; head -5 /sys/kernel/debug/io_page_tables/pages
+if [ -f /lib/modules/edu_dma.ko ]; then
+	section "SMMUv3 events: the edu device reads 3 unmapped IOVAs"
+	echo 1 > /sys/kernel/tracing/events/arm_smmu_v3/smmu_evtq_event/enable
+	insmod /lib/modules/edu_dma.ko count=3
+	sleep 1
+	grep smmu_evtq_event: /sys/kernel/tracing/trace
+	rmmod edu_dma
+fi
 section "the module's tracepoints"
-ls /sys/kernel/tracing/events/iommu_scope/
-for e in /sys/kernel/tracing/events/iommu_scope/*/format; do
+ls /sys/kernel/tracing/events/iommu_scope/ /sys/kernel/tracing/events/arm_smmu_v3/
+for e in /sys/kernel/tracing/events/arm_smmu_v3/smmu_evtq_event/format; do
 	echo "--- $e"; cat "$e"
 done
 section "rmmod"
