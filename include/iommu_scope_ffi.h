@@ -21,5 +21,6 @@
 #include "iommu_scope_smmu.h"
 #include "iommu_scope_genpt.h"
 #include "iommu_scope_evtq.h"
+#include "iommu_scope_iopf.h"
 
 #endif /* _IOMMU_SCOPE_FFI_H */

@@ -18,6 +18,7 @@ mod ffi;
 mod fprobe;
 mod genpt_kunit;
 mod iommu;
+mod iopf;
 #[cfg(CONFIG_KUNIT = "y")]
 mod kunit_util;
 mod leaks;
@@ -47,6 +48,8 @@ struct IommuScope {
     _accounting: Pin<KBox<kernel::debugfs::File<()>>>,
     _lookup: Pin<KBox<kernel::debugfs::File<accounting_files::LookupState>>>,
     _pages: Pin<KBox<kernel::debugfs::File<()>>>,
+    _iopf_files: KVec<Pin<KBox<kernel::debugfs::File<()>>>>,
+    _iopf_dir: Dir,
     _leaks: Pin<KBox<kernel::debugfs::File<()>>>,
     _reset: Pin<KBox<kernel::debugfs::File<()>>>,
     _status: Pin<KBox<kernel::debugfs::File<status::Status>>>,
@@ -85,8 +88,40 @@ impl kernel::Module for IommuScope {
             root.write_callback_file(c"reset", (), &leaks::write_reset),
             GFP_KERNEL,
         )?;
+        let iopf_dir = root.subdir(c"iopf");
+        let mut iopf_files = KVec::new();
+        iopf_files.push(
+            KBox::pin_init(
+                iopf_dir.read_callback_file(c"devices", (), &iopf::show_devices),
+                GFP_KERNEL,
+            )?,
+            GFP_KERNEL,
+        )?;
+        iopf_files.push(
+            KBox::pin_init(
+                iopf_dir.read_callback_file(c"pasids", (), &iopf::show_pasids),
+                GFP_KERNEL,
+            )?,
+            GFP_KERNEL,
+        )?;
+        iopf_files.push(
+            KBox::pin_init(
+                iopf_dir.read_callback_file(c"processes", (), &iopf::show_processes),
+                GFP_KERNEL,
+            )?,
+            GFP_KERNEL,
+        )?;
+        iopf_files.push(
+            KBox::pin_init(
+                iopf_dir.write_callback_file(c"reset", (), &iopf::write_reset),
+                GFP_KERNEL,
+            )?,
+            GFP_KERNEL,
+        )?;
         pr_info!("loaded; debugfs: /sys/kernel/debug/io_page_tables/\n");
         Ok(Self {
+            _iopf_files: iopf_files,
+            _iopf_dir: iopf_dir,
             _leaks: leaks,
             _reset: reset,
             _accounting: accounting,

@@ -24,6 +24,7 @@ use crate::domains::{self, HookSlot, Registry};
 use crate::evtq;
 use crate::ffi;
 use crate::fprobe::{Args, EntryData, Fprobe, Handler};
+use crate::iopf;
 use crate::leaks;
 
 /// The kernel function the map counter probes.
@@ -67,6 +68,7 @@ pub(crate) struct Status {
     accounting: Result<accounting::Feature>,
     leaks: Result<leaks::Detector>,
     evtq: Result<evtq::Feature>,
+    iopf: Result<iopf::Feature>,
 }
 
 impl Status {
@@ -120,12 +122,20 @@ impl Status {
                 e.to_errno()
             );
         }
+        let iopf = iopf::Feature::start();
+        if let Err(e) = &iopf {
+            pr_warn!(
+                "iopf: cannot probe iommu_report_device_fault (error {}); IOPF accounting disabled\n",
+                e.to_errno()
+            );
+        }
         Self {
             map_probe,
             ptdump,
             accounting,
             leaks,
             evtq,
+            iopf,
         }
     }
 
@@ -195,6 +205,19 @@ impl Status {
                 e.to_errno()
             )?,
         }
+        match &self.iopf {
+            Ok(i) => writeln!(
+                f,
+                "feature iopf: active reports={} handler_outcome={}",
+                i.state().reports.load(Relaxed),
+                if i.has_response_hook() {
+                    "tracked"
+                } else {
+                    "untracked"
+                }
+            )?,
+            Err(e) => writeln!(f, "feature iopf: unavailable error={}", e.to_errno())?,
+        }
         match &self.leaks {
             Ok(d) => writeln!(
                 f,
@@ -250,6 +273,7 @@ impl Status {
 
 impl Drop for Status {
     fn drop(&mut self) {
+        self.iopf = Err(ENOENT);
         self.evtq = Err(ENOENT);
         // Leak probes first (they read the counts), then the accounting
         // hooks (they read domains the registry tracks).

@@ -13,6 +13,8 @@
 
 #include <linux/tracepoint.h>
 
+#include "iommu_scope_iopf.h"
+
 /*
  * scope_selftest: fired by the module's own checks (load-time self-test and
  * KUnit), so that a test can verify the module's tracepoints reach tracefs.
@@ -29,6 +31,49 @@ TRACE_EVENT(scope_selftest,
 		__entry->value = value;
 	),
 	TP_printk("%s=%llu", __get_str(what), __entry->value)
+);
+
+/*
+ * iopf_fault: one IO page fault reported through iommu_report_device_fault,
+ * with its outcome (0 accepted for handling, negative errno refused) and
+ * the time the report took.
+ */
+TRACE_EVENT(iopf_fault,
+	TP_PROTO(const struct iommu_scope_iopf_rec *r, int result,
+		 u64 duration_ns),
+	TP_ARGS(r, result, duration_ns),
+	TP_STRUCT__entry(
+		__string(dev, r->dev)
+		__string(mm, r->mm)
+		__field(u32, type)
+		__field(u32, flags)
+		__field(u32, pasid)
+		__field(u32, grpid)
+		__field(u32, perm)
+		__field(u64, addr)
+		__field(int, result)
+		__field(u64, duration_ns)
+	),
+	TP_fast_assign(
+		__assign_str(dev);
+		__assign_str(mm);
+		__entry->type = r->type;
+		__entry->flags = r->flags;
+		__entry->pasid = r->pasid;
+		__entry->grpid = r->grpid;
+		__entry->perm = r->perm;
+		__entry->addr = r->addr;
+		__entry->result = result;
+		__entry->duration_ns = duration_ns;
+	),
+	TP_printk("dev=%s mm=%s type=%u pasid=%u%s grpid=%u perm=%s%s%s%s addr=0x%llx result=%d duration_ns=%llu",
+		  __get_str(dev), __get_str(mm), __entry->type, __entry->pasid,
+		  (__entry->flags & 1) ? "" : "(invalid)", __entry->grpid,
+		  (__entry->perm & 1) ? "r" : "-",
+		  (__entry->perm & 2) ? "w" : "-",
+		  (__entry->perm & 4) ? "x" : "-",
+		  (__entry->perm & 8) ? "p" : "-",
+		  __entry->addr, __entry->result, __entry->duration_ns)
 );
 
 #endif /* _IOMMU_SCOPE_TRACE_H */
