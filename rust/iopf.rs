@@ -138,11 +138,18 @@ const PERM_WRITE: u32 = 2;
 const PERM_EXEC: u32 = 4;
 const PASID_VALID: u32 = 1;
 
-fn keys_of(r: &ffi::iommu_scope_iopf_rec) -> [[u8; KEY_LEN]; 3] {
-    let mut dev = [0u8; KEY_LEN];
-    for (d, s) in dev.iter_mut().zip(r.dev.iter()) {
+/// Copies a C string field into a key (`c_char` is `u8` on arm64 but `i8`
+/// elsewhere, hence the cast).
+#[allow(clippy::unnecessary_cast)]
+fn copy_key(dst: &mut [u8; KEY_LEN], src: &[kernel::ffi::c_char]) {
+    for (d, s) in dst.iter_mut().zip(src.iter()) {
         *d = *s as u8;
     }
+}
+
+fn keys_of(r: &ffi::iommu_scope_iopf_rec) -> [[u8; KEY_LEN]; 3] {
+    let mut dev = [0u8; KEY_LEN];
+    copy_key(&mut dev, &r.dev);
     let mut pasid = [0u8; KEY_LEN];
     let mut w = Cursor {
         buf: &mut pasid,
@@ -154,9 +161,7 @@ fn keys_of(r: &ffi::iommu_scope_iopf_rec) -> [[u8; KEY_LEN]; 3] {
         core::fmt::Write::write_str(&mut w, "none")
     };
     let mut mm = [0u8; KEY_LEN];
-    for (d, s) in mm.iter_mut().zip(r.mm.iter()) {
-        *d = *s as u8;
-    }
+    copy_key(&mut mm, &r.mm);
     [dev, pasid, mm]
 }
 
