@@ -6,7 +6,10 @@
 //! order in which features are started and stopped.
 //! Must not: implement a feature itself; each feature has its own file.
 
-use kernel::{debugfs::Dir, prelude::*};
+use kernel::{
+    debugfs::{Dir, File},
+    prelude::*,
+};
 
 mod accounting;
 mod accounting_files;
@@ -45,15 +48,36 @@ module! {
 /// first, then the hooks (unregistered and waited for), then the root
 /// directory.
 struct IommuScope {
-    _accounting: Pin<KBox<kernel::debugfs::File<()>>>,
-    _lookup: Pin<KBox<kernel::debugfs::File<accounting_files::LookupState>>>,
-    _pages: Pin<KBox<kernel::debugfs::File<()>>>,
-    _iopf_files: KVec<Pin<KBox<kernel::debugfs::File<()>>>>,
+    _files: KVec<DebugFile>,
+    _lookup: Pin<KBox<File<accounting_files::LookupState>>>,
     _iopf_dir: Dir,
-    _leaks: Pin<KBox<kernel::debugfs::File<()>>>,
-    _reset: Pin<KBox<kernel::debugfs::File<()>>>,
-    _status: Pin<KBox<kernel::debugfs::File<status::Status>>>,
+    _status: Pin<KBox<File<status::Status>>>,
     _root: Dir,
+}
+
+/// A stateless debugfs file of the module.
+type DebugFile = Pin<KBox<File<()>>>;
+
+/// A read-only file shown by `f` (it reads the features' global state).
+fn ro<F>(dir: &Dir, name: &'static CStr, f: &'static F) -> Result<DebugFile>
+where
+    F: Fn(&(), &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result + Send + Sync,
+{
+    Ok(KBox::pin_init(
+        dir.read_callback_file(name, (), f),
+        GFP_KERNEL,
+    )?)
+}
+
+/// A write-only file handled by `w`.
+fn wo<W>(dir: &Dir, name: &'static CStr, w: &'static W) -> Result<DebugFile>
+where
+    W: Fn(&(), &mut kernel::uaccess::UserSliceReader) -> Result + Send + Sync,
+{
+    Ok(KBox::pin_init(
+        dir.write_callback_file(name, (), w),
+        GFP_KERNEL,
+    )?)
 }
 
 impl kernel::Module for IommuScope {
@@ -61,10 +85,6 @@ impl kernel::Module for IommuScope {
         let root = Dir::new(c"io_page_tables");
         let status = KBox::pin_init(
             root.read_callback_file(c"status", status::Status::new(&root), &status::Status::show),
-            GFP_KERNEL,
-        )?;
-        let accounting = KBox::pin_init(
-            root.read_callback_file(c"accounting", (), &accounting_files::show_accounting),
             GFP_KERNEL,
         )?;
         let lookup = KBox::pin_init(
@@ -76,57 +96,30 @@ impl kernel::Module for IommuScope {
             ),
             GFP_KERNEL,
         )?;
-        let pages = KBox::pin_init(
-            root.read_callback_file(c"pages", (), &accounting_files::show_pages),
-            GFP_KERNEL,
-        )?;
-        let leaks = KBox::pin_init(
-            root.read_callback_file(c"leaks", (), &leaks::show_leaks),
-            GFP_KERNEL,
-        )?;
-        let reset = KBox::pin_init(
-            root.write_callback_file(c"reset", (), &leaks::write_reset),
-            GFP_KERNEL,
-        )?;
         let iopf_dir = root.subdir(c"iopf");
-        let mut iopf_files = KVec::new();
-        iopf_files.push(
-            KBox::pin_init(
-                iopf_dir.read_callback_file(c"devices", (), &iopf::show_devices),
-                GFP_KERNEL,
-            )?,
+        let mut files = KVec::new();
+        files.push(
+            ro(&root, c"accounting", &accounting_files::show_accounting)?,
             GFP_KERNEL,
         )?;
-        iopf_files.push(
-            KBox::pin_init(
-                iopf_dir.read_callback_file(c"pasids", (), &iopf::show_pasids),
-                GFP_KERNEL,
-            )?,
+        files.push(
+            ro(&root, c"pages", &accounting_files::show_pages)?,
             GFP_KERNEL,
         )?;
-        iopf_files.push(
-            KBox::pin_init(
-                iopf_dir.read_callback_file(c"processes", (), &iopf::show_processes),
-                GFP_KERNEL,
-            )?,
+        files.push(ro(&root, c"leaks", &leaks::show_leaks)?, GFP_KERNEL)?;
+        files.push(wo(&root, c"reset", &leaks::write_reset)?, GFP_KERNEL)?;
+        files.push(ro(&iopf_dir, c"devices", &iopf::show_devices)?, GFP_KERNEL)?;
+        files.push(ro(&iopf_dir, c"pasids", &iopf::show_pasids)?, GFP_KERNEL)?;
+        files.push(
+            ro(&iopf_dir, c"processes", &iopf::show_processes)?,
             GFP_KERNEL,
         )?;
-        iopf_files.push(
-            KBox::pin_init(
-                iopf_dir.write_callback_file(c"reset", (), &iopf::write_reset),
-                GFP_KERNEL,
-            )?,
-            GFP_KERNEL,
-        )?;
+        files.push(wo(&iopf_dir, c"reset", &iopf::write_reset)?, GFP_KERNEL)?;
         pr_info!("loaded; debugfs: /sys/kernel/debug/io_page_tables/\n");
         Ok(Self {
-            _iopf_files: iopf_files,
-            _iopf_dir: iopf_dir,
-            _leaks: leaks,
-            _reset: reset,
-            _accounting: accounting,
+            _files: files,
             _lookup: lookup,
-            _pages: pages,
+            _iopf_dir: iopf_dir,
             _status: status,
             _root: root,
         })
