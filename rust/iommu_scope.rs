@@ -63,10 +63,7 @@ fn ro<F>(dir: &Dir, name: &'static CStr, f: &'static F) -> Result<DebugFile>
 where
     F: Fn(&(), &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result + Send + Sync,
 {
-    Ok(KBox::pin_init(
-        dir.read_callback_file(name, (), f),
-        GFP_KERNEL,
-    )?)
+    KBox::pin_init(dir.read_callback_file(name, (), f), GFP_KERNEL)
 }
 
 /// A write-only file handled by `w`.
@@ -74,10 +71,7 @@ fn wo<W>(dir: &Dir, name: &'static CStr, w: &'static W) -> Result<DebugFile>
 where
     W: Fn(&(), &mut kernel::uaccess::UserSliceReader) -> Result + Send + Sync,
 {
-    Ok(KBox::pin_init(
-        dir.write_callback_file(name, (), w),
-        GFP_KERNEL,
-    )?)
+    KBox::pin_init(dir.write_callback_file(name, (), w), GFP_KERNEL)
 }
 
 impl kernel::Module for IommuScope {
