@@ -181,12 +181,10 @@ impl<H: Handler> PinnedDrop for Fprobe<H> {
             return;
         }
         // SAFETY: the fprobe is registered (invariant); after
-        // `unregister_fprobe` returns no new handler call starts, and
-        // `synchronize_rcu` waits for the calls in flight, which run with
-        // preemption disabled, before the memory is released.
-        unsafe {
-            ffi::unregister_fprobe(self.fp.get());
-            kernel::bindings::synchronize_rcu();
-        }
+        // `unregister_fprobe` returns no new handler call starts.
+        unsafe { ffi::unregister_fprobe(self.fp.get()) };
+        // Handler calls in flight run with preemption disabled: waiting for
+        // a grace period waits for them before the memory is released.
+        kernel::sync::rcu::synchronize_rcu();
     }
 }
