@@ -34,20 +34,21 @@ modules:
 
 clean:
 	-$(KMAKE) clean
-	rm -f rust/ffi_generated.rs
+	rm -f rust/sys/ffi_generated.rs rust/sys/ffi_kunit_generated.rs
 
 # Rust lints through the kernel's own clippy integration.
 clippy:
 	$(KMAKE) CLIPPY=1 modules
 
+RUST_SRC = $(shell find rust -name '*.rs' ! -name '*_generated.rs')
 fmt:
-	rustfmt --edition 2021 --config-path $(KDIR)/source/.rustfmt.toml rust/*.rs
+	rustfmt --edition 2021 --config-path $(KDIR)/source/.rustfmt.toml $(RUST_SRC)
 fmt-check:
-	rustfmt --check --edition 2021 rust/*.rs
+	rustfmt --check --edition 2021 --config-path $(KDIR)/source/.rustfmt.toml $(RUST_SRC)
 
 checkpatch:
 	$$(cat $(KDIR)/.iommu-scope-src)/scripts/checkpatch.pl --no-tree --terse -f \
-	  c/*.c include/*.h include/trace/*.h
+	  c/*.c include/*.h include/trace/*.h tests-kunit/kunit-module/test_helpers.c
 
 setup:
 	scripts/setup-deps

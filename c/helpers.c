@@ -24,39 +24,14 @@ unsigned long iommu_scope_fregs_ret(struct ftrace_regs *fregs)
 	return ftrace_regs_get_return_value(fregs);
 }
 
-phys_addr_t iommu_scope_page_to_phys(struct page *page)
-{
-	return page_to_phys(page);
-}
-
-struct pci_walk {
-	iommu_scope_dev_fn_t fn;
-	void *data;
-};
-
-static int pci_walk_one(struct device *dev, void *data)
-{
-	struct pci_walk *w = data;
-
-	return w->fn(dev, w->data);
-}
-
-int iommu_scope_walk_pci_devs(iommu_scope_dev_fn_t cb, void *data)
-{
-	struct pci_walk w = { .fn = cb, .data = data };
-
-	return bus_for_each_dev(&pci_bus_type, NULL, &w, pci_walk_one);
-}
-
 int iommu_scope_walk_devs(iommu_scope_dev_fn_t cb, void *data)
 {
-	struct pci_walk w = { .fn = cb, .data = data };
 	int ret;
 
-	ret = bus_for_each_dev(&pci_bus_type, NULL, &w, pci_walk_one);
+	ret = bus_for_each_dev(&pci_bus_type, NULL, data, cb);
 	if (ret)
 		return ret;
-	return bus_for_each_dev(&platform_bus_type, NULL, &w, pci_walk_one);
+	return bus_for_each_dev(&platform_bus_type, NULL, data, cb);
 }
 
 /*
@@ -88,7 +63,7 @@ bool iommu_scope_table_ok(phys_addr_t pa, u64 size)
 {
 	phys_addr_t p;
 
-	if (!size || !IS_ALIGNED(pa, PAGE_SIZE < size ? PAGE_SIZE : size))
+	if (!size || !IS_ALIGNED(pa, min_t(u64, PAGE_SIZE, size)))
 		return false;
 	for (p = pa & PAGE_MASK; p < pa + size; p += PAGE_SIZE)
 		if (!pfn_is_live_ram(PHYS_PFN(p)))
@@ -99,15 +74,4 @@ bool iommu_scope_table_ok(phys_addr_t pa, u64 size)
 void iommu_scope_hashed_ptr(const void *ptr, char *buf, size_t len)
 {
 	snprintf(buf, len, "%p", ptr);
-}
-
-int iommu_scope_test_write_phys_u64(phys_addr_t pa, u64 val)
-{
-	u64 *p;
-
-	if (!IS_ALIGNED(pa, sizeof(u64)) || !pfn_is_live_ram(PHYS_PFN(pa)))
-		return -EINVAL;
-	p = phys_to_virt(pa);
-	WRITE_ONCE(*p, val);
-	return 0;
 }

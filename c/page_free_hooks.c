@@ -18,12 +18,12 @@ static struct tracepoint *tp_free, *tp_free_batched;
 
 static void probe_free(void *data, struct page *page, unsigned int order)
 {
-	free_cb(page_to_pfn(page), 1U << order);
+	free_cb(data, page_to_pfn(page), 1U << order);
 }
 
 static void probe_free_batched(void *data, struct page *page)
 {
-	free_cb(page_to_pfn(page), 1);
+	free_cb(data, page_to_pfn(page), 1);
 }
 
 static void find_tp(struct tracepoint *tp, void *priv)
@@ -34,7 +34,9 @@ static void find_tp(struct tracepoint *tp, void *priv)
 		tp_free_batched = tp;
 }
 
-int iommu_scope_page_free_register(iommu_scope_free_cb_t cb)
+static void *free_data;
+
+int iommu_scope_page_free_register(iommu_scope_free_cb_t cb, void *data)
 {
 	int ret;
 
@@ -44,13 +46,14 @@ int iommu_scope_page_free_register(iommu_scope_free_cb_t cb)
 	if (!tp_free || !tp_free_batched)
 		return -ENOENT;
 	free_cb = cb;
-	ret = tracepoint_probe_register(tp_free, probe_free, NULL);
+	free_data = data;
+	ret = tracepoint_probe_register(tp_free, probe_free, data);
 	if (ret)
 		return ret;
 	ret = tracepoint_probe_register(tp_free_batched, probe_free_batched,
-					NULL);
+					data);
 	if (ret) {
-		tracepoint_probe_unregister(tp_free, probe_free, NULL);
+		tracepoint_probe_unregister(tp_free, probe_free, data);
 		tracepoint_synchronize_unregister();
 	}
 	return ret;
@@ -58,8 +61,9 @@ int iommu_scope_page_free_register(iommu_scope_free_cb_t cb)
 
 void iommu_scope_page_free_unregister(void)
 {
-	tracepoint_probe_unregister(tp_free_batched, probe_free_batched, NULL);
-	tracepoint_probe_unregister(tp_free, probe_free, NULL);
+	tracepoint_probe_unregister(tp_free_batched, probe_free_batched,
+				    free_data);
+	tracepoint_probe_unregister(tp_free, probe_free, free_data);
 	tracepoint_synchronize_unregister();
 }
 

@@ -18,11 +18,36 @@
 
 #include "arm-smmu-v3.h"
 
+#include "iommu_scope_helpers.h"
 #include "iommu_scope_smmu.h"
 #include "iommu_scope_evtq.h"
 
+static_assert(IOMMU_SCOPE_EVTQ_ENT_DWORDS == EVTQ_ENT_DWORDS,
+	      "the event record layout shared with Rust");
+
 /* The iommu_ops of arm-smmu-v3, found at init from a device it manages. */
 static const struct iommu_ops *smmu_v3_ops;
+
+/*
+ * The SMMUv3 instances, found by the same walk at init (process context,
+ * before any hook is registered); read-only afterwards.
+ */
+#define MAX_SMMUS 8
+static struct arm_smmu_device *smmus[MAX_SMMUS];
+
+static void note_smmu(struct arm_smmu_device *smmu)
+{
+	int i;
+
+	for (i = 0; i < MAX_SMMUS; i++) {
+		if (smmus[i] == smmu)
+			return;
+		if (!smmus[i]) {
+			smmus[i] = smmu;
+			return;
+		}
+	}
+}
 
 static bool is_smmu_v3_dev(struct device *dev)
 {
@@ -42,6 +67,7 @@ static int find_smmu_ops(struct device *dev, void *data)
 			     is_smmu_v3_dev(iommu->dev->parent)))
 		return 0;
 	smmu_v3_ops = iommu->ops;
+	note_smmu(container_of(iommu, struct arm_smmu_device, iommu));
 	(*count)++;
 	return 0;
 }
@@ -50,8 +76,7 @@ int iommu_scope_smmu_init(void)
 {
 	int count = 0;
 
-	bus_for_each_dev(&pci_bus_type, NULL, &count, find_smmu_ops);
-	bus_for_each_dev(&platform_bus_type, NULL, &count, find_smmu_ops);
+	iommu_scope_walk_devs(find_smmu_ops, &count);
 	return count;
 }
 
@@ -153,38 +178,10 @@ int iommu_scope_smmu_domain_masters(struct iommu_domain *domain,
 
 /* --- event queue ---------------------------------------------------- */
 
-#define MAX_SMMUS 8
-static struct arm_smmu_device *smmus[MAX_SMMUS];
-
-static int find_smmus(struct device *dev, void *data)
-{
-	struct arm_smmu_device *smmu;
-	int i;
-
-	if (!dev->iommu || !dev->iommu->iommu_dev ||
-	    dev->iommu->iommu_dev->ops != smmu_v3_ops)
-		return 0;
-	smmu = container_of(dev->iommu->iommu_dev, struct arm_smmu_device,
-			    iommu);
-	for (i = 0; i < MAX_SMMUS; i++) {
-		if (smmus[i] == smmu)
-			return 0;
-		if (!smmus[i]) {
-			smmus[i] = smmu;
-			return 0;
-		}
-	}
-	return 0;
-}
-
 static struct arm_smmu_device *known(void *p)
 {
 	int i;
 
-	if (!smmus[0]) {
-		bus_for_each_dev(&pci_bus_type, NULL, NULL, find_smmus);
-		bus_for_each_dev(&platform_bus_type, NULL, NULL, find_smmus);
-	}
 	for (i = 0; i < MAX_SMMUS && smmus[i]; i++)
 		if (smmus[i] == p)
 			return smmus[i];
@@ -203,9 +200,15 @@ int iommu_scope_evtq_pos(void *p, struct iommu_scope_evtq_pos *pos)
 
 	if (!smmu)
 		return -ENODEV;
+	u32 cons, prod;
+
 	q = &smmu->evtq.q;
-	pos->cons = READ_ONCE(q->llq.cons);
-	pos->prod = readl_relaxed(q->prod_reg);
+	cons = READ_ONCE(q->llq.cons);
+	prod = readl_relaxed(q->prod_reg);
+	pos->cons = cons & ~Q_OVERFLOW_FLAG;
+	pos->prod = prod & ~Q_OVERFLOW_FLAG;
+	pos->cons_ovf = !!(cons & Q_OVERFLOW_FLAG);
+	pos->prod_ovf = !!(prod & Q_OVERFLOW_FLAG);
 	pos->shift = q->llq.max_n_shift;
 	return 0;
 }
@@ -222,7 +225,7 @@ int iommu_scope_evtq_read(void *p, u32 idx, u64 *out)
 	q = &smmu->evtq.q;
 	idx &= (1U << q->llq.max_n_shift) - 1;
 	ent = q->base + (size_t)idx * q->ent_dwords;
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < IOMMU_SCOPE_EVTQ_ENT_DWORDS; i++)
 		out[i] = le64_to_cpu(READ_ONCE(ent[i]));
 	return 0;
 }
@@ -267,6 +270,5 @@ void iommu_scope_sid_name(void *p, u32 sid, char *buf, size_t len)
 	strscpy(buf, "-", len);
 	if (!l.smmu)
 		return;
-	if (!bus_for_each_dev(&pci_bus_type, NULL, &l, match_sid))
-		bus_for_each_dev(&platform_bus_type, NULL, &l, match_sid);
+	iommu_scope_walk_devs(match_sid, &l);
 }

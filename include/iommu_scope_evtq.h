@@ -11,6 +11,9 @@
 
 #include <linux/types.h>
 
+/* Dwords of one event record (the driver's EVTQ_ENT_DWORDS, checked). */
+#define IOMMU_SCOPE_EVTQ_ENT_DWORDS	4
+
 /* Bits of iommu_scope_evt.valid: which decoded fields are meaningful. */
 #define IOMMU_SCOPE_EVT_SSID	0x01
 #define IOMMU_SCOPE_EVT_IOVA	0x02
@@ -21,7 +24,7 @@
 #define IOMMU_SCOPE_EVT_STALL	0x40
 
 struct iommu_scope_evt {
-	u64 raw[4];
+	u64 raw[IOMMU_SCOPE_EVTQ_ENT_DWORDS];
 	const char *name;
 	u64 iova;
 	u64 ipa;
@@ -39,18 +42,27 @@ struct iommu_scope_evt {
 	u8 stall;
 };
 
-/* Positions of an SMMU's event queue: software cons, hardware prod. */
+/*
+ * Positions of an SMMU's event queue: software cons, hardware prod, each
+ * as wrap bit and index (without the overflow flag), and the overflow flag
+ * of each apart.
+ */
 struct iommu_scope_evtq_pos {
 	u32 cons;
 	u32 prod;
 	u32 shift;	/* log2 of the number of entries */
+	u8 cons_ovf;
+	u8 prod_ovf;
 };
 
 /* Whether @smmu (the dev_id of the evtq thread) is a known SMMUv3. */
 bool iommu_scope_smmu_known(void *smmu);
 /* Read the positions; -ENODEV if @smmu is not a known SMMUv3. */
 int iommu_scope_evtq_pos(void *smmu, struct iommu_scope_evtq_pos *pos);
-/* Copy record @idx (any value, masked to the queue) into @out[4]. */
+/*
+ * Copy record @idx (any value, masked to the queue) into
+ * @out[IOMMU_SCOPE_EVTQ_ENT_DWORDS].
+ */
 int iommu_scope_evtq_read(void *smmu, u32 idx, u64 *out);
 /* The SMMU's device name into @buf. */
 void iommu_scope_smmu_name(void *smmu, char *buf, size_t len);

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * iommu-scope: bindgen input for the C declarations that the kernel crate's
- * own bindings lack (fprobe, tracepoint registration by name) and the C
- * helpers of the module (c/helpers.c, c/trace_points.c).
+ * own bindings lack (fprobe) and the C helpers of the module (c/). With
+ * -DIOMMU_SCOPE_KUNIT (the test crate's bindings) also the test helpers.
  *
- * Owns: the list of C declarations visible to rust/ffi.rs.
+ * Owns: the list of C declarations visible to rust/sys/ffi.rs.
  * Must not: define anything; it is parsed by bindgen (libclang) only.
  */
 #ifndef _IOMMU_SCOPE_FFI_H
@@ -22,5 +22,9 @@
 #include "iommu_scope_genpt.h"
 #include "iommu_scope_evtq.h"
 #include "iommu_scope_iopf.h"
+
+#ifdef IOMMU_SCOPE_KUNIT
+#include "iommu_scope_kunit.h"
+#endif
 
 #endif /* _IOMMU_SCOPE_FFI_H */

@@ -4,8 +4,7 @@
  * pt_iommu), seen through plain records. c/generic_pt.c is the only file
  * that reads struct pt_iommu / struct pt_common.
  *
- * Owns: the record layout exchanged with Rust, and the KUnit-only helpers
- * that build real generic_pt tables.
+ * Owns: the record layout exchanged with Rust.
  */
 #ifndef _IOMMU_SCOPE_GENPT_H
 #define _IOMMU_SCOPE_GENPT_H
@@ -13,7 +12,6 @@
 #include <linux/types.h>
 
 struct iommu_domain;
-struct device;
 
 enum iommu_scope_pt_fmt {
 	IOMMU_SCOPE_PT_NONE = 0,
@@ -35,16 +33,5 @@ struct iommu_scope_pt_domain {
 /* Fill @out for a generic_pt domain; -ENODEV if it is not one. */
 int iommu_scope_pt_domain_get(struct iommu_domain *domain,
 			      struct iommu_scope_pt_domain *out);
-
-/* KUnit only: a real generic_pt table of @fmt, owned by the test. */
-struct iommu_scope_pt_test;
-struct iommu_scope_pt_test *iommu_scope_pt_test_alloc(u32 fmt, u32 vasz_lg2,
-						      u32 top_level,
-						      struct device *dev);
-struct iommu_domain *iommu_scope_pt_test_domain(struct iommu_scope_pt_test *t);
-int iommu_scope_pt_test_map(struct iommu_scope_pt_test *t, u64 iova, u64 pa,
-			    u64 len, int prot);
-u64 iommu_scope_pt_test_iova_to_phys(struct iommu_scope_pt_test *t, u64 iova);
-void iommu_scope_pt_test_free(struct iommu_scope_pt_test *t);
 
 #endif /* _IOMMU_SCOPE_GENPT_H */

@@ -2,126 +2,34 @@
 
 //! iommu-scope: makes the IOMMU of arm64 hosts (SMMUv3) observable.
 //!
-//! Owns: the module entry points, the `io_page_tables` debugfs root and the
-//! order in which features are started and stopped.
-//! Must not: implement a feature itself; each feature has its own file.
-
-use kernel::{
-    debugfs::{Dir, File},
-    prelude::*,
-};
+//! The crate, folder by folder (`Documentation/architecture.rst`):
+//!
+//! - `ptdump`: per-domain page-table dumps (`domain_<id>/`);
+//! - `accounting`: mapping refcounts and DMA use-after-free reports;
+//! - `events`: SMMUv3 event-queue and IO page fault tracing and counters;
+//! - `sys`: the kernel-facing layer, the only code that touches C;
+//! - `pure`: kernel-free logic (page-table formats, walker, decoders, text
+//!   formats), also built and tested on the host (`tools/scope-pure`);
+//! - `scope`: the module object that starts and stops the features.
+//!
+//! Owns: the module declaration. Must not: contain logic.
 
 mod accounting;
-mod accounting_files;
-mod accounting_kunit;
-mod domain_files;
-mod domains;
-mod evtq;
-mod ffi;
-mod fprobe;
-mod genpt_kunit;
-mod iommu;
-mod iopf;
-#[cfg(CONFIG_KUNIT = "y")]
-mod kunit_util;
-mod leaks;
-mod pagecount;
-mod ptdump_kunit;
+mod events;
+mod ptdump;
+// Shared with the host crate, where everything is `pub`; here some of it
+// (test encoders, host-only helpers) is unused.
+#[expect(dead_code, unreachable_pub)]
 mod pure;
-mod selftest;
-mod status;
-mod trace;
+mod scope;
+mod sys;
+
+use kernel::prelude::*;
 
 module! {
-    type: IommuScope,
+    type: scope::IommuScope,
     name: "iommu_scope",
     authors: ["iommu-scope developers"],
     description: "IOMMU (SMMUv3) observability: page-table dumps, DMA accounting, event tracing",
     license: "GPL",
-}
-
-/// The loaded module.
-///
-/// # Invariants
-///
-/// Fields drop in declaration order: the files that read feature state go
-/// first, then the hooks (unregistered and waited for), then the root
-/// directory.
-struct IommuScope {
-    _files: KVec<DebugFile>,
-    _lookup: Pin<KBox<File<accounting_files::LookupState>>>,
-    _iopf_dir: Dir,
-    _status: Pin<KBox<File<status::Status>>>,
-    _root: Dir,
-}
-
-/// A stateless debugfs file of the module.
-type DebugFile = Pin<KBox<File<()>>>;
-
-/// A read-only file shown by `f` (it reads the features' global state).
-fn ro<F>(dir: &Dir, name: &'static CStr, f: &'static F) -> Result<DebugFile>
-where
-    F: Fn(&(), &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result + Send + Sync,
-{
-    KBox::pin_init(dir.read_callback_file(name, (), f), GFP_KERNEL)
-}
-
-/// A write-only file handled by `w`.
-fn wo<W>(dir: &Dir, name: &'static CStr, w: &'static W) -> Result<DebugFile>
-where
-    W: Fn(&(), &mut kernel::uaccess::UserSliceReader) -> Result + Send + Sync,
-{
-    KBox::pin_init(dir.write_callback_file(name, (), w), GFP_KERNEL)
-}
-
-impl kernel::Module for IommuScope {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
-        let root = Dir::new(c"io_page_tables");
-        let status = KBox::pin_init(
-            root.read_callback_file(c"status", status::Status::new(&root), &status::Status::show),
-            GFP_KERNEL,
-        )?;
-        let lookup = KBox::pin_init(
-            root.read_write_callback_file(
-                c"lookup",
-                kernel::new_mutex!(None),
-                &accounting_files::show_lookup,
-                &accounting_files::write_lookup,
-            ),
-            GFP_KERNEL,
-        )?;
-        let iopf_dir = root.subdir(c"iopf");
-        let mut files = KVec::new();
-        files.push(
-            ro(&root, c"accounting", &accounting_files::show_accounting)?,
-            GFP_KERNEL,
-        )?;
-        files.push(
-            ro(&root, c"pages", &accounting_files::show_pages)?,
-            GFP_KERNEL,
-        )?;
-        files.push(ro(&root, c"leaks", &leaks::show_leaks)?, GFP_KERNEL)?;
-        files.push(wo(&root, c"reset", &leaks::write_reset)?, GFP_KERNEL)?;
-        files.push(ro(&iopf_dir, c"devices", &iopf::show_devices)?, GFP_KERNEL)?;
-        files.push(ro(&iopf_dir, c"pasids", &iopf::show_pasids)?, GFP_KERNEL)?;
-        files.push(
-            ro(&iopf_dir, c"processes", &iopf::show_processes)?,
-            GFP_KERNEL,
-        )?;
-        files.push(wo(&iopf_dir, c"reset", &iopf::write_reset)?, GFP_KERNEL)?;
-        pr_info!("loaded; debugfs: /sys/kernel/debug/io_page_tables/\n");
-        Ok(Self {
-            _files: files,
-            _lookup: lookup,
-            _iopf_dir: iopf_dir,
-            _status: status,
-            _root: root,
-        })
-    }
-}
-
-impl Drop for IommuScope {
-    fn drop(&mut self) {
-        pr_info!("unloaded\n");
-    }
 }

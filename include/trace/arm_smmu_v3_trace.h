@@ -25,7 +25,7 @@ TRACE_EVENT(smmu_evtq_event,
 		__string(smmu, smmu)
 		__string(client, client)
 		__string(name, e->name)
-		__array(u64, raw, 4)
+		__array(u64, raw, IOMMU_SCOPE_EVTQ_ENT_DWORDS)
 		__field(u8, type)
 		__field(u32, sid)
 		__field(u32, ssid)

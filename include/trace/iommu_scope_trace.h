@@ -11,27 +11,10 @@
 #if !defined(_IOMMU_SCOPE_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
 #define _IOMMU_SCOPE_TRACE_H
 
+#include <linux/iommu.h>
 #include <linux/tracepoint.h>
 
 #include "iommu_scope_iopf.h"
-
-/*
- * scope_selftest: fired by the module's own checks (load-time self-test and
- * KUnit), so that a test can verify the module's tracepoints reach tracefs.
- */
-TRACE_EVENT(scope_selftest,
-	TP_PROTO(const char *what, u64 value),
-	TP_ARGS(what, value),
-	TP_STRUCT__entry(
-		__string(what, what)
-		__field(u64, value)
-	),
-	TP_fast_assign(
-		__assign_str(what);
-		__entry->value = value;
-	),
-	TP_printk("%s=%llu", __get_str(what), __entry->value)
-);
 
 /*
  * iopf_fault: one IO page fault reported through iommu_report_device_fault,
@@ -66,13 +49,15 @@ TRACE_EVENT(iopf_fault,
 		__entry->result = result;
 		__entry->duration_ns = duration_ns;
 	),
-	TP_printk("dev=%s mm=%s type=%u pasid=%u%s grpid=%u perm=%s%s%s%s addr=0x%llx result=%d duration_ns=%llu",
+	TP_printk("dev=%s mm=%s type=%u pasid=%u%s grpid=%u perm=%s addr=0x%llx result=%d duration_ns=%llu",
 		  __get_str(dev), __get_str(mm), __entry->type, __entry->pasid,
-		  (__entry->flags & 1) ? "" : "(invalid)", __entry->grpid,
-		  (__entry->perm & 1) ? "r" : "-",
-		  (__entry->perm & 2) ? "w" : "-",
-		  (__entry->perm & 4) ? "x" : "-",
-		  (__entry->perm & 8) ? "p" : "-",
+		  (__entry->flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID) ?
+		  "" : "(invalid)", __entry->grpid,
+		  __print_flags(__entry->perm, "|",
+				{ IOMMU_FAULT_PERM_READ, "read" },
+				{ IOMMU_FAULT_PERM_WRITE, "write" },
+				{ IOMMU_FAULT_PERM_EXEC, "exec" },
+				{ IOMMU_FAULT_PERM_PRIV, "priv" }),
 		  __entry->addr, __entry->result, __entry->duration_ns)
 );
 

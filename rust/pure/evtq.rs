@@ -8,6 +8,9 @@
 
 use core::fmt;
 
+/// 64-bit words of one event record (32 bytes, `EVTQ_ENT_DWORDS`).
+pub const RECORD_DWORDS: usize = 4;
+
 /// What an event type carries besides the stream ID.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fields {
@@ -285,7 +288,7 @@ pub fn class_name(c: u8) -> &'static str {
 
 /// Decodes a record. Never fails: unknown types keep only what every
 /// record has (type and StreamID) and the raw words.
-pub fn decode(raw: [u64; 4]) -> Event {
+pub fn decode(raw: [u64; RECORD_DWORDS]) -> Event {
     let id = (raw[0] & 0xff) as u8;
     let t = event_type(id);
     let name = match t {

@@ -7,7 +7,15 @@
 //! granules, every level count, concatenated stage-2 roots, 52-bit output
 //! addresses with the 64K granule, and HTTU dirty states (DBM + AP[2] /
 //! S2AP[1]).
-//! Must not: read memory itself; the caller supplies a `Memory`.
+//! Also the LPAE `ptdump` line (`write_run`, `write_decoded`).
+//! Must not: read memory itself (the caller supplies a `walk::Memory`) or
+//! walk (the common `walk::walk` does, through this file's `Layout`).
+
+use core::fmt::{self, Write};
+
+use super::coalesce::Run;
+use super::ptdump::{write_runs, DumpStats, Size};
+use super::walk::{Class, Layout, Limits, Memory};
 
 /// Translation stage of a table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,6 +82,44 @@ fn check_sizes(granule_shift: u32, ias: u32, oas: u32) -> Result<(), GeometryErr
 pub const S2_MAX_CONCAT: u32 = 16;
 
 impl Geometry {
+    /// The geometry of a table io-pgtable-arm built for an SMMUv3 domain,
+    /// from its configuration (`pgsize_bitmap`, `ias`, `oas`) cross-checked
+    /// against the TCR/VTCR fields it programmed (`t0sz`, and the raw
+    /// `VTCR.SL0` for stage 2): a mismatch means the table is not what this
+    /// code expects, and it is not walked. The error says why.
+    pub fn programmed(
+        stage: Stage,
+        pgsize_bitmap: u64,
+        ias: u32,
+        oas: u32,
+        t0sz: u32,
+        vtcr_sl0: u32,
+    ) -> Result<Self, &'static str> {
+        if pgsize_bitmap == 0 {
+            return Err("empty pgsize_bitmap");
+        }
+        let granule_shift = pgsize_bitmap.trailing_zeros();
+        // io-pgtable-arm widens an OAS below 32 bits to 32 for the walk.
+        let g = Geometry::io_pgtable(stage, granule_shift, ias, oas.max(32))
+            .map_err(|_| "unsupported geometry")?;
+        if Some(t0sz) != 64u32.checked_sub(ias) {
+            return Err("T0SZ does not match IAS");
+        }
+        if stage == Stage::S2 {
+            // io-pgtable-arm: sl = start_level (+1 for 4K); field = ~sl & 3.
+            let sl = (!vtcr_sl0) & 3;
+            let start = if granule_shift == 12 {
+                sl.wrapping_sub(1)
+            } else {
+                sl
+            };
+            if start != g.start_level {
+                return Err("VTCR.SL0 does not match the computed start level");
+            }
+        }
+        Ok(g)
+    }
+
     /// The geometry io-pgtable-arm (Linux 7.3) computes for `ias`, `oas`
     /// and a granule (`arm_lpae_alloc_pgtable`), including the stage-2 root
     /// concatenation that `arm_lpae_concat_mandatory` requires.
@@ -427,9 +473,7 @@ pub fn s2_memattr_name(m: u8) -> &'static str {
     }
 }
 
-pub use super::walk::{Limits, Memory, Step, WalkStats};
-
-impl super::walk::Layout for Geometry {
+impl Layout for Geometry {
     fn root_level(&self) -> u32 {
         self.start_level
     }
@@ -454,8 +498,7 @@ impl super::walk::Layout for Geometry {
         }
     }
 
-    fn classify(&self, level: u32, _index: usize, desc: u64) -> super::walk::Class {
-        use super::walk::Class;
+    fn classify(&self, level: u32, _index: usize, desc: u64) -> Class {
         match kind(self, level, desc) {
             Kind::Invalid => Class::Invalid,
             Kind::Reserved => Class::Reserved,
@@ -469,13 +512,96 @@ impl super::walk::Layout for Geometry {
     }
 }
 
-/// Walks an LPAE hierarchy; see `walk::walk`.
-pub fn walk<M: Memory, F: FnMut(&Step)>(
+/// What makes two leaves of a dump line the same: level, kind, attributes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineKey {
+    /// Level of the leaves.
+    pub level: u32,
+    /// Page or block.
+    pub kind: Kind,
+    /// Decoded attributes.
+    pub attrs: Attrs,
+}
+
+fn sh_name(sh: u8) -> &'static str {
+    match sh {
+        0 => "NSH",
+        2 => "OSH",
+        3 => "ISH",
+        _ => "SH?",
+    }
+}
+
+/// Writes one `ptdump` line for a run.
+///
+/// Layout (columns separated by single spaces):
+/// `<iova_start>-<iova_end> <size> pa=<pa_start> L<level> <kind> <perm>
+/// <priv|user> <AF|--> <memtype> <sh> <clean|dirty|-> [ns] [ng] [x<n>]`
+pub fn write_run<W: Write>(w: &mut W, r: &Run<LineKey>) -> fmt::Result {
+    let a = &r.attrs.attrs;
+    let kind = match (r.attrs.kind, a.cont) {
+        (_, true) => "contig",
+        (Kind::Block, _) => "block",
+        _ => "page",
+    };
+    let mem = match a.mem {
+        MemType::S1 { mair, .. } => mair_name(mair),
+        MemType::S2(m) => s2_memattr_name(m),
+    };
+    write!(
+        w,
+        "0x{:016x}-0x{:016x} {:>6} pa=0x{:016x} L{} {:<6} {}{}{} {} {} {} {} {}",
+        r.iova,
+        r.iova.wrapping_add(r.size),
+        Size(r.size),
+        r.pa,
+        r.attrs.level,
+        kind,
+        if a.read { 'R' } else { '-' },
+        if a.write { 'W' } else { '-' },
+        if a.exec { 'X' } else { '-' },
+        if a.privileged { "priv" } else { "user" },
+        if a.af { "AF" } else { "--" },
+        mem,
+        sh_name(a.sh),
+        match a.dirty {
+            DirtyState::NotTracked => "-",
+            DirtyState::Clean => "clean",
+            DirtyState::Dirty => "dirty",
+        },
+    )?;
+    if a.ns {
+        w.write_str(" ns")?;
+    }
+    if a.ng {
+        w.write_str(" ng")?;
+    }
+    if r.leaves > 1 {
+        write!(w, " x{}", r.leaves)?;
+    }
+    w.write_char('\n')
+}
+
+/// Walks an LPAE table and writes its decoded `ptdump` (see `write_runs`).
+pub fn write_decoded<M: Memory, W: Write>(
+    w: &mut W,
     g: &Geometry,
     root_pa: u64,
+    mair: u64,
     mem: &mut M,
     limits: Limits,
-    visit: F,
-) -> WalkStats {
-    super::walk::walk(g, root_pa, mem, limits, visit)
+) -> Result<DumpStats, fmt::Error> {
+    write_runs(
+        w,
+        g,
+        root_pa,
+        mem,
+        limits,
+        |level, block, desc| LineKey {
+            level,
+            kind: if block { Kind::Block } else { Kind::Page },
+            attrs: attrs(g, desc, mair),
+        },
+        write_run,
+    )
 }

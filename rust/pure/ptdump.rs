@@ -1,47 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Text formats of the per-domain `ptdump` and `ptdump_raw` files.
+//! The text of the per-domain `ptdump` and `ptdump_raw` files, for any
+//! page-table format: the walk -> coalesce -> line loop, the anomaly lines,
+//! the raw view, and the `Size` unit printer.
 //!
-//! Owns: the exact line layouts documented in `Documentation/debugfs.rst`,
-//! and the glue walker -> coalescer -> lines for LPAE tables.
-//! Must not: read memory (a `lpae::Memory` is passed in).
+//! Owns: the format-independent line layouts documented in
+//! `Documentation/debugfs.rst`.
+//! Must not: know a descriptor bit (each format's file writes its own run
+//! line: `lpae::write_run`, `genpt::write_run`) or read memory (a
+//! `walk::Memory` is passed in).
 
 use core::fmt::{self, Write};
 
 use super::coalesce::{Coalescer, Leaf, Run};
-use super::lpae::{self, Attrs, DirtyState, Geometry, Kind, Limits, MemType, Step, WalkStats};
-use super::walk::{self, Layout};
+use super::text::FixedBuf;
+use super::walk::{self, Layout, Limits, Memory, Step, WalkStats};
 
 /// A size in bytes, printed with the largest binary unit that divides it
 /// ("4K", "2M", "1G", "1536K", "512").
 #[derive(Clone, Copy)]
 pub struct Size(pub u64);
 
-/// A small stack buffer for formatting without allocation.
-struct StackBuf {
-    buf: [u8; 24],
-    len: usize,
-}
-
-impl Write for StackBuf {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = self.len + s.len();
-        if end > self.buf.len() {
-            return Err(fmt::Error);
-        }
-        self.buf[self.len..end].copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
-}
-
 impl fmt::Display for Size {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let v = self.0;
-        let mut b = StackBuf {
-            buf: [0; 24],
-            len: 0,
-        };
+        // At most 20 digits and a unit letter.
+        let mut buf = [0u8; 24];
+        let mut b = FixedBuf::new(&mut buf);
         let unit = [(50u32, "P"), (40, "T"), (30, "G"), (20, "M"), (10, "K")]
             .into_iter()
             .find(|&(shift, _)| v >= 1 << shift && v & ((1u64 << shift) - 1) == 0);
@@ -49,79 +34,8 @@ impl fmt::Display for Size {
             Some((shift, u)) => write!(b, "{}{}", v >> shift, u)?,
             None => write!(b, "{}", v)?,
         }
-        // Only ASCII digits and unit letters were written.
-        f.pad(core::str::from_utf8(&b.buf[..b.len]).map_err(|_| fmt::Error)?)
+        f.pad(b.as_str())
     }
-}
-
-/// What makes two leaves of a dump line the same: level, kind, attributes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LineKey {
-    /// Level of the leaves.
-    pub level: u32,
-    /// Page or block.
-    pub kind: Kind,
-    /// Decoded attributes.
-    pub attrs: Attrs,
-}
-
-fn sh_name(sh: u8) -> &'static str {
-    match sh {
-        0 => "NSH",
-        2 => "OSH",
-        3 => "ISH",
-        _ => "SH?",
-    }
-}
-
-/// Writes one `ptdump` line for a run.
-///
-/// Layout (columns separated by single spaces):
-/// `<iova_start>-<iova_end> <size> pa=<pa_start> L<level> <kind> <perm>
-/// <priv|user> <AF|--> <memtype> <sh> <clean|dirty|-> [ns] [ng] [x<n>]`
-pub fn write_run<W: Write>(w: &mut W, r: &Run<LineKey>) -> fmt::Result {
-    let a = &r.attrs.attrs;
-    let kind = match (r.attrs.kind, a.cont) {
-        (_, true) => "contig",
-        (Kind::Block, _) => "block",
-        _ => "page",
-    };
-    let mem = match a.mem {
-        MemType::S1 { mair, .. } => lpae::mair_name(mair),
-        MemType::S2(m) => lpae::s2_memattr_name(m),
-    };
-    write!(
-        w,
-        "0x{:016x}-0x{:016x} {:>6} pa=0x{:016x} L{} {:<6} {}{}{} {} {} {} {} {}",
-        r.iova,
-        r.iova.wrapping_add(r.size),
-        Size(r.size),
-        r.pa,
-        r.attrs.level,
-        kind,
-        if a.read { 'R' } else { '-' },
-        if a.write { 'W' } else { '-' },
-        if a.exec { 'X' } else { '-' },
-        if a.privileged { "priv" } else { "user" },
-        if a.af { "AF" } else { "--" },
-        mem,
-        sh_name(a.sh),
-        match a.dirty {
-            DirtyState::NotTracked => "-",
-            DirtyState::Clean => "clean",
-            DirtyState::Dirty => "dirty",
-        },
-    )?;
-    if a.ns {
-        w.write_str(" ns")?;
-    }
-    if a.ng {
-        w.write_str(" ng")?;
-    }
-    if r.leaves > 1 {
-        write!(w, " x{}", r.leaves)?;
-    }
-    w.write_char('\n')
 }
 
 /// Counters of one decoded dump.
@@ -141,7 +55,8 @@ pub struct DumpStats {
 /// `key` gives what must be equal for leaves to share a line and `line`
 /// writes a run. Anomalies (unreadable tables, reserved encodings,
 /// truncation) get a `#` line where they occur. Returns the counters; the
-/// walk itself is bounded by `limits` even if the writer fails.
+/// walk itself is bounded by `limits` even if the writer fails. `key` gets
+/// the leaf's level, whether it is a block, and its descriptor.
 pub fn write_runs<L, K, M, W, FK, FL>(
     w: &mut W,
     g: &L,
@@ -154,9 +69,9 @@ pub fn write_runs<L, K, M, W, FK, FL>(
 where
     L: Layout,
     K: PartialEq + Copy,
-    M: lpae::Memory,
+    M: Memory,
     W: Write,
-    FK: Fn(u32, Kind, u64) -> K,
+    FK: Fn(u32, bool, u64) -> K,
     FL: Fn(&mut W, &Run<K>) -> fmt::Result,
 {
     let mut st = DumpStats::default();
@@ -180,7 +95,7 @@ where
                 pa,
                 size,
                 desc,
-                kind,
+                block,
                 ..
             } => {
                 st.leaves += 1;
@@ -189,7 +104,7 @@ where
                     iova,
                     pa,
                     size,
-                    attrs: key(level, kind, desc),
+                    attrs: key(level, block, desc),
                 });
                 emit(w, &mut st, closed)
             }
@@ -223,34 +138,10 @@ where
     Ok(st)
 }
 
-/// Walks an LPAE table and writes its decoded `ptdump` (see `write_runs`).
-pub fn write_decoded<M: lpae::Memory, W: Write>(
-    w: &mut W,
-    g: &Geometry,
-    root_pa: u64,
-    mair: u64,
-    mem: &mut M,
-    limits: Limits,
-) -> Result<DumpStats, fmt::Error> {
-    write_runs(
-        w,
-        g,
-        root_pa,
-        mem,
-        limits,
-        |level, kind, desc| LineKey {
-            level,
-            kind,
-            attrs: lpae::attrs(g, desc, mair),
-        },
-        write_run,
-    )
-}
-
 /// Writes the `ptdump_raw` view: one line per valid descriptor, indented
 /// by depth: `L<level>[<index>] iova=0x.. desc=0x.. <table -> 0x..|page|block|reserved>`;
 /// unreadable tables get a `#` line.
-pub fn write_raw<L: Layout, M: lpae::Memory, W: Write>(
+pub fn write_raw<L: Layout, M: Memory, W: Write>(
     w: &mut W,
     g: &L,
     root_pa: u64,
@@ -288,7 +179,7 @@ pub fn write_raw<L: Layout, M: lpae::Memory, W: Write>(
                 index,
                 iova,
                 desc,
-                kind,
+                block,
                 ..
             } => indent(w, level).and_then(|()| {
                 writeln!(
@@ -298,7 +189,7 @@ pub fn write_raw<L: Layout, M: lpae::Memory, W: Write>(
                     index,
                     iova,
                     desc,
-                    if kind == Kind::Page { "page" } else { "block" }
+                    if block { "block" } else { "page" }
                 )
             }),
             Step::Reserved {

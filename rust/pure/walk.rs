@@ -89,8 +89,8 @@ pub enum Step {
         size: u64,
         /// The raw descriptor.
         desc: u64,
-        /// Page or block.
-        kind: super::lpae::Kind,
+        /// A block (a large leaf above the lowest level) rather than a page.
+        block: bool,
     },
     /// A descriptor with a reserved encoding (not followed).
     Reserved {
@@ -142,6 +142,21 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// The whole table, at most `MAX_WALK_READS` reads.
+    pub fn whole() -> Self {
+        Self::steps(MAX_WALK_READS)
+    }
+
+    /// The entries overlapping `[start, end)`, at most `MAX_WALK_READS`
+    /// reads.
+    pub fn bounded_range(start: u64, end: u64) -> Self {
+        Limits {
+            max_steps: MAX_WALK_READS,
+            start,
+            end,
+        }
+    }
+
     /// At most `max_steps` reads, from IOVA 0 to the end.
     pub fn steps(max_steps: u64) -> Self {
         Limits {
@@ -172,6 +187,11 @@ pub struct WalkStats {
     /// Whether the walk ended early (`Limits::max_steps`).
     pub truncated: bool,
 }
+
+/// Most descriptors any one walk of a live table reads (4M: 32 MiB of
+/// tables): dumps, accounting walks and leak owner searches alike stop
+/// there, so a corrupt or cyclic table can never keep a CPU busy longer.
+pub const MAX_WALK_READS: u64 = 1 << 22;
 
 /// Deepest hierarchy walked (generic_pt allows 6 levels, LPAE 4).
 pub const MAX_DEPTH: usize = 6;
@@ -277,11 +297,7 @@ pub fn walk<L: Layout, M: Memory, F: FnMut(&Step)>(
                 pa,
                 size,
                 desc,
-                kind: if block {
-                    super::lpae::Kind::Block
-                } else {
-                    super::lpae::Kind::Page
-                },
+                block,
             }),
             Class::Table(next_pa) => {
                 visit(&Step::Table {

@@ -26,7 +26,7 @@ check_eq "PASID 7: 10 faults" "7.faults 10" "$(grep '^7.faults ' $F/pasids)"
 check_eq "process: no SVA mm, 10 faults under -" "-.faults 10" "$(grep '^-.faults ' $F/processes)"
 grep "iopf_fault:" $TR/trace > /tmp/tp
 check_eq "10 tracepoint events" 10 "$(wc -l < /tmp/tp)"
-check "tracepoint fields: dev, pasid, perm, addr, result" grep -q "dev=0000:00:01.0 mm=- type=0 pasid=7 grpid=1 perm=-w-- addr=0x101000 result=-22 " /tmp/tp
+check "tracepoint fields: dev, pasid, perm, addr, result" grep -q "dev=0000:00:01.0 mm=- type=0 pasid=7 grpid=1 perm=write addr=0x101000 result=-22 " /tmp/tp
 
 check "inject 3 faults without PASID" insmod /lib/modules/iopf_inject.ko count=3 pasid=-1
 rmmod iopf_inject

@@ -6,7 +6,11 @@
 use std::collections::{BTreeMap, HashMap};
 
 use proptest::prelude::*;
-use scope_pure::genpt::{bits::*, Format, PtGeometry};
+use scope_pure::genpt::amdv1::*;
+use scope_pure::genpt::riscv64::*;
+use scope_pure::genpt::vtdss::*;
+use scope_pure::genpt::x86_64::*;
+use scope_pure::genpt::{item_size, Format, PtGeometry, OA_51_12};
 use scope_pure::walk::{walk, Limits, Memory, Step};
 
 struct Mem {
@@ -205,7 +209,7 @@ proptest! {
         let mut model: BTreeMap<u64, (u64, u64, bool)> = BTreeMap::new();
         for (iova_r, level, pa_r, w) in picks {
             let level = level.min(g.top_level - 1);
-            let size = PtGeometry::item_size(level);
+            let size = item_size(level);
             let iova = (iova_r % span) & !(size - 1);
             let pa = (pa_r % (1u64 << 44)) & !(size - 1);
             let overlaps = model.range(..iova + size).next_back().is_some_and(|(&s, &(_, sz, _))| s + sz > iova)

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use scope_pure::lpae::*;
+use scope_pure::walk::{walk, Limits, Step};
 
 mod common;
 use common::*;
@@ -251,4 +252,34 @@ proptest! {
             prop_assert!(a.read && a.af);
         }
     }
+}
+
+/// The cross-check of an SMMUv3 domain's programmed TCR/VTCR fields.
+#[test]
+fn programmed_geometry_is_cross_checked() {
+    let bm4k = (1 << 12) | (1 << 21) | (1 << 30);
+    let g = Geometry::programmed(Stage::S1, bm4k, 48, 48, 16, 0).unwrap();
+    assert_eq!(g, Geometry::io_pgtable(Stage::S1, 12, 48, 48).unwrap());
+    assert_eq!(
+        Geometry::programmed(Stage::S1, bm4k, 48, 48, 17, 0),
+        Err("T0SZ does not match IAS")
+    );
+    assert_eq!(
+        Geometry::programmed(Stage::S1, 0, 48, 48, 16, 0),
+        Err("empty pgsize_bitmap")
+    );
+    assert_eq!(
+        Geometry::programmed(Stage::S1, bm4k, 80, 48, 0, 0),
+        Err("unsupported geometry")
+    );
+    // Stage 2, 4K, 40-bit IPA and OAS: io-pgtable-arm must concatenate
+    // level-1 tables (start level 1), so SL0 = ~(1 + 1) & 3 = 1.
+    let s2 = Geometry::io_pgtable(Stage::S2, 12, 40, 40).unwrap();
+    assert_eq!(s2.start_level, 1);
+    let sl0 = !(s2.start_level + 1) & 3;
+    assert_eq!(
+        Geometry::programmed(Stage::S2, bm4k, 40, 40, 24, sl0),
+        Ok(s2)
+    );
+    assert!(Geometry::programmed(Stage::S2, bm4k, 40, 40, 24, sl0 ^ 1).is_err());
 }

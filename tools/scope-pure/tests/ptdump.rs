@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use common::*;
 use proptest::prelude::*;
 use scope_pure::lpae::*;
-use scope_pure::ptdump::{write_decoded, write_raw, Size};
+use scope_pure::ptdump::{write_raw, Size};
+use scope_pure::walk::Limits;
 
 fn decoded(m: &mut Mem, mair: u64) -> String {
     let mut s = String::new();

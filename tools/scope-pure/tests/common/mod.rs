@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use scope_pure::lpae::*;
+use scope_pure::walk::{walk, Limits, Memory, Step};
 
 /// Tables in "physical memory": pa -> descriptors.
 pub struct Mem {

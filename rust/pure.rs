@@ -4,15 +4,18 @@
 //!
 //! Owns: algorithms and formats that can be tested on the host (range
 //! coalescing, descriptor and event decoding, text formats). Compiled both
-//! into the module (`rust/iommu_scope.rs`) and into the host crate
-//! `tools/scope-pure`, where `cargo test` and property tests run on it.
-//! Must not: use `kernel::`, `std::` or `alloc::`.
-
-#![allow(unreachable_pub, dead_code)]
+//! into the module (`rust/iommu_scope.rs`, and the test module) and into
+//! the host crate `tools/scope-pure`, where `cargo test` and property tests
+//! run on it.
+//! Must not: use `kernel::`, `std::`, `alloc::` or `unsafe`; depend on a
+//! file outside `pure/`.
 
 pub mod coalesce;
 pub mod evtq;
 pub mod genpt;
+pub mod input;
 pub mod lpae;
 pub mod ptdump;
+pub mod table;
+pub mod text;
 pub mod walk;

@@ -3,7 +3,8 @@
 //! A page_ext-style table of IOMMU mapping refcounts, owned by the module
 //! (the kernel's page_ext accessors are not exported).
 //!
-//! Three levels indexed by PFN: a root of `ROOT` pointers allocated at load,
+//! Three levels indexed by the number of the 4 KiB unit (`pa / UNIT`, the
+//! "pfn" below, whatever `PAGE_SIZE` is): a root of `ROOT` pointers allocated at load,
 //! mid nodes of `MID` pointers and leaves of `LEAF` 32-bit counters, both
 //! allocated lazily (in any context, `GFP_ATOMIC`) the first time a page in
 //! their range is counted, installed with a compare-and-exchange, and freed
@@ -29,6 +30,10 @@ const ROOT_BITS: u32 = 12;
 const LEAF: usize = 1 << LEAF_BITS;
 const MID: usize = 1 << MID_BITS;
 const ROOT: usize = 1 << ROOT_BITS;
+
+/// Bytes of physical memory one counter stands for: a fixed 4 KiB unit,
+/// whatever the kernel's page size (a counter index is `pa / UNIT`).
+pub(crate) const UNIT: u64 = 4096;
 
 /// Set in a counter once its page was reported as freed while mapped.
 pub(crate) const REPORTED: u32 = 1 << 31;

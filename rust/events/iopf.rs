@@ -11,20 +11,24 @@
 //! `other` key, so memory is bounded.
 //!
 //! Owns: the hooks, the counters and the `iopf/` files. Must not: sleep in
-//! a hook.
+//! a hook (they run with preemption off).
 
 use kernel::{
-    bindings, fmt, new_spinlock_irq,
+    debugfs::Dir,
+    fmt, new_spinlock_irq,
     prelude::*,
     sync::{
         atomic::{Atomic, Relaxed},
-        SpinLockIrq,
+        Arc, SpinLockIrq,
     },
     uaccess::UserSliceReader,
 };
 
-use crate::ffi;
-use crate::fprobe::{Args, EntryData, Fprobe, Handler};
+use crate::pure::text::FixedBuf;
+use crate::sys::debugfs::{self, DebugFile};
+use crate::sys::fprobe::{Args, EntryData, Fprobe, Handler};
+use crate::sys::iopf::{self, Fault};
+use crate::sys::{task, trace};
 
 /// Keys kept per scope.
 const MAX_KEYS: usize = 64;
@@ -116,7 +120,7 @@ impl Table {
 
 /// Scopes.
 #[derive(Clone, Copy)]
-pub(crate) enum Scope {
+enum Scope {
     /// Per device name.
     Device,
     /// Per PASID (`none` without a valid PASID).
@@ -133,54 +137,27 @@ pub(crate) struct Iopf {
     pub(crate) reports: Atomic<u64>,
 }
 
-const PERM_READ: u32 = 1;
-const PERM_WRITE: u32 = 2;
-const PERM_EXEC: u32 = 4;
-const PASID_VALID: u32 = 1;
-
-/// Copies a C string field into a key (`c_char` is `u8` on arm64 but `i8`
-/// elsewhere, hence the cast).
-#[allow(clippy::unnecessary_cast)]
-fn copy_key(dst: &mut [u8; KEY_LEN], src: &[kernel::ffi::c_char]) {
-    for (d, s) in dst.iter_mut().zip(src.iter()) {
-        *d = *s as u8;
-    }
-}
-
-fn keys_of(r: &ffi::iommu_scope_iopf_rec) -> [[u8; KEY_LEN]; 3] {
-    let mut dev = [0u8; KEY_LEN];
-    copy_key(&mut dev, &r.dev);
-    let mut pasid = [0u8; KEY_LEN];
-    let mut w = Cursor {
-        buf: &mut pasid,
-        len: 0,
+/// The keys of a fault in each scope: device, PASID (`none` without a
+/// valid PASID), process.
+fn keys_of(r: &Fault) -> [[u8; KEY_LEN]; 3] {
+    let mut keys = [[0u8; KEY_LEN]; 3];
+    let dev = r.device();
+    let n = dev.len().min(KEY_LEN - 1);
+    keys[0][..n].copy_from_slice(&dev[..n]);
+    // Room is left for the NUL of every key.
+    let mut w = FixedBuf::new(&mut keys[1][..KEY_LEN - 1]);
+    let _ = match r.pasid() {
+        Some(p) => core::fmt::Write::write_fmt(&mut w, format_args!("{}", p)),
+        None => core::fmt::Write::write_str(&mut w, "none"),
     };
-    let _ = if r.flags & PASID_VALID != 0 {
-        core::fmt::Write::write_fmt(&mut w, format_args!("{}", r.pasid))
-    } else {
-        core::fmt::Write::write_str(&mut w, "none")
-    };
-    let mut mm = [0u8; KEY_LEN];
-    copy_key(&mut mm, &r.mm);
-    [dev, pasid, mm]
-}
-
-struct Cursor<'a> {
-    buf: &'a mut [u8; KEY_LEN],
-    len: usize,
-}
-
-impl core::fmt::Write for Cursor<'_> {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        let n = s.len().min(KEY_LEN - 1 - self.len);
-        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
-        self.len += n;
-        Ok(())
-    }
+    let mm = r.process();
+    let n = mm.len().min(KEY_LEN - 1);
+    keys[2][..n].copy_from_slice(&mm[..n]);
+    keys
 }
 
 impl Iopf {
-    fn update(&self, r: &ffi::iommu_scope_iopf_rec, f: impl Fn(&mut Counts)) {
+    fn update(&self, r: &Fault, f: impl Fn(&mut Counts)) {
         let keys = keys_of(r);
         let mut t = self.tables.lock();
         for (table, key) in t.iter_mut().zip(keys.iter()) {
@@ -189,7 +166,7 @@ impl Iopf {
     }
 
     /// The counters of `scope` (a copy).
-    pub(crate) fn snapshot(&self, scope: Scope) -> Result<KVec<Counts>> {
+    fn snapshot(&self, scope: Scope) -> Result<KVec<Counts>> {
         let mut v = KVec::with_capacity(MAX_KEYS + 1, GFP_KERNEL)?;
         let t = self.tables.lock();
         let table = &t[scope as usize];
@@ -214,59 +191,52 @@ impl Iopf {
 }
 
 /// `iommu_report_device_fault(dev, evt)`.
-pub(crate) struct ReportHook(&'static Iopf);
+struct ReportHook(Arc<Iopf>);
 
 impl Handler for ReportHook {
     const WANTS_EXIT: bool = true;
 
     fn entry(&self, args: &Args) -> EntryData {
-        // SAFETY: reads the monotonic clock.
-        let t0 = unsafe { bindings::ktime_get() } as usize;
-        [args.arg(0), args.arg(1), t0, 0]
+        [args.arg(0), args.arg(1), task::monotonic_ns() as usize, 0]
     }
 
     fn exit(&self, e: &EntryData, ret: usize) {
         let [dev, evt, t0, _] = *e;
-        // SAFETY: reads the monotonic clock.
-        let dt = (unsafe { bindings::ktime_get() } as usize).wrapping_sub(t0) as u64;
-        let mut r = ffi::iommu_scope_iopf_rec::default();
+        let dt = task::monotonic_ns().saturating_sub(t0 as u64);
         // SAFETY: `dev` and `evt` are the arguments of the report that just
-        // returned; the caller (an IOMMU driver) still owns both.
-        if unsafe { ffi::iommu_scope_iopf_read(dev as *mut _, evt as *mut _, &mut r) } != 0 {
+        // returned; the reporting IOMMU driver still owns both.
+        let Some(r) = (unsafe { Fault::of_report(dev, evt) }) else {
             return;
-        }
+        };
         let result = ret as i32;
         self.0.reports.add(1, Relaxed);
         self.0.update(&r, |c| {
             c.faults += 1;
-            c.read += u64::from(r.perm & PERM_READ != 0);
-            c.write += u64::from(r.perm & PERM_WRITE != 0);
-            c.exec += u64::from(r.perm & PERM_EXEC != 0);
+            c.read += u64::from(r.read());
+            c.write += u64::from(r.write());
+            c.exec += u64::from(r.exec());
             if result == 0 {
                 c.accepted += 1;
             } else {
                 c.refused += 1;
                 c.failed += 1;
             }
-            c.report_ns += dt;
+            c.report_ns = c.report_ns.saturating_add(dt);
         });
-        // SAFETY: `r` is valid for the call; the tracepoint copies it.
-        unsafe { ffi::iommu_scope_trace_iopf(&r, result, dt) };
+        trace::iopf_fault(&r, result, dt);
     }
 }
 
 /// `iopf_group_response(group, status)`: the handler's outcome.
-pub(crate) struct ResponseHook(&'static Iopf);
+struct ResponseHook(Arc<Iopf>);
 
 impl Handler for ResponseHook {
     fn entry(&self, args: &Args) -> EntryData {
-        let mut r = ffi::iommu_scope_iopf_rec::default();
-        // SAFETY: `group` is the live group being answered.
-        if unsafe { ffi::iommu_scope_iopf_group_read(args.arg(0) as *mut _, &mut r) } != 0 {
+        // SAFETY: argument 0 is the live group being answered.
+        let Some(r) = (unsafe { Fault::of_group(args.arg(0)) }) else {
             return [0; 4];
-        }
-        // IOMMU_PAGE_RESP_SUCCESS is 0.
-        let ok = args.arg(1) as u32 == 0;
+        };
+        let ok = iopf::response_ok(args.arg(1));
         self.0.update(&r, |c| {
             if ok {
                 c.handled += 1;
@@ -278,102 +248,85 @@ impl Handler for ResponseHook {
     }
 }
 
-/// The feature.
+/// The running feature: its files, probes and counters.
 ///
 /// # Invariants
 ///
-/// `state` comes from `KBox::leak`; the probes reference it and are dropped
-/// before it is freed.
-pub(crate) struct Feature {
-    report: Option<Pin<KBox<Fprobe<ReportHook>>>>,
+/// Fields drop in declaration order: the files first, then the probes
+/// (unregistered and waited for); the counters go with their last `Arc`.
+pub(crate) struct IopfFeature {
+    _files: KVec<DebugFile<(Arc<Iopf>, Scope)>>,
+    _reset: DebugFile<Arc<Iopf>>,
+    _report: Pin<KBox<Fprobe<ReportHook>>>,
     response: Option<Pin<KBox<Fprobe<ResponseHook>>>>,
-    state: *mut Iopf,
+    _dir: Dir,
+    state: Arc<Iopf>,
 }
 
-// SAFETY: `state` is only shared as `&Iopf` (lock and atomics).
-unsafe impl Send for Feature {}
-// SAFETY: as above.
-unsafe impl Sync for Feature {}
-
-static CURRENT: Atomic<*mut Iopf> = Atomic::new(core::ptr::null_mut());
-
-impl Feature {
-    /// Installs the hooks; the report hook is required, the response hook
-    /// optional (without it `handled` stays 0, said in `status`).
-    pub(crate) fn start() -> Result<Self> {
+impl IopfFeature {
+    /// Installs the hooks and creates `iopf/` under `root`; the report hook
+    /// is required, the response hook optional (without it `handled` stays
+    /// 0, said in `status`).
+    pub(crate) fn start(root: &Dir) -> Result<Self> {
         let tables = [Table::new()?, Table::new()?, Table::new()?];
-        let state = KBox::pin_init(
+        let state = Arc::pin_init(
             pin_init!(Iopf {
                 tables <- new_spinlock_irq!(tables),
                 reports: Atomic::new(0),
             }),
             GFP_KERNEL,
         )?;
-        // SAFETY: `Iopf` is not moved out of the box: it is leaked and only
-        // ever accessed through the pointer until `drop` boxes it again.
-        let state: &'static Iopf = KBox::leak(unsafe { Pin::into_inner_unchecked(state) });
-        let ptr = core::ptr::from_ref(state).cast_mut();
         let report = KBox::pin_init(
-            Fprobe::new(c"iommu_report_device_fault", ReportHook(state)),
+            Fprobe::new(c"iommu_report_device_fault", ReportHook(state.clone())),
             GFP_KERNEL,
-        );
+        )?;
         let response = KBox::pin_init(
-            Fprobe::new(c"iopf_group_response", ResponseHook(state)),
+            Fprobe::new(c"iopf_group_response", ResponseHook(state.clone())),
             GFP_KERNEL,
         )
         .ok();
-        match report {
-            Ok(r) => {
-                CURRENT.store(ptr, Relaxed);
-                Ok(Self {
-                    report: Some(r),
-                    response,
-                    state: ptr,
-                })
-            }
-            Err(e) => {
-                drop(response);
-                // SAFETY: `ptr` came from `KBox::leak`; no probe uses it.
-                drop(unsafe { KBox::from_raw(ptr) });
-                Err(e)
-            }
+        let dir = root.subdir(c"iopf");
+        let mut files = KVec::with_capacity(3, GFP_KERNEL)?;
+        for (name, scope) in [
+            (c"devices", Scope::Device),
+            (c"pasids", Scope::Pasid),
+            (c"processes", Scope::Process),
+        ] {
+            files.push(
+                debugfs::read_only(&dir, name, (state.clone(), scope), &show)?,
+                GFP_KERNEL,
+            )?;
         }
+        let reset = debugfs::write_only(&dir, c"reset", state.clone(), &write_reset)?;
+        Ok(Self {
+            _files: files,
+            _reset: reset,
+            _report: report,
+            response,
+            _dir: dir,
+            state,
+        })
     }
 
-    /// Whether the handler outcome hook is installed.
-    pub(crate) fn has_response_hook(&self) -> bool {
-        self.response.is_some()
-    }
-
-    /// The counters.
-    pub(crate) fn state(&self) -> &Iopf {
-        // SAFETY: valid until drop (invariant).
-        unsafe { &*self.state }
+    /// Writes the feature's `status` line.
+    pub(crate) fn write_status(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "feature iopf: active reports={} handler_outcome={}",
+            self.state.reports.load(Relaxed),
+            if self.response.is_some() {
+                "tracked"
+            } else {
+                "untracked"
+            }
+        )
     }
 }
 
-impl Drop for Feature {
-    fn drop(&mut self) {
-        CURRENT.store(core::ptr::null_mut(), Relaxed);
-        self.report = None;
-        self.response = None;
-        // SAFETY: from `KBox::leak`; no probe references it any more.
-        drop(unsafe { KBox::from_raw(self.state) });
-    }
-}
-
-/// The running feature's counters.
-pub(crate) fn current() -> Option<&'static Iopf> {
-    let p = CURRENT.load(Relaxed);
-    // SAFETY: non-null while the feature runs; files and KUnit finish first.
-    (!p.is_null()).then(|| unsafe { &*p })
-}
-
-fn show(scope: Scope, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let Some(s) = current() else {
-        return writeln!(f, "# iopf accounting unavailable (see status)");
-    };
-    let Ok(v) = s.snapshot(scope) else {
+/// `iopf/devices`, `iopf/pasids`, `iopf/processes`: `<key>.<counter>
+/// <value>` lines.
+fn show((s, scope): &(Arc<Iopf>, Scope), f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let Ok(v) = s.snapshot(*scope) else {
         return writeln!(f, "# out of memory");
     };
     for c in v.iter() {
@@ -395,33 +348,10 @@ fn show(scope: Scope, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     Ok(())
 }
 
-/// `iopf/devices`.
-pub(crate) fn show_devices(_: &(), f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    show(Scope::Device, f)
-}
-
-/// `iopf/pasids`.
-pub(crate) fn show_pasids(_: &(), f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    show(Scope::Pasid, f)
-}
-
-/// `iopf/processes`.
-pub(crate) fn show_processes(_: &(), f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    show(Scope::Process, f)
-}
-
 /// `iopf/reset`: writing `1` clears every counter; anything else is
 /// `EINVAL` and changes nothing.
-pub(crate) fn write_reset(_: &(), r: &mut UserSliceReader) -> Result {
-    let mut buf = [0u8; 8];
-    let n = r.len();
-    if n == 0 || n >= buf.len() {
-        return Err(EINVAL);
-    }
-    r.read_slice(&mut buf[..n])?;
-    if core::str::from_utf8(&buf[..n]).map_err(|_| EINVAL)?.trim() != "1" {
-        return Err(EINVAL);
-    }
-    current().ok_or(ENODEV)?.reset();
+fn write_reset(s: &Arc<Iopf>, r: &mut UserSliceReader) -> Result {
+    debugfs::read_keyword(r, "1")?;
+    s.reset();
     Ok(())
 }

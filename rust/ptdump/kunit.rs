@@ -6,122 +6,47 @@
 //! concatenated stage-2 roots), plus HTTU dirty states (DBM quirk, AP[2] or
 //! S2AP[1] flipped by the test as the SMMU would) and contiguous hints.
 //!
-//! Owns: that suite. Must not: leave a table allocated.
+//! Owns: that suite (built into `iommu_scope_kunit.ko` only). Must not:
+//! leave a table allocated.
 
 #[kernel::macros::kunit_tests(iommu_scope_ptdump)]
 mod tests {
-    use kernel::{bindings, prelude::*};
+    use kernel::prelude::*;
 
-    use crate::domain_files::KernelMemory;
-    use crate::ffi;
-    use crate::iommu::{first_iommu_pci_device, DeviceRef};
-    use crate::kunit_util::{ctx, Buf};
-    use crate::pure::lpae::{self, bits, DirtyState, Geometry, Kind, Limits, Stage, Step};
-    use crate::pure::ptdump;
+    use crate::pure::lpae::{self, bits, DirtyState, Kind, Stage};
+    use crate::pure::walk::Memory;
+    use crate::pure::walk::{walk, Limits, Step};
+    use crate::sys::phys::PhysMemory;
+    use crate::sys::testing::{ctx, write_desc, Buf, IoPgtable, PROT_RO as RO, PROT_RW as RW};
 
     /// A leaf as the tests see it: (iova, pa, size, level, table_pa,
     /// index, desc).
     type LeafRec = (u64, u64, u64, u32, u64, usize, u64);
 
-    /// An io-pgtable owned by the test.
-    ///
-    /// # Invariants
-    ///
-    /// `ops` was returned by `alloc_io_pgtable_ops` for `cfg` (boxed so
-    /// its address is stable, as io-pgtable keeps a copy only) and is freed
-    /// on drop.
-    struct Table {
-        ops: *mut bindings::io_pgtable_ops,
-        cfg: KBox<bindings::io_pgtable_cfg>,
-        g: Geometry,
-        _dev: DeviceRef,
+    /// A test table and the walker's view of it.
+    struct Table(IoPgtable);
+
+    impl core::ops::Deref for Table {
+        type Target = IoPgtable;
+
+        fn deref(&self) -> &IoPgtable {
+            &self.0
+        }
     }
 
     impl Table {
-        fn new(stage: Stage, granule_shift: u32, ias: u32, oas: u32, quirks: u64) -> Result<Self> {
-            let dev = first_iommu_pci_device().ok_or(ENODEV)?;
-            let g = Geometry::io_pgtable(stage, granule_shift, ias, oas).map_err(|_| EINVAL)?;
-            let mut cfg = KBox::new(bindings::io_pgtable_cfg::default(), GFP_KERNEL)?;
-            cfg.quirks = quirks as usize;
-            cfg.pgsize_bitmap = match granule_shift {
-                12 => (1 << 12) | (1 << 21) | (1 << 30),
-                14 => (1 << 14) | (1 << 25),
-                _ => (1 << 16) | (1 << 29),
-            };
-            cfg.ias = ias;
-            cfg.oas = oas;
-            cfg.coherent_walk = true;
-            cfg.iommu_dev = dev.as_raw();
-            let fmt = match stage {
-                Stage::S1 => bindings::io_pgtable_fmt_ARM_64_LPAE_S1,
-                Stage::S2 => bindings::io_pgtable_fmt_ARM_64_LPAE_S2,
-            };
-            // SAFETY: `cfg` is a valid, initialised configuration that
-            // outlives the table; a NULL cookie is allowed without tlb ops.
-            let ops =
-                unsafe { bindings::alloc_io_pgtable_ops(fmt, &mut *cfg, core::ptr::null_mut()) };
-            if ops.is_null() {
-                return Err(ENOMEM);
-            }
-            Ok(Self {
-                ops,
-                cfg,
-                g,
-                _dev: dev,
-            })
-        }
-
-        fn root(&self) -> u64 {
-            // SAFETY: io-pgtable-arm filled the variant matching the stage.
-            unsafe {
-                match self.g.stage {
-                    Stage::S1 => self.cfg.__bindgen_anon_1.arm_lpae_s1_cfg.ttbr,
-                    Stage::S2 => self.cfg.__bindgen_anon_1.arm_lpae_s2_cfg.vttbr,
-                }
-            }
-        }
-
-        fn map(&self, iova: u64, pa: u64, size: u64, prot: i32) -> Result {
-            let mut mapped = 0usize;
-            // SAFETY: `ops` is live (invariant); `map_pages` is always set by
-            // io-pgtable-arm.
-            let r = unsafe {
-                let f = (*self.ops).map_pages.ok_or(EINVAL)?;
-                f(
-                    self.ops,
-                    iova as usize,
-                    pa,
-                    size as usize,
-                    1,
-                    prot,
-                    bindings::GFP_KERNEL,
-                    &mut mapped,
-                )
-            };
-            if r < 0 {
-                return Err(Error::from_errno(r));
-            }
-            Ok(())
-        }
-
-        fn iova_to_phys(&self, iova: u64) -> u64 {
-            // SAFETY: `ops` is live (invariant).
-            unsafe {
-                match (*self.ops).iova_to_phys {
-                    Some(f) => f(self.ops, iova as usize),
-                    None => 0,
-                }
-            }
+        fn new(stage: Stage, granule_shift: u32, ias: u32, oas: u32, dirty: bool) -> Result<Self> {
+            IoPgtable::new(stage, granule_shift, ias, oas, dirty).map(Self)
         }
 
         /// Every leaf: (iova, pa, size, level, table_pa, index, desc).
         fn leaves(&self) -> Result<KVec<LeafRec>> {
             let mut v = KVec::new();
             let mut err: Result = Ok(());
-            let st = lpae::walk(
+            let st = walk(
                 &self.g,
                 self.root(),
-                &mut KernelMemory,
+                &mut PhysMemory,
                 Limits::default(),
                 |s| {
                     if let Step::Leaf {
@@ -151,13 +76,6 @@ mod tests {
         }
     }
 
-    impl Drop for Table {
-        fn drop(&mut self) {
-            // SAFETY: `ops` was allocated by `alloc_io_pgtable_ops` (invariant).
-            unsafe { bindings::free_io_pgtable_ops(self.ops) };
-        }
-    }
-
     /// xorshift64: deterministic, good enough to spread test mappings.
     struct Rng(u64);
 
@@ -169,9 +87,6 @@ mod tests {
             self.0
         }
     }
-
-    const RW: i32 = (bindings::IOMMU_READ | bindings::IOMMU_WRITE) as i32;
-    const RO: i32 = bindings::IOMMU_READ as i32;
 
     /// For every stage, granule and input size: random mappings of every
     /// page and block size are found by the walker exactly (IOVA, PA, size,
@@ -185,14 +100,14 @@ mod tests {
             for gs in [12u32, 14, 16] {
                 for ias in [32u32, 36, 40, 42, 44, 48] {
                     let t = ctx!(
-                        Table::new(stage, gs, ias, 48, 0),
+                        Table::new(stage, gs, ias, 48, false),
                         "alloc {:?} gs {} ias {}",
                         stage,
                         gs,
                         ias
                     );
                     tables += 1;
-                    let sizes = [1u64 << gs, t.cfg.pgsize_bitmap as u64 & !(1u64 << gs)];
+                    let sizes = [1u64 << gs, t.pgsize_bitmap() & !(1u64 << gs)];
                     let mut model: KVec<(u64, u64, u64, i32)> = KVec::new();
                     for _ in 0..24 {
                         let r = rng.next();
@@ -266,9 +181,8 @@ mod tests {
     /// in the second one are found, and the geometry agrees with VTCR.SL0.
     #[test]
     fn concatenated_stage2_root() -> Result {
-        let t = ctx!(Table::new(Stage::S2, 12, 40, 40, 0), "alloc s2 concat");
-        // SAFETY: io-pgtable-arm filled the stage-2 variant.
-        let sl = unsafe { t.cfg.__bindgen_anon_1.arm_lpae_s2_cfg.vtcr.sl() };
+        let t = ctx!(Table::new(Stage::S2, 12, 40, 40, false), "alloc s2 concat");
+        let sl = t.vtcr_sl0().ok_or(EINVAL)?;
         assert_eq!(((!sl) & 3) - 1, 1);
         assert_eq!(t.g.start_level, 1);
         assert_eq!(t.g.root_concat(), 2);
@@ -284,7 +198,7 @@ mod tests {
         // The level-1 descriptor used is entry 1023 of the 1024-entry root,
         // in its second concatenated table.
         let mut root_indices: KVec<usize> = KVec::new();
-        lpae::walk(&t.g, t.root(), &mut KernelMemory, Limits::default(), |s| {
+        walk(&t.g, t.root(), &mut PhysMemory, Limits::default(), |s| {
             if let Step::Table {
                 level: 1, index, ..
             } = *s
@@ -299,22 +213,17 @@ mod tests {
     }
 
     fn set_desc(table_pa: u64, index: usize, val: u64) -> Result {
-        // SAFETY: the address is inside a table page this test owns.
-        let r = unsafe { ffi::iommu_scope_test_write_phys_u64(table_pa + 8 * index as u64, val) };
-        if r != 0 {
-            return Err(Error::from_errno(r));
-        }
-        Ok(())
+        write_desc(table_pa, index, val)
     }
 
     fn dump(t: &Table) -> Result<KVec<u8>> {
         let mut b = Buf(KVec::new());
-        ptdump::write_decoded(
+        lpae::write_decoded(
             &mut b,
             &t.g,
             t.root(),
             0,
-            &mut KernelMemory,
+            &mut PhysMemory,
             Limits::default(),
         )
         .map_err(|_| ENOMEM)?;
@@ -332,8 +241,7 @@ mod tests {
     /// tracked.
     #[test]
     fn httu_dirty_states_stage1() -> Result {
-        let hd = u64::from(ffi::iommu_scope_pgtbl_quirks_IOMMU_SCOPE_QUIRK_ARM_HD);
-        let t = Table::new(Stage::S1, 12, 48, 48, hd)?;
+        let t = Table::new(Stage::S1, 12, 48, 48, true)?;
         t.map(0x10_0000, 0x4000_0000, 0x1000, RW)?;
         t.map(0x20_0000, 0x4010_0000, 0x1000, RO)?;
         let l = t.leaves()?;
@@ -359,7 +267,7 @@ mod tests {
     /// Stage 2 dirty state: DBM with S2AP[1] clear is clean, set is dirty.
     #[test]
     fn httu_dirty_states_stage2() -> Result {
-        let t = Table::new(Stage::S2, 12, 40, 48, 0)?;
+        let t = Table::new(Stage::S2, 12, 40, 48, false)?;
         t.map(0x10_0000, 0x4000_0000, 0x1000, RO)?;
         let l = t.leaves()?;
         let (tp, idx, d) = (l[0].4, l[0].5, l[0].6);
@@ -380,7 +288,7 @@ mod tests {
     /// io-pgtable-arm never sets it) are one `contig` run.
     #[test]
     fn contiguous_hint_is_one_run() -> Result {
-        let t = Table::new(Stage::S1, 12, 48, 48, 0)?;
+        let t = Table::new(Stage::S1, 12, 48, 48, false)?;
         for i in 0..16u64 {
             t.map(0x40_0000 + i * 0x1000, 0x4000_0000 + i * 0x1000, 0x1000, RW)?;
         }
@@ -405,16 +313,13 @@ mod tests {
     /// never followed.
     #[test]
     fn bad_table_pointer_is_not_followed() -> Result {
-        let t = Table::new(Stage::S1, 12, 48, 48, 0)?;
+        let t = Table::new(Stage::S1, 12, 48, 48, false)?;
         t.map(0x1000, 0x4000_0000, 0x1000, RW)?;
-        let mut root_desc = 0u64;
-        // SAFETY: reads the first descriptor of the table's own root.
-        let r = unsafe { ffi::iommu_scope_read_phys_u64(t.root(), &mut root_desc) };
-        assert_eq!(r, 0);
+        let root_desc = PhysMemory.read(t.root(), 8, 0).ok_or(EIO)?;
         // Point the level-0 entry at the GIC's MMIO (no struct page).
         set_desc(t.root(), 0, 0x0800_0000 | 3)?;
         let mut unreadable = 0;
-        let st = lpae::walk(&t.g, t.root(), &mut KernelMemory, Limits::default(), |s| {
+        let st = walk(&t.g, t.root(), &mut PhysMemory, Limits::default(), |s| {
             if matches!(s, Step::Unreadable { .. }) {
                 unreadable += 1;
             }

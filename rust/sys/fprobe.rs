@@ -1,18 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A safe wrapper around the kernel's fprobe (function entry probe).
+//! A safe wrapper around the kernel's fprobe (function entry and exit
+//! probes, [`include/linux/fprobe.h`](srctree/include/linux/fprobe.h)).
 //!
-//! Owns: registration and unregistration of fprobes, and the trampoline from
-//! the C entry callback to a Rust handler.
+//! Owns: registration and unregistration of fprobes, and the trampolines
+//! from the C callbacks to a Rust `Handler` that the probe owns, so a
+//! handler (and the state it holds, an `Arc`) lives exactly as long as the
+//! registration.
 //! Must not: know what is being probed; handlers live with their features.
 
 use core::ffi::c_void;
 use core::marker::PhantomPinned;
 
 use kernel::prelude::*;
+use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::types::Opaque;
 
-use crate::ffi;
+use super::domain::Domain;
+use super::ffi;
 
 /// The arguments of a probed function, valid for the duration of a handler.
 pub(crate) struct Args {
@@ -26,6 +31,20 @@ impl Args {
         // callback (type invariant of `Args`, which only `entry_trampoline`
         // builds); reading an argument register has no side effect.
         unsafe { ffi::iommu_scope_fregs_arg(self.fregs, n) as usize }
+    }
+
+    /// Argument `n` as the domain the probed function operates on.
+    ///
+    /// # Safety
+    ///
+    /// Argument `n` of the probed function must be a `struct iommu_domain *`
+    /// that is alive for the whole call (the iommu core holds it while it
+    /// maps, unmaps, attaches or frees it), so for the handler's duration.
+    /// `NULL` and `ERR_PTR` values give `None`.
+    pub(crate) unsafe fn domain(&self, n: u32) -> Option<Domain<'_>> {
+        // SAFETY: the pointer is live for the handler (caller's contract),
+        // which outlives the borrow of `self`.
+        unsafe { Domain::from_raw(self.arg(n) as *mut _) }
     }
 }
 
@@ -57,14 +76,15 @@ pub(crate) trait Handler: Sync + Send + 'static {
 /// `fp` is the first field of a `repr(C)` struct, so a pointer to it is a
 /// pointer to the `Fprobe<H>`. While `registered` is true the fprobe is
 /// registered with the kernel, and `self` is pinned, so its address stays
-/// valid for the kernel until `drop` has unregistered it.
+/// valid for the kernel until `drop` has unregistered it and waited for
+/// every handler call in flight; only then is `handler` dropped.
 #[repr(C)]
 #[pin_data(PinnedDrop)]
 pub(crate) struct Fprobe<H: Handler> {
     #[pin]
     fp: Opaque<ffi::fprobe>,
     handler: H,
-    registered: bool,
+    registered: Atomic<bool>,
     #[pin]
     _pin: PhantomPinned,
 }
@@ -141,27 +161,27 @@ impl<H: Handler> Fprobe<H> {
         try_pin_init!(Self {
             fp: Opaque::zeroed(),
             handler,
-            registered: false,
+            registered: Atomic::new(false),
             _pin: PhantomPinned,
         })
         .pin_chain(move |this| {
-            // SAFETY: `this` is pinned and fully initialised; we only write
-            // the callback field of the zeroed fprobe before registering it.
-            unsafe {
-                let fp = this.fp.get();
+            let fp = this.fp.get();
+            // SAFETY: `this` is pinned and fully initialised, and the fprobe
+            // is not registered yet, so nothing else reads it: we write its
+            // callback fields, then register it. From then on handlers may
+            // run and share `this`, which is only read through `&`.
+            let ret = unsafe {
                 (*fp).entry_handler = Some(entry_trampoline::<H>);
                 if H::WANTS_EXIT {
                     (*fp).exit_handler = Some(exit_trampoline::<H>);
                     (*fp).entry_data_size = core::mem::size_of::<EntryData>();
                 }
-                let ret = ffi::register_fprobe(fp, filter.as_char_ptr(), core::ptr::null());
-                if ret < 0 {
-                    return Err(Error::from_errno(ret));
-                }
-                // Pin-projection by hand: `registered` is not structurally
-                // pinned, writing it does not move anything.
-                Pin::get_unchecked_mut(this).registered = true;
+                ffi::register_fprobe(fp, filter.as_char_ptr(), core::ptr::null())
+            };
+            if ret < 0 {
+                return Err(Error::from_errno(ret));
             }
+            this.registered.store(true, Relaxed);
             Ok(())
         })
     }
@@ -177,7 +197,7 @@ impl<H: Handler> Fprobe<H> {
 #[pinned_drop]
 impl<H: Handler> PinnedDrop for Fprobe<H> {
     fn drop(self: Pin<&mut Self>) {
-        if !self.registered {
+        if !self.registered.load(Relaxed) {
             return;
         }
         // SAFETY: the fprobe is registered (invariant); after

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The accounting state: the refcount table and what the hooks do with
+//! it. References are counted per 4 KiB unit of physical memory
+//! (`pagecount::UNIT`), whatever the kernel's page size and the domain's
+//! granule, so a 16K or 64K page is several units and a 2M block 512.
+//!
+//! Owns: `Accounting` (counts, counters of the `accounting` file, the maps
+//! in progress that recognise a failed map's own rollback). Must not: sleep,
+//! allocate or take a lock: everything here runs in the hooks, in any
+//! context, softirq and hardirq included.
+
+use kernel::{
+    prelude::*,
+    sync::atomic::{Atomic, Relaxed},
+};
+
+use super::pagecount::{PageCounts, Update, UNIT};
+use crate::pure::walk::{walk, Limits, Step};
+use crate::sys::domain::Domain;
+use crate::sys::phys::PhysMemory;
+use crate::sys::task;
+
+/// Slots for maps in progress (per task), to recognise their rollback.
+const IN_MAP_SLOTS: usize = 64;
+
+/// Counters of the `accounting` file.
+pub(crate) struct Stats {
+    pub(crate) maps: Atomic<u64>,
+    pub(crate) maps_failed: Atomic<u64>,
+    pub(crate) unmaps: Atomic<u64>,
+    pub(crate) remaps: Atomic<u64>,
+    pub(crate) rollbacks_skipped: Atomic<u64>,
+    pub(crate) pages_mapped: Atomic<u64>,
+    pub(crate) refs: Atomic<u64>,
+    pub(crate) pages_multi: Atomic<u64>,
+    pub(crate) overflows: Atomic<u64>,
+    pub(crate) underflows: Atomic<u64>,
+    pub(crate) untracked: Atomic<u64>,
+    pub(crate) seeded_pages: Atomic<u64>,
+    pub(crate) freed_domains: Atomic<u64>,
+    pub(crate) released_on_free: Atomic<u64>,
+}
+
+/// A map in progress: the task and the range it maps.
+struct InMap {
+    task: Atomic<usize>,
+    domain: Atomic<usize>,
+    iova: Atomic<u64>,
+    size: Atomic<u64>,
+}
+
+/// The accounting state shared by the hooks and the files (through an
+/// `Arc` each).
+///
+/// # Invariants
+///
+/// An `in_map` slot whose `task` is nonzero belongs to that task, which
+/// is inside `iommu_map_nosync` on `domain` for `[iova, iova + size)`.
+pub(crate) struct Accounting {
+    pub(crate) counts: PageCounts,
+    pub(crate) stats: Stats,
+    in_map: [InMap; IN_MAP_SLOTS],
+}
+
+impl Accounting {
+    /// A new, empty state.
+    pub(crate) fn new() -> Result<Self> {
+        Ok(Self {
+            counts: PageCounts::new()?,
+            stats: Stats {
+                maps: Atomic::new(0),
+                maps_failed: Atomic::new(0),
+                unmaps: Atomic::new(0),
+                remaps: Atomic::new(0),
+                rollbacks_skipped: Atomic::new(0),
+                pages_mapped: Atomic::new(0),
+                refs: Atomic::new(0),
+                pages_multi: Atomic::new(0),
+                overflows: Atomic::new(0),
+                underflows: Atomic::new(0),
+                untracked: Atomic::new(0),
+                seeded_pages: Atomic::new(0),
+                freed_domains: Atomic::new(0),
+                released_on_free: Atomic::new(0),
+            },
+            in_map: [const {
+                InMap {
+                    task: Atomic::new(0),
+                    domain: Atomic::new(0),
+                    iova: Atomic::new(0),
+                    size: Atomic::new(0),
+                }
+            }; IN_MAP_SLOTS],
+        })
+    }
+
+    /// Adds one reference to the unit at `pa`, keeping the counters.
+    pub(crate) fn inc_pa(&self, pa: u64) {
+        match self.counts.inc(pa / UNIT) {
+            Update::Done { old } => {
+                self.stats.refs.add(1, Relaxed);
+                if old == 0 {
+                    self.stats.pages_mapped.add(1, Relaxed);
+                } else if old == 1 {
+                    self.stats.pages_multi.add(1, Relaxed);
+                }
+            }
+            Update::Overflow => {
+                if self.stats.overflows.fetch_add(1, Relaxed) == 0 {
+                    pr_warn!(
+                        "accounting: refcount overflow at pa=0x{:x} (kept at the maximum; see accounting)\n",
+                        pa
+                    );
+                }
+            }
+            _ => self.stats.untracked.add(1, Relaxed),
+        }
+    }
+
+    /// Drops one reference from the unit at `pa`, keeping the counters.
+    pub(crate) fn dec_pa(&self, pa: u64) {
+        match self.counts.dec(pa / UNIT) {
+            Update::Done { old } => {
+                let _ = self.stats.refs.fetch_sub(1, Relaxed);
+                if old == 1 {
+                    let _ = self.stats.pages_mapped.fetch_sub(1, Relaxed);
+                } else if old == 2 {
+                    let _ = self.stats.pages_multi.fetch_sub(1, Relaxed);
+                }
+            }
+            Update::Underflow => {
+                if self.stats.underflows.fetch_add(1, Relaxed) == 0 {
+                    pr_warn!(
+                        "accounting: unmap of pa=0x{:x} that was never counted as mapped (first underflow; see accounting)\n",
+                        pa
+                    );
+                }
+            }
+            _ => self.stats.untracked.add(1, Relaxed),
+        }
+    }
+
+    /// Counts (`inc`) or releases every unit of `[pa, pa + size)`; stops
+    /// at the end of the physical address space.
+    pub(crate) fn account_pa_range(&self, pa: u64, size: u64, inc: bool) {
+        let mut off = 0;
+        while off < size {
+            let Some(p) = pa.checked_add(off) else {
+                return;
+            };
+            if inc {
+                self.inc_pa(p);
+            } else {
+                self.dec_pa(p);
+            }
+            off = off.saturating_add(UNIT);
+        }
+    }
+
+    /// Counts (`inc`) or releases every unit mapped in `[iova, end)` of
+    /// domain `d`, with one bounded walk of its table.
+    pub(crate) fn account_range(&self, d: &Domain<'_>, iova: u64, end: u64, inc: bool) {
+        let Some(t) = d.table() else {
+            return;
+        };
+        let limits = Limits::bounded_range(iova, end);
+        walk(&t.layout, t.root_pa, &mut PhysMemory, limits, |s| {
+            if let Step::Leaf {
+                iova: liova,
+                pa,
+                size,
+                ..
+            } = *s
+            {
+                // The part of the leaf inside `[iova, end)`.
+                let from = liova.max(iova);
+                let to = liova.saturating_add(size).min(end);
+                if let Some(p) = pa.checked_add(from.saturating_sub(liova)) {
+                    self.account_pa_range(p, to.saturating_sub(from), inc);
+                }
+            }
+        });
+    }
+
+    /// Notes that the current task maps `[iova, iova + size)` into domain
+    /// `d`; returns the slot to give to `release_in_map`.
+    pub(crate) fn claim_in_map(&self, d: usize, iova: u64, size: u64) -> usize {
+        let me = task::current_id();
+        for (i, s) in self.in_map.iter().enumerate() {
+            if s.task.cmpxchg(0, me, Relaxed).is_ok() {
+                s.domain.store(d, Relaxed);
+                s.iova.store(iova, Relaxed);
+                s.size.store(size, Relaxed);
+                return i;
+            }
+        }
+        IN_MAP_SLOTS
+    }
+
+    /// The map of slot `i` returned.
+    pub(crate) fn release_in_map(&self, i: usize) {
+        if let Some(s) = self.in_map.get(i) {
+            s.task.store(0, Relaxed);
+        }
+    }
+
+    /// Whether this unmap is the rollback of a failed map of the same task.
+    pub(crate) fn is_rollback(&self, d: usize, iova: u64, size: u64) -> bool {
+        let me = task::current_id();
+        self.in_map.iter().any(|s| {
+            s.task.load(Relaxed) == me
+                && s.domain.load(Relaxed) == d
+                && iova >= s.iova.load(Relaxed)
+                && iova.saturating_add(size)
+                    <= s.iova.load(Relaxed).saturating_add(s.size.load(Relaxed))
+        })
+    }
+}

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Feature: SMMUv3 events and IO page faults. Every record the SMMUv3 event
+//! queue delivers becomes an `arm_smmu_v3:smmu_evtq_event` tracepoint event
+//! (`evtq.rs`); every IO page fault reported to the iommu core is counted
+//! per device, PASID and process under `iopf/` and traced as
+//! `iommu_scope:iopf_fault` (`iopf.rs`).
+//!
+//! Owns: the two parts' lifecycle and status; each works without the
+//! other. Must not: decode (`pure::evtq` does) or read driver state
+//! (`sys::smmu`, `sys::iopf` do).
+
+use kernel::{debugfs::Dir, fmt, prelude::*};
+
+mod evtq;
+mod iopf;
+
+/// The running feature: each part, or why it could not start.
+pub(crate) struct Events {
+    evtq: Result<evtq::Evtq>,
+    iopf: Result<iopf::IopfFeature>,
+}
+
+impl Events {
+    /// Starts both parts; one that cannot start is said once in the kernel
+    /// log.
+    pub(crate) fn start(root: &Dir) -> Self {
+        let evtq = evtq::Evtq::start();
+        if let Err(e) = &evtq {
+            pr_warn!(
+                "smmu_evtq_event: cannot probe arm_smmu_evtq_thread (error {}); event tracing disabled\n",
+                e.to_errno()
+            );
+        }
+        let iopf = iopf::IopfFeature::start(root);
+        if let Err(e) = &iopf {
+            pr_warn!(
+                "iopf: cannot probe iommu_report_device_fault (error {}); IOPF accounting disabled\n",
+                e.to_errno()
+            );
+        }
+        Self { evtq, iopf }
+    }
+
+    /// Writes the parts' `status` lines.
+    pub(crate) fn write_status(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.evtq {
+            Ok(e) => e.write_status(f)?,
+            Err(e) => writeln!(
+                f,
+                "feature smmu_evtq_event: unavailable error={}",
+                e.to_errno()
+            )?,
+        }
+        match &self.iopf {
+            Ok(i) => i.write_status(f),
+            Err(e) => writeln!(f, "feature iopf: unavailable error={}", e.to_errno()),
+        }
+    }
+}

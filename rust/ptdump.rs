@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Feature: per-domain page-table dumps,
+//! `/sys/kernel/debug/io_page_tables/domain_<id>/{info,devices,ptdump,ptdump_raw}`.
+//!
+//! A registry (`registry.rs`) tracks every live paging or SVA domain, fed
+//! by hooks on the iommu core (`hooks.rs`) and a scan of the buses at load;
+//! a work item keeps one debugfs directory per domain whose files
+//! (`files.rs`) walk the domain's table through `sys::phys` without any
+//! lock of the IOMMU driver.
+//!
+//! Owns: the feature's lifecycle (start, status, stop). Must not: walk or
+//! format (the files and `pure::ptdump` do).
+
+use kernel::{debugfs::Dir, fmt, prelude::*, sync::atomic::Relaxed, sync::Arc};
+
+mod files;
+mod hooks;
+pub(crate) mod registry;
+
+#[cfg(iommu_scope_kunit)]
+mod genpt_kunit;
+#[cfg(iommu_scope_kunit)]
+mod kunit;
+
+use registry::Registry;
+
+/// The running feature.
+///
+/// # Invariants
+///
+/// `hooks[0]`, the free hook, is registered: without it a directory could
+/// outlive its domain. On drop every hook is unregistered (waiting for
+/// running handlers) before the registry stops and removes the
+/// directories.
+pub(crate) struct PtDump {
+    hooks: KVec<hooks::HookSlot>,
+    registry: Arc<Registry>,
+    smmu_devices: u32,
+}
+
+impl PtDump {
+    /// Starts the feature: directories go under `root`. `smmu_devices` is
+    /// what `sys::smmu::init` found, for `status`.
+    pub(crate) fn start(root: &Dir, smmu_devices: u32) -> Result<Self> {
+        let registry = Registry::new(root.clone())?;
+        let hooks = match hooks::install_all(&registry) {
+            Ok(h) if h.first().is_some_and(|h| h.probe.is_ok()) => h,
+            Ok(h) => {
+                drop(h);
+                registry.stop();
+                return Err(ENOENT);
+            }
+            Err(e) => {
+                registry.stop();
+                return Err(e);
+            }
+        };
+        registry.scan_devices();
+        // INVARIANT: the free hook is registered (checked above).
+        Ok(Self {
+            hooks,
+            registry,
+            smmu_devices,
+        })
+    }
+
+    /// The registry, for the features that walk every live domain.
+    pub(crate) fn registry(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+
+    /// Writes the feature's `status` lines.
+    pub(crate) fn write_status(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let st = &self.registry.stats;
+        writeln!(
+            f,
+            "feature io_page_tables: active smmu_v3_devices={} domains_registered={} domains_freed={} dirs={} dropped={}",
+            self.smmu_devices,
+            st.registered.load(Relaxed),
+            st.freed.load(Relaxed),
+            st.dirs.load(Relaxed),
+            st.dropped.load(Relaxed)
+        )?;
+        hooks::write_status(f, &self.hooks)
+    }
+}
+
+impl Drop for PtDump {
+    fn drop(&mut self) {
+        // Unregister (and wait for) every hook, then stop the work item and
+        // remove the directories.
+        self.hooks.clear();
+        self.registry.stop();
+    }
+}

@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The files of one `io_page_tables/domain_<id>/` directory: `info`,
+//! `devices`, `ptdump`, `ptdump_raw` (formats in
+//! `Documentation/debugfs.rst`).
+//!
+//! Owns: what a domain's files show, and the consistency footer of a dump.
+//! Must not: hold the domain's lock while walking, or print a kernel
+//! virtual address.
+
+use core::fmt::Write;
+
+use kernel::{debugfs::ScopedDir, fmt, prelude::*, sync::Arc};
+
+use super::registry::DomainEntry;
+use crate::pure::lpae::Stage;
+use crate::pure::ptdump::{self, DumpStats, Size};
+use crate::pure::table::{AnyLayout, Table};
+use crate::pure::walk::{Limits, WalkStats};
+use crate::pure::{genpt, lpae};
+use crate::sys::domain::{DomainType, Master, PtDomain, SmmuDomain};
+use crate::sys::phys::PhysMemory;
+
+/// Upper bound on attached devices listed by `devices`.
+const MAX_MASTERS: usize = 64;
+
+/// Creates the files of a domain directory.
+pub(crate) fn create<'a>(d: &'a Arc<DomainEntry>, dir: &ScopedDir<'a, '_>) {
+    dir.read_callback_file(c"info", d, &show_info);
+    dir.read_callback_file(c"devices", d, &show_devices);
+    dir.read_callback_file(c"ptdump", d, &show_ptdump);
+    dir.read_callback_file(c"ptdump_raw", d, &show_ptdump_raw);
+}
+
+/// What the files need of a domain, copied under its lock.
+struct Snapshot {
+    ty: DomainType,
+    smmu: Option<SmmuDomain>,
+    pt: Option<PtDomain>,
+    pgsize_bitmap: u64,
+    unmaps_started: u64,
+    unmaps_finished: u64,
+}
+
+fn snapshot(e: &DomainEntry) -> Result<Snapshot> {
+    // The counters first: an unmap that starts after this is seen by the
+    // footer's second read.
+    let (started, finished) = e.unmap_counts();
+    e.with_domain(|d| Snapshot {
+        ty: d.domain_type(),
+        smmu: d.smmu(),
+        pt: d.generic_pt(),
+        pgsize_bitmap: d.pgsize_bitmap(),
+        unmaps_started: started,
+        unmaps_finished: finished,
+    })
+}
+
+fn write_pgsizes(f: &mut fmt::Formatter<'_>, bitmap: u64) -> fmt::Result {
+    write!(f, "0x{:x} (", bitmap)?;
+    let mut first = true;
+    for b in 0..64 {
+        if bitmap & (1 << b) != 0 {
+            write!(f, "{}{}", if first { "" } else { " " }, Size(1 << b))?;
+            first = false;
+        }
+    }
+    writeln!(f, ")")
+}
+
+fn freed(f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    writeln!(f, "# domain freed: this directory is being removed")
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+fn stage_number(s: Stage) -> u32 {
+    match s {
+        Stage::S1 => 1,
+        Stage::S2 => 2,
+    }
+}
+
+fn show_info(e: &Arc<DomainEntry>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let Ok(s) = snapshot(e) else {
+        return freed(f);
+    };
+    writeln!(f, "name: {}", e.name())?;
+    writeln!(f, "type: {}", s.ty.name())?;
+    if let Some(p) = &s.pt {
+        writeln!(f, "driver: generic_pt")?;
+        match p.geometry() {
+            Some(g) => {
+                writeln!(f, "format: {}", g.fmt.name())?;
+                writeln!(f, "granule: 4K")?;
+                writeln!(f, "levels: {} (top level {})", g.top_level + 1, g.top_level)?;
+            }
+            None => writeln!(f, "format: unknown generic_pt format")?,
+        }
+        writeln!(f, "ias: {}", p.vasz_lg2())?;
+        writeln!(f, "oas: {}", p.oasz_lg2())?;
+        writeln!(f, "features: 0x{:x}", p.features())?;
+        write!(f, "pgsize_bitmap: ")?;
+        return write_pgsizes(f, s.pgsize_bitmap);
+    }
+    let Some(r) = &s.smmu else {
+        writeln!(
+            f,
+            "driver: other (not arm-smmu-v3, not generic_pt): no page-table access"
+        )?;
+        write!(f, "pgsize_bitmap: ")?;
+        return write_pgsizes(f, s.pgsize_bitmap);
+    };
+    writeln!(f, "driver: arm-smmu-v3")?;
+    writeln!(f, "smmu: {}", r.smmu_name())?;
+    let (ha, hd) = r.httu();
+    writeln!(f, "httu: ha={} hd={}", yes_no(ha), yes_no(hd))?;
+    if !r.has_pgtbl() {
+        writeln!(f, "format: none (SVA: uses the process's CPU page table)")?;
+        return Ok(());
+    }
+    match r.geometry() {
+        Ok(Some(g)) => {
+            let n = stage_number(g.stage);
+            writeln!(f, "format: ARM_64_LPAE_S{} (stage {})", n, n)?;
+            writeln!(f, "granule: {}", Size(g.granule()))?;
+            writeln!(
+                f,
+                "levels: {} (start level {}, root {} entries in {} table{})",
+                g.levels(),
+                g.start_level,
+                g.entries(g.start_level),
+                g.root_concat(),
+                if g.root_concat() > 1 {
+                    "s, concatenated"
+                } else {
+                    ""
+                }
+            )?;
+        }
+        Ok(None) => writeln!(f, "format: none")?,
+        Err(why) => writeln!(f, "format: fmt {} ({})", r.fmt(), why)?,
+    }
+    writeln!(f, "ias: {}", r.ias())?;
+    writeln!(f, "oas: {}", r.oas())?;
+    write!(f, "pgsize_bitmap: ")?;
+    write_pgsizes(f, r.pgsize_bitmap())?;
+    writeln!(
+        f,
+        "dirty_tracking: {}",
+        if r.dirty_tracking() {
+            "enabled (DBM set on writable entries)"
+        } else {
+            "disabled"
+        }
+    )?;
+    writeln!(f, "nest_parent: {}", yes_no(r.nest_parent()))?;
+    writeln!(
+        f,
+        "unmaps_in_bucket: started={} finished={}",
+        s.unmaps_started, s.unmaps_finished
+    )
+}
+
+fn show_devices(e: &Arc<DomainEntry>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let mut recs: KVec<Master> = KVec::new();
+    if recs
+        .extend_with(MAX_MASTERS, Master::default(), GFP_KERNEL)
+        .is_err()
+    {
+        return writeln!(f, "# out of memory");
+    }
+    let n = match e.with_domain(|d| d.masters(&mut recs)) {
+        Err(_) => return freed(f),
+        Ok(None) => return writeln!(f, "# not an arm-smmu-v3 domain: devices unknown"),
+        Ok(Some(n)) => n,
+    };
+    for r in recs.iter().take(n.min(MAX_MASTERS)) {
+        write!(f, "{} group=", r.name())?;
+        match r.group_id() {
+            Some(g) => write!(f, "{}", g)?,
+            None => write!(f, "-1")?,
+        }
+        write!(f, " sid=")?;
+        for (i, sid) in r.sids().iter().enumerate() {
+            write!(f, "{}0x{:x}", if i == 0 { "" } else { "," }, sid)?;
+        }
+        match r.pasid() {
+            None => writeln!(f, " pasid=none")?,
+            Some(p) => writeln!(f, " pasid={}", p)?,
+        }
+    }
+    if n > MAX_MASTERS {
+        writeln!(f, "# ... and {} more", n - MAX_MASTERS)?;
+    }
+    Ok(())
+}
+
+/// Adapts the seq_file formatter to `core::fmt::Write` for the pure code.
+struct W<'a, 'b>(&'a mut fmt::Formatter<'b>);
+
+impl Write for W<'_, '_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.write_str(s)
+    }
+}
+
+/// Footer shared by both dumps: counters and the consistency mark.
+fn footer(
+    e: &DomainEntry,
+    f: &mut fmt::Formatter<'_>,
+    s: &Snapshot,
+    walk: WalkStats,
+    dec: Option<DumpStats>,
+) -> fmt::Result {
+    if let Some(d) = dec {
+        writeln!(
+            f,
+            "# runs={} leaves={} mapped={} reads={}",
+            d.runs, d.leaves, d.bytes, walk.reads
+        )?;
+    } else {
+        writeln!(f, "# reads={}", walk.reads)?;
+    }
+    let alive = e.is_alive();
+    let started = e.unmap_counts().0;
+    let in_flight = s.unmaps_started != s.unmaps_finished;
+    if !alive {
+        writeln!(f, "# INCONSISTENT: the domain was freed during the dump")
+    } else if in_flight || started != s.unmaps_started || walk.unreadable > 0 {
+        writeln!(
+            f,
+            "# INCONSISTENT: {} unmap(s) ran during the dump, {} table(s) unreadable",
+            started.wrapping_sub(s.unmaps_finished),
+            walk.unreadable
+        )
+    } else {
+        writeln!(f, "# consistent: no unmap ran during the dump")
+    }
+}
+
+/// The header line and table of a domain, or why it cannot be walked.
+fn header(
+    e: &DomainEntry,
+    f: &mut fmt::Formatter<'_>,
+    s: &Snapshot,
+) -> core::result::Result<Option<(Table, u64)>, fmt::Error> {
+    if let Some(p) = &s.pt {
+        let Some(g) = p.geometry() else {
+            writeln!(f, "# unknown generic_pt format: cannot walk")?;
+            return Ok(None);
+        };
+        writeln!(
+            f,
+            "# {} generic_pt {} levels {} ias {} oas {}",
+            e.name(),
+            g.fmt.name(),
+            g.top_level + 1,
+            p.vasz_lg2(),
+            p.oasz_lg2()
+        )?;
+        let t = Table {
+            layout: AnyLayout::Pt(g),
+            root_pa: p.root_pa(),
+        };
+        return Ok(Some((t, 0)));
+    }
+    let Some(r) = &s.smmu else {
+        writeln!(
+            f,
+            "# not an arm-smmu-v3 or generic_pt domain: no page-table access"
+        )?;
+        return Ok(None);
+    };
+    let g = match r.geometry() {
+        Ok(Some(g)) => g,
+        Ok(None) => {
+            writeln!(
+                f,
+                "# SVA domain: translations are the process's CPU page table"
+            )?;
+            return Ok(None);
+        }
+        Err(why) => {
+            writeln!(f, "# cannot walk: {}", why)?;
+            return Ok(None);
+        }
+    };
+    writeln!(
+        f,
+        "# {} stage {} granule {} levels {} ias {} oas {}",
+        e.name(),
+        stage_number(g.stage),
+        Size(g.granule()),
+        g.levels(),
+        g.ias,
+        g.oas
+    )?;
+    let t = Table {
+        layout: AnyLayout::Lpae(g),
+        root_pa: r.root_pa(),
+    };
+    Ok(Some((t, r.mair())))
+}
+
+/// Both dumps: snapshot, header, walk, consistency footer. The table may be
+/// freed from the snapshot on: `PhysMemory` never faults, and the footer
+/// says whether an unmap or free ran meanwhile.
+fn dump(e: &Arc<DomainEntry>, f: &mut fmt::Formatter<'_>, raw: bool) -> fmt::Result {
+    let Ok(s) = snapshot(e) else {
+        return freed(f);
+    };
+    let Some((t, mair)) = header(e, f, &s)? else {
+        return Ok(());
+    };
+    let limits = Limits::whole();
+    let mut mem = PhysMemory;
+    let mut w = W(f);
+    let (walk, dec) = if raw {
+        (
+            ptdump::write_raw(&mut w, &t.layout, t.root_pa, &mut mem, limits)?,
+            None,
+        )
+    } else {
+        let d = match &t.layout {
+            AnyLayout::Lpae(g) => {
+                lpae::write_decoded(&mut w, g, t.root_pa, mair, &mut mem, limits)?
+            }
+            AnyLayout::Pt(g) => genpt::write_decoded(&mut w, g, t.root_pa, &mut mem, limits)?,
+        };
+        (d.walk, Some(d))
+    };
+    footer(e, f, &s, walk, dec)
+}
+
+fn show_ptdump(e: &Arc<DomainEntry>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    dump(e, f, false)
+}
+
+fn show_ptdump_raw(e: &Arc<DomainEntry>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    dump(e, f, true)
+}

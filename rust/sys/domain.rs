@@ -1,0 +1,492 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! IOMMU domains as the module sees them
+//! ([`include/linux/iommu.h`](srctree/include/linux/iommu.h)): a `Domain`
+//! handle that only exists where the domain is known to be alive, and the
+//! plain records `c/smmu_v3.c` and `c/generic_pt.c` copy out of a domain
+//! (its SMMUv3 or generic_pt page table, its attached devices).
+//!
+//! Owns: every read of a `struct iommu_domain`. Must not: keep a domain
+//! pointer beyond the borrow it was handed for, modify a domain, or give a
+//! kernel virtual address to anything that prints (`DomainKey` has no
+//! `Display`; directory names use the hashed `%p` value).
+
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+
+use kernel::{bindings, prelude::*};
+
+use super::ffi;
+use crate::pure::genpt::{Format, PtGeometry};
+use crate::pure::lpae::{Geometry, Stage};
+use crate::pure::table::{AnyLayout, Table};
+
+/// The identity of a domain: its address, as a number. Used to find a
+/// registered domain again; never dereferenced by itself and never shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct DomainKey(usize);
+
+impl DomainKey {
+    /// The key as an index (for an `XArray`).
+    pub(crate) fn index(self) -> usize {
+        self.0
+    }
+
+    /// One of `n` buckets, spread over the bits that differ between
+    /// domains (slab objects are at least 64-byte aligned).
+    pub(crate) fn bucket(self, n: usize) -> usize {
+        ((self.0 >> 6) ^ (self.0 >> 14)) % n.max(1)
+    }
+
+    /// The key of a pointer a bus walk found: it may be stale by the time
+    /// it is used, so it is only a key, not a `Domain`.
+    fn of_ptr(p: *mut bindings::iommu_domain) -> Option<Self> {
+        let d = kernel::error::from_err_ptr(p).ok()?;
+        (!d.is_null()).then_some(Self(d as usize))
+    }
+}
+
+/// A live `struct iommu_domain`, borrowed for `'a`.
+///
+/// # Invariants
+///
+/// `ptr` points to a `struct iommu_domain` that stays allocated for `'a`.
+#[derive(Clone, Copy)]
+pub(crate) struct Domain<'a> {
+    ptr: NonNull<bindings::iommu_domain>,
+    _life: PhantomData<&'a bindings::iommu_domain>,
+}
+
+/// Domain types, as the iommu core names them (`IOMMU_DOMAIN_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DomainType {
+    /// Blocks all DMA.
+    Blocked,
+    /// DMA addresses are physical addresses.
+    Identity,
+    /// Managed by a driver or iommufd.
+    Unmanaged,
+    /// DMA API, strict invalidation.
+    Dma,
+    /// DMA API, flush queue.
+    DmaFq,
+    /// Shared with a process's page table.
+    Sva,
+    /// Driver-internal platform domain.
+    Platform,
+    /// Nested (stage 1 on a parent).
+    Nested,
+    /// Anything else.
+    Other,
+}
+
+impl DomainType {
+    /// The name shown in `info`.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            DomainType::Blocked => "blocked",
+            DomainType::Identity => "identity",
+            DomainType::Unmanaged => "unmanaged",
+            DomainType::Dma => "DMA",
+            DomainType::DmaFq => "DMA-FQ",
+            DomainType::Sva => "SVA",
+            DomainType::Platform => "platform",
+            DomainType::Nested => "nested",
+            DomainType::Other => "other",
+        }
+    }
+}
+
+impl<'a> Domain<'a> {
+    /// A handle on the domain at `ptr`; `None` for `NULL` or an `ERR_PTR`.
+    ///
+    /// # Safety
+    ///
+    /// Unless it is `NULL` or an `ERR_PTR`, `ptr` must point to a
+    /// `struct iommu_domain` that stays allocated for `'a`.
+    pub(crate) unsafe fn from_raw(ptr: *mut bindings::iommu_domain) -> Option<Self> {
+        let ptr = kernel::error::from_err_ptr(ptr).ok()?;
+        // INVARIANT: not NULL, and alive for `'a` (caller's contract).
+        Some(Self {
+            ptr: NonNull::new(ptr)?,
+            _life: PhantomData,
+        })
+    }
+
+    /// A handle on the domain whose key is `key`.
+    ///
+    /// # Safety
+    ///
+    /// The domain `key` was taken from must still be allocated, and stay so
+    /// for `'a`.
+    pub(crate) unsafe fn from_key(key: DomainKey) -> Option<Self> {
+        // SAFETY: the key is the address of a domain alive for `'a`
+        // (caller's contract).
+        unsafe { Self::from_raw(key.0 as *mut bindings::iommu_domain) }
+    }
+
+    fn raw(&self) -> *mut bindings::iommu_domain {
+        self.ptr.as_ptr()
+    }
+
+    /// The domain's identity.
+    pub(crate) fn key(&self) -> DomainKey {
+        DomainKey(self.ptr.as_ptr() as usize)
+    }
+
+    fn type_bits(&self) -> u32 {
+        // SAFETY: the domain is alive (type invariant); `type` is set at
+        // allocation and never changes.
+        unsafe { (*self.raw()).type_ }
+    }
+
+    /// The domain's type.
+    pub(crate) fn domain_type(&self) -> DomainType {
+        match self.type_bits() {
+            bindings::IOMMU_DOMAIN_BLOCKED => DomainType::Blocked,
+            bindings::IOMMU_DOMAIN_IDENTITY => DomainType::Identity,
+            bindings::IOMMU_DOMAIN_UNMANAGED => DomainType::Unmanaged,
+            bindings::IOMMU_DOMAIN_DMA => DomainType::Dma,
+            bindings::IOMMU_DOMAIN_DMA_FQ => DomainType::DmaFq,
+            bindings::IOMMU_DOMAIN_SVA => DomainType::Sva,
+            bindings::IOMMU_DOMAIN_PLATFORM => DomainType::Platform,
+            bindings::IOMMU_DOMAIN_NESTED => DomainType::Nested,
+            _ => DomainType::Other,
+        }
+    }
+
+    /// Whether the domain translates through a page table (paging) or a
+    /// process's (SVA): the domains the module shows.
+    pub(crate) fn has_translations(&self) -> bool {
+        let t = self.type_bits();
+        t & bindings::__IOMMU_DOMAIN_PAGING != 0 || t == bindings::IOMMU_DOMAIN_SVA
+    }
+
+    /// The page sizes the domain supports.
+    pub(crate) fn pgsize_bitmap(&self) -> u64 {
+        // SAFETY: the domain is alive (type invariant); a plain read.
+        unsafe { (*self.raw()).pgsize_bitmap as u64 }
+    }
+
+    /// The SMMUv3 view of the domain, if arm-smmu-v3 allocated it.
+    pub(crate) fn smmu(&self) -> Option<SmmuDomain> {
+        let mut rec = ffi::iommu_scope_smmu_domain::default();
+        // SAFETY: the domain is alive (type invariant); the helper checks
+        // that arm-smmu-v3 owns it before reading the driver's structures,
+        // and only copies numbers and names into `rec`.
+        let r = unsafe { ffi::iommu_scope_smmu_domain_get(self.raw(), &mut rec) };
+        (r == 0).then_some(SmmuDomain(rec))
+    }
+
+    /// The generic_pt view of the domain, if it uses a generic_pt table.
+    pub(crate) fn generic_pt(&self) -> Option<PtDomain> {
+        let mut rec = ffi::iommu_scope_pt_domain::default();
+        // SAFETY: the domain is alive (type invariant); the helper only
+        // reads a `pt_iommu` domain's top-of-table word and fails with
+        // -ENODEV for any other domain.
+        let r = unsafe { ffi::iommu_scope_pt_domain_get(self.raw(), &mut rec) };
+        (r == 0).then_some(PtDomain(rec))
+    }
+
+    /// The domain's page table, if it has one the module can walk. Reads
+    /// no lock: any context.
+    pub(crate) fn table(&self) -> Option<Table> {
+        if let Some(p) = self.generic_pt() {
+            return p.geometry().map(|g| Table {
+                layout: AnyLayout::Pt(g),
+                root_pa: p.root_pa(),
+            });
+        }
+        let s = self.smmu()?;
+        let g = s.geometry().ok()??;
+        Some(Table {
+            layout: AnyLayout::Lpae(g),
+            root_pa: s.root_pa(),
+        })
+    }
+
+    /// Copies up to `out.len()` of the devices attached to the domain;
+    /// returns how many are attached (possibly more than copied), or `None`
+    /// if arm-smmu-v3 did not allocate the domain. Takes the domain's
+    /// `devices_lock` (a raw spinlock with interrupts off): any context.
+    pub(crate) fn masters(&self, out: &mut [Master]) -> Option<usize> {
+        let max = i32::try_from(out.len()).unwrap_or(i32::MAX);
+        // SAFETY: the domain is alive (type invariant); `out` has room for
+        // `max` records (`Master` is a transparent wrapper of the record).
+        let n = unsafe {
+            ffi::iommu_scope_smmu_domain_masters(self.raw(), out.as_mut_ptr().cast(), max)
+        };
+        usize::try_from(n).ok()
+    }
+
+    /// The debugfs directory name of the domain: `domain_` and the hashed
+    /// value `%p` prints for its address (never the address itself).
+    pub(crate) fn dir_name(&self) -> DirName {
+        let mut name = [0u8; DIR_NAME_LEN];
+        name[..7].copy_from_slice(b"domain_");
+        // SAFETY: the buffer after the prefix is writable for the length
+        // given; `%p` only hashes the pointer value, it does not dereference
+        // it; the helper NUL-terminates.
+        unsafe {
+            ffi::iommu_scope_hashed_ptr(
+                self.raw().cast(),
+                name[7..].as_mut_ptr().cast(),
+                DIR_NAME_LEN - 7,
+            )
+        };
+        // INVARIANT: the helper NUL-terminated within the buffer.
+        DirName(name)
+    }
+}
+
+/// Length of a directory name buffer: "domain_" + 16 hex digits + NUL.
+const DIR_NAME_LEN: usize = 32;
+
+/// A `domain_<hashed id>` directory name.
+///
+/// # Invariants
+///
+/// The buffer holds a NUL within its length.
+#[derive(Clone, Copy)]
+pub(crate) struct DirName([u8; DIR_NAME_LEN]);
+
+impl DirName {
+    /// The name as a C string.
+    pub(crate) fn as_cstr(&self) -> &CStr {
+        // The invariant guarantees a NUL; the fallback is never taken.
+        CStr::from_bytes_until_nul(&self.0).unwrap_or(c"domain_?")
+    }
+
+    /// The name as text.
+    pub(crate) fn as_str(&self) -> &str {
+        self.as_cstr().to_str().unwrap_or("domain_?")
+    }
+}
+
+/// The SMMUv3 driver's view of one domain (a copy).
+#[derive(Clone, Copy)]
+pub(crate) struct SmmuDomain(ffi::iommu_scope_smmu_domain);
+
+impl SmmuDomain {
+    /// The io-pgtable stage, if the domain has an LPAE page table of a
+    /// format the module knows; `Err` carries the raw format number.
+    pub(crate) fn stage(&self) -> core::result::Result<Option<Stage>, u32> {
+        if self.0.has_pgtbl == 0 {
+            return Ok(None);
+        }
+        match self.0.fmt {
+            bindings::io_pgtable_fmt_ARM_64_LPAE_S1 => Ok(Some(Stage::S1)),
+            bindings::io_pgtable_fmt_ARM_64_LPAE_S2 => Ok(Some(Stage::S2)),
+            f => Err(f),
+        }
+    }
+
+    /// The table's geometry, cross-checked against the TCR/VTCR fields
+    /// io-pgtable-arm programmed; `Ok(None)` without a page table (SVA).
+    pub(crate) fn geometry(&self) -> core::result::Result<Option<Geometry>, &'static str> {
+        let Some(stage) = self.stage().map_err(|_| "unsupported io-pgtable format")? else {
+            return Ok(None);
+        };
+        let r = &self.0;
+        Geometry::programmed(stage, r.pgsize_bitmap, r.ias, r.oas, r.tcr_tsz, r.vtcr_sl).map(Some)
+    }
+
+    /// Whether the domain has an io-pgtable (SVA domains have none).
+    pub(crate) fn has_pgtbl(&self) -> bool {
+        self.0.has_pgtbl != 0
+    }
+
+    /// The raw io-pgtable format number.
+    pub(crate) fn fmt(&self) -> u32 {
+        self.0.fmt
+    }
+
+    /// TTBR / VTTBR as io-pgtable-arm set it: the root's physical address.
+    pub(crate) fn root_pa(&self) -> u64 {
+        self.0.root_pa
+    }
+
+    /// Stage-1 MAIR.
+    pub(crate) fn mair(&self) -> u64 {
+        self.0.mair
+    }
+
+    /// Input address size.
+    pub(crate) fn ias(&self) -> u32 {
+        self.0.ias
+    }
+
+    /// Output address size.
+    pub(crate) fn oas(&self) -> u32 {
+        self.0.oas
+    }
+
+    /// Page sizes of the io-pgtable.
+    pub(crate) fn pgsize_bitmap(&self) -> u64 {
+        self.0.pgsize_bitmap
+    }
+
+    /// The SMMU supports hardware access-flag / dirty-state updates.
+    pub(crate) fn httu(&self) -> (bool, bool) {
+        (self.0.httu_ha != 0, self.0.httu_hd != 0)
+    }
+
+    /// The table tracks dirty state (io-pgtable quirk ARM_HD).
+    pub(crate) fn dirty_tracking(&self) -> bool {
+        self.0.dirty_tracking != 0
+    }
+
+    /// The domain is a nesting parent.
+    pub(crate) fn nest_parent(&self) -> bool {
+        self.0.nest_parent != 0
+    }
+
+    /// The SMMU instance's device name.
+    pub(crate) fn smmu_name(&self) -> &str {
+        super::c_chars(&self.0.smmu_name)
+    }
+}
+
+/// A generic_pt domain's table (a copy).
+#[derive(Clone, Copy)]
+pub(crate) struct PtDomain(ffi::iommu_scope_pt_domain);
+
+impl PtDomain {
+    /// The format, if the module knows it.
+    pub(crate) fn format(&self) -> Option<Format> {
+        Some(match self.0.fmt {
+            ffi::iommu_scope_pt_fmt_IOMMU_SCOPE_PT_AMDV1 => Format::AmdV1,
+            ffi::iommu_scope_pt_fmt_IOMMU_SCOPE_PT_VTDSS => Format::VtdSs,
+            ffi::iommu_scope_pt_fmt_IOMMU_SCOPE_PT_X86_64 => Format::X86_64,
+            ffi::iommu_scope_pt_fmt_IOMMU_SCOPE_PT_RISCV64 => Format::Riscv64,
+            _ => return None,
+        })
+    }
+
+    /// The layout, if the format is known and the top level possible.
+    pub(crate) fn geometry(&self) -> Option<PtGeometry> {
+        let fmt = self.format()?;
+        // INVARIANT: `PtGeometry` needs `top_level <= 5`.
+        (self.0.top_level <= 5).then_some(PtGeometry {
+            fmt,
+            top_level: self.0.top_level,
+        })
+    }
+
+    /// Physical address of the top table.
+    pub(crate) fn root_pa(&self) -> u64 {
+        self.0.root_pa
+    }
+
+    /// Maximum input address size (log2).
+    pub(crate) fn vasz_lg2(&self) -> u32 {
+        self.0.max_vasz_lg2
+    }
+
+    /// Maximum output address size (log2).
+    pub(crate) fn oasz_lg2(&self) -> u32 {
+        self.0.max_oasz_lg2
+    }
+
+    /// The `enum pt_features` bitmap.
+    pub(crate) fn features(&self) -> u32 {
+        self.0.features
+    }
+}
+
+/// One device attached to an SMMUv3 domain (a copy).
+#[repr(transparent)]
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Master(ffi::iommu_scope_smmu_master);
+
+impl Master {
+    /// The device's name.
+    pub(crate) fn name(&self) -> &str {
+        super::c_chars(&self.0.name)
+    }
+
+    /// Its iommu group id, if it has a group.
+    pub(crate) fn group_id(&self) -> Option<u32> {
+        u32::try_from(self.0.group_id).ok()
+    }
+
+    /// Its stream IDs (at most the first few).
+    pub(crate) fn sids(&self) -> &[u32] {
+        let n = (self.0.num_sids as usize).min(self.0.sids.len());
+        &self.0.sids[..n]
+    }
+
+    /// The PASID it is attached with, if not the RID.
+    pub(crate) fn pasid(&self) -> Option<u32> {
+        (self.0.ssid != 0).then_some(self.0.ssid)
+    }
+}
+
+/// The names of (up to 4 of) the devices attached to a domain, as
+/// `name,name,...` (`-` for none), read without allocating.
+pub(crate) struct DeviceNames {
+    recs: [Master; 4],
+    n: usize,
+}
+
+impl DeviceNames {
+    /// Reads them.
+    pub(crate) fn of(d: &Domain<'_>) -> Self {
+        let mut recs = [Master::default(); 4];
+        let n = d.masters(&mut recs).unwrap_or(0).min(recs.len());
+        Self { recs, n }
+    }
+}
+
+impl core::fmt::Display for DeviceNames {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if self.n == 0 {
+            return f.write_str("-");
+        }
+        for (i, r) in self.recs[..self.n].iter().enumerate() {
+            write!(f, "{}{}", if i == 0 { "" } else { "," }, r.name())?;
+        }
+        Ok(())
+    }
+}
+
+/// A device behind an IOMMU, borrowed from a bus walk.
+///
+/// # Invariants
+///
+/// `dev` is a live device with an iommu group, referenced by the bus walk
+/// for `'a`.
+pub(crate) struct IommuDevice<'a> {
+    dev: NonNull<bindings::device>,
+    _life: PhantomData<&'a bindings::device>,
+}
+
+impl IommuDevice<'_> {
+    /// The key of the domain the device's group is attached to now. The
+    /// domain may be freed right after: the key is not a `Domain`.
+    pub(crate) fn domain_key(&self) -> Option<DomainKey> {
+        // SAFETY: the device is live (type invariant);
+        // `iommu_get_domain_for_dev` only reads its group's domain pointer.
+        DomainKey::of_ptr(unsafe { bindings::iommu_get_domain_for_dev(self.dev.as_ptr()) })
+    }
+}
+
+/// Calls `f` with every device behind an IOMMU on the PCI bus, then the
+/// platform bus (process context).
+pub(crate) fn for_each_iommu_device(mut f: impl FnMut(&IommuDevice<'_>)) {
+    let mut each = |dev: *mut bindings::device| {
+        let Some(dev) = NonNull::new(dev) else {
+            return;
+        };
+        // SAFETY: the bus walk holds a reference on `dev` for the callback.
+        if unsafe { (*dev.as_ptr()).iommu_group }.is_null() {
+            return;
+        }
+        // INVARIANT: live for the callback, with an iommu group.
+        f(&IommuDevice {
+            dev,
+            _life: PhantomData,
+        });
+    };
+    super::for_each_device(&mut each);
+}

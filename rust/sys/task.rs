@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The current task and the monotonic clock, for hooks: no lock, no
+//! allocation, any context.
+//!
+//! Owns: nothing but these reads. Must not: keep a task reference.
+
+use kernel::bindings;
+
+use super::ffi;
+
+/// The current task's name (NUL-padded) and pid.
+pub(crate) fn current_comm_pid() -> ([u8; 16], i32) {
+    let mut comm = [0u8; 16];
+    let mut pid = 0;
+    // SAFETY: `comm` has room for TASK_COMM_LEN (16) bytes; the helper
+    // copies `current->comm` with `strscpy` and reads its pid.
+    unsafe { ffi::iommu_scope_current_comm(comm.as_mut_ptr().cast(), comm.len(), &mut pid) };
+    (comm, pid)
+}
+
+/// An identity of the current task, to recognise it again while it runs
+/// (never dereferenced, never shown).
+pub(crate) fn current_id() -> usize {
+    kernel::task::Task::current_raw() as usize
+}
+
+/// Nanoseconds of the monotonic clock.
+pub(crate) fn monotonic_ns() -> u64 {
+    // SAFETY: `ktime_get` reads the clock; callable in any context.
+    let t = unsafe { bindings::ktime_get() };
+    u64::try_from(t).unwrap_or(0)
+}

@@ -1,0 +1,32 @@
+# SPDX-License-Identifier: GPL-2.0
+# Scenario: the KUnit suites of iommu-scope, in their own test module
+# iommu_scope_kunit.ko (never the product): loading it runs every suite on
+# the real SMMUv3 driver, io-pgtable-arm and generic_pt of this kernel, with
+# DMA running on both disks meanwhile. The host judges the console with
+# the kernel's KTAP parser (kunit.py parse). Booted as the skeleton
+# scenario is (built-in suites filtered out), so the TAINT_TEST check that
+# proves the product runs no test is shown to fire for a module that does.
+# qemu-append: kunit.filter_glob=iommu_scope*
+. /root/lib/check.sh
+taint_test() { echo $(( ($(cat /proc/sys/kernel/tainted) >> 18) & 1 )); }
+check_eq "kernel not TEST-tainted before" 0 "$(taint_test)"
+
+end=$(( $(date +%s) + 600 ))
+dma() {
+	while [ -e /tmp/dma ] && [ $(date +%s) -lt $end ]; do
+		dd if=$1 of=/dev/null bs=4k count=32 iflag=direct 2>/dev/null
+		dd if=/dev/zero of=$1 bs=64k count=4 oflag=direct 2>/dev/null
+	done
+}
+touch /tmp/dma
+dma /dev/vda & dma /dev/nvme0n1 &
+ktap_mark
+check "insmod iommu_scope_kunit (runs the suites)" insmod /lib/modules/iommu_scope_kunit.ko
+ktap_dump
+check_eq "the test module taints TEST (the skeleton's check can fail)" 1 "$(taint_test)"
+rm -f /tmp/dma
+wait
+check "every suite reported" sh -c "for s in iommu_scope_selftest iommu_scope_ptdump iommu_scope_genpt iommu_scope_accounting; do dmesg | grep -q \"ok [0-9]* \$s\$\" || exit 1; done"
+check "rmmod iommu_scope_kunit" rmmod iommu_scope_kunit
+no_splat "no kernel splat"
+finish
