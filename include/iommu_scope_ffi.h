@@ -17,6 +17,7 @@
 #include <linux/pci.h>
 #include <linux/device.h>
 
+#include "iommu_scope_debugfs.h"
 #include "iommu_scope_helpers.h"
 #include "iommu_scope_smmu.h"
 #include "iommu_scope_genpt.h"

@@ -12,7 +12,9 @@
 //! domains, then files and leak detection), status, stop. Must not: know a
 //! page-table format or how a hook reads its arguments.
 
-use kernel::{debugfs::Dir, fmt, prelude::*, sync::atomic::Relaxed, sync::Arc};
+use kernel::{fmt, prelude::*, sync::atomic::Relaxed, sync::Arc};
+
+use crate::sys::debugfs::Dir;
 
 mod files;
 mod hooks;

@@ -10,7 +10,9 @@
 //! other. Must not: decode (`pure::evtq` does) or read driver state
 //! (`sys::smmu`, `sys::iopf` do).
 
-use kernel::{debugfs::Dir, fmt, prelude::*};
+use kernel::{fmt, prelude::*};
+
+use crate::sys::debugfs::Dir;
 
 mod evtq;
 mod iopf;

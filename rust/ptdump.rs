@@ -12,7 +12,9 @@
 //! Owns: the feature's lifecycle (start, status, stop). Must not: walk or
 //! format (the files and `pure::ptdump` do).
 
-use kernel::{debugfs::Dir, fmt, prelude::*, sync::atomic::Relaxed, sync::Arc};
+use kernel::{fmt, prelude::*, sync::atomic::Relaxed, sync::Arc};
+
+use crate::sys::debugfs::Dir;
 
 mod files;
 mod hooks;

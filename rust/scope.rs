@@ -7,12 +7,12 @@
 //! Owns: start and stop order. Must not: implement a feature, or print a
 //! kernel address.
 
-use kernel::{debugfs::Dir, fmt, prelude::*, sync::Arc};
+use kernel::{fmt, prelude::*, sync::Arc};
 
 use crate::accounting::AccountingFeature;
 use crate::events::Events;
 use crate::ptdump::PtDump;
-use crate::sys::debugfs::{self, DebugFile};
+use crate::sys::debugfs::{self, Dir, File};
 
 /// Every feature, or why it could not start. Shared with the `status` file.
 ///
@@ -90,14 +90,14 @@ fn show_status(s: &Arc<Features>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 /// features (each stops its hooks before its state goes), then the root
 /// directory and whatever is left in it.
 pub(crate) struct IommuScope {
-    _status: DebugFile<Arc<Features>>,
+    _status: File<Arc<Features>>,
     _features: Arc<Features>,
     _root: Dir,
 }
 
 impl kernel::Module for IommuScope {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let root = Dir::new(c"io_page_tables");
+        let root = Dir::root(c"io_page_tables")?;
         let features = Arc::new(Features::start(&root), GFP_KERNEL)?;
         let status = debugfs::read_only(&root, c"status", features.clone(), &show_status)?;
         pr_info!("loaded; debugfs: /sys/kernel/debug/io_page_tables/\n");

@@ -7,7 +7,6 @@
 //! to it). Must not: change a count.
 
 use kernel::{
-    debugfs::Dir,
     fmt, new_mutex,
     prelude::*,
     sync::{
@@ -20,13 +19,13 @@ use kernel::{
 use super::pagecount::UNIT;
 use super::state::Accounting;
 use crate::pure::input;
-use crate::sys::debugfs::{self, DebugFile};
+use crate::sys::debugfs::{self, Dir, File};
 
 /// The files, removed when dropped.
 pub(crate) struct Files {
-    _accounting: DebugFile<Arc<Accounting>>,
-    _pages: DebugFile<Arc<Accounting>>,
-    _lookup: DebugFile<Lookup>,
+    _accounting: File<Arc<Accounting>>,
+    _pages: File<Arc<Accounting>>,
+    _lookup: File<Lookup>,
 }
 
 impl Files {

@@ -11,7 +11,6 @@
 //! Must not: allocate or sleep in the probe (it runs in any context).
 
 use kernel::{
-    debugfs::Dir,
     fmt, new_spinlock_irq,
     prelude::*,
     sync::{
@@ -27,7 +26,7 @@ use super::state::Accounting;
 use crate::ptdump::registry::Registry;
 use crate::pure::text::FixedBuf;
 use crate::pure::walk::{walk, Limits, Step};
-use crate::sys::debugfs::{self, DebugFile};
+use crate::sys::debugfs::{self, Dir, File};
 use crate::sys::domain::DeviceNames;
 use crate::sys::page_free::{PageFreeHandler, PageFreeHook};
 use crate::sys::phys::PhysMemory;
@@ -229,8 +228,8 @@ impl LeakLog {
 /// (unregistered and waited for), then `drop` stops and flushes the work
 /// item, so nothing queues it afterwards.
 pub(crate) struct Detector {
-    _leaks: DebugFile<Arc<LeakLog>>,
-    _reset: DebugFile<Arc<LeakLog>>,
+    _leaks: File<Arc<LeakLog>>,
+    _reset: File<Arc<LeakLog>>,
     hook: Option<PageFreeHook<LeakLog>>,
     log: Arc<LeakLog>,
 }

@@ -14,7 +14,6 @@
 //! a hook (they run with preemption off).
 
 use kernel::{
-    debugfs::Dir,
     fmt, new_spinlock_irq,
     prelude::*,
     sync::{
@@ -25,7 +24,7 @@ use kernel::{
 };
 
 use crate::pure::text::FixedBuf;
-use crate::sys::debugfs::{self, DebugFile};
+use crate::sys::debugfs::{self, Dir, File};
 use crate::sys::fprobe::{Args, EntryData, Fprobe, Handler};
 use crate::sys::iopf::{self, Fault};
 use crate::sys::{task, trace};
@@ -255,8 +254,8 @@ impl Handler for ResponseHook {
 /// Fields drop in declaration order: the files first, then the probes
 /// (unregistered and waited for); the counters go with their last `Arc`.
 pub(crate) struct IopfFeature {
-    _files: KVec<DebugFile<(Arc<Iopf>, Scope)>>,
-    _reset: DebugFile<Arc<Iopf>>,
+    _files: KVec<File<(Arc<Iopf>, Scope)>>,
+    _reset: File<Arc<Iopf>>,
     _report: Pin<KBox<Fprobe<ReportHook>>>,
     response: Option<Pin<KBox<Fprobe<ResponseHook>>>>,
     _dir: Dir,
@@ -285,7 +284,7 @@ impl IopfFeature {
             GFP_KERNEL,
         )
         .ok();
-        let dir = root.subdir(c"iopf");
+        let dir = root.subdir(c"iopf")?;
         let mut files = KVec::with_capacity(3, GFP_KERNEL)?;
         for (name, scope) in [
             (c"devices", Scope::Device),

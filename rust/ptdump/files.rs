@@ -10,7 +10,7 @@
 
 use core::fmt::Write;
 
-use kernel::{debugfs::ScopedDir, fmt, prelude::*, sync::Arc};
+use kernel::{fmt, prelude::*, sync::Arc};
 
 use super::registry::DomainEntry;
 use crate::pure::lpae::Stage;
@@ -18,18 +18,40 @@ use crate::pure::ptdump::{self, DumpStats, Size};
 use crate::pure::table::{AnyLayout, Table};
 use crate::pure::walk::{Limits, WalkStats};
 use crate::pure::{genpt, lpae};
+use crate::sys::debugfs::{self, Dir, File};
 use crate::sys::domain::{DomainType, Master, PtDomain, SmmuDomain};
 use crate::sys::phys::PhysMemory;
 
 /// Upper bound on attached devices listed by `devices`.
 const MAX_MASTERS: usize = 64;
 
-/// Creates the files of a domain directory.
-pub(crate) fn create<'a>(d: &'a Arc<DomainEntry>, dir: &ScopedDir<'a, '_>) {
-    dir.read_callback_file(c"info", d, &show_info);
-    dir.read_callback_file(c"devices", d, &show_devices);
-    dir.read_callback_file(c"ptdump", d, &show_ptdump);
-    dir.read_callback_file(c"ptdump_raw", d, &show_ptdump_raw);
+/// A domain's directory and its files, each holding the entry (and the
+/// directory, which goes with the last of them).
+pub(crate) struct DomainDir {
+    _files: [File<Arc<DomainEntry>>; 4],
+    entry: Arc<DomainEntry>,
+}
+
+impl DomainDir {
+    /// Creates `domain_<id>/` under `root` with its files.
+    pub(crate) fn create(root: &Dir, e: Arc<DomainEntry>) -> Result<Self> {
+        let dir = root.subdir(e.dir_name())?;
+        let files = [
+            debugfs::read_only(&dir, c"info", e.clone(), &show_info)?,
+            debugfs::read_only(&dir, c"devices", e.clone(), &show_devices)?,
+            debugfs::read_only(&dir, c"ptdump", e.clone(), &show_ptdump)?,
+            debugfs::read_only(&dir, c"ptdump_raw", e.clone(), &show_ptdump_raw)?,
+        ];
+        Ok(Self {
+            _files: files,
+            entry: e,
+        })
+    }
+
+    /// The domain's entry.
+    pub(crate) fn entry(&self) -> &Arc<DomainEntry> {
+        &self.entry
+    }
 }
 
 /// What the files need of a domain, copied under its lock.

@@ -17,7 +17,6 @@
 //! (`hooks.rs` does), or give out a domain after the free hook has run.
 
 use kernel::{
-    debugfs::{Dir, Scope},
     new_mutex, new_spinlock,
     prelude::*,
     sync::{
@@ -28,7 +27,8 @@ use kernel::{
     xarray::{AllocKind, XArray},
 };
 
-use super::files;
+use super::files::DomainDir;
+use crate::sys::debugfs::Dir;
 use crate::sys::domain::{DirName, Domain, DomainKey};
 use crate::sys::work;
 
@@ -56,6 +56,11 @@ impl DomainEntry {
     /// The directory name, `domain_<hashed %p>`.
     pub(crate) fn name(&self) -> &str {
         self.name.as_str()
+    }
+
+    /// The directory name as a C string.
+    pub(crate) fn dir_name(&self) -> &CStr {
+        self.name.as_cstr()
     }
 
     /// Runs `f` with the domain while it is guaranteed alive, or fails with
@@ -150,9 +155,6 @@ impl FreedRing {
         (since..self.count).any(|i| self.keys[(i % FREED_RING as u64) as usize] == Some(key))
     }
 }
-
-/// A domain's debugfs directory, owning a reference to its entry.
-type DomainDir = Pin<KBox<Scope<Arc<DomainEntry>>>>;
 
 /// Counters shown in `status`.
 pub(crate) struct RegistryStats {
@@ -326,16 +328,12 @@ impl Registry {
         core::mem::swap(&mut changed, &mut *self.pending.lock());
         let mut dirs = self.dirs.lock();
         // Remove directories of freed domains (this waits for readers).
-        dirs.retain(|s| s.is_alive());
+        dirs.retain(|s| s.entry().is_alive());
         for e in changed.into_iter() {
-            if !e.is_alive() || dirs.iter().any(|s| Arc::ptr_eq(&**s, &e)) {
+            if !e.is_alive() || dirs.iter().any(|s| Arc::ptr_eq(s.entry(), &e)) {
                 continue;
             }
-            let name = e.name;
-            let scope = self.root.scope(e, name.as_cstr(), |d, dir| {
-                files::create(d, dir);
-            });
-            match KBox::pin_init(scope, GFP_KERNEL) {
+            match DomainDir::create(&self.root, e) {
                 Ok(s) => {
                     if dirs.push(s, GFP_KERNEL).is_err() {
                         self.stats.dropped.add(1, Relaxed);
@@ -369,7 +367,7 @@ impl Registry {
     pub(crate) fn for_each_live(&self, mut f: impl FnMut(&DomainEntry, Domain<'_>)) {
         let dirs = self.dirs.lock();
         for s in dirs.iter() {
-            let e: &DomainEntry = s;
+            let e: &DomainEntry = s.entry();
             let _ = e.with_domain(|d| f(e, d));
         }
     }

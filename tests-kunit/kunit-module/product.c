@@ -10,6 +10,7 @@
  *
  * Owns: nothing of its own. Must not: add code.
  */
+#include "../../c/debugfs.c"
 #include "../../c/helpers.c"
 #include "../../c/smmu_v3.c"
 #include "../../c/generic_pt.c"
