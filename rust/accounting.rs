@@ -12,7 +12,7 @@
 //! domains, then files and leak detection), status, stop. Must not: know a
 //! page-table format or how a hook reads its arguments.
 
-use kernel::{fmt, prelude::*, sync::atomic::Relaxed, sync::Arc};
+use kernel::{fmt, prelude::*, sync::Arc};
 
 use crate::sys::debugfs::Dir;
 
@@ -20,6 +20,7 @@ mod files;
 mod hooks;
 mod leaks;
 mod pagecount;
+mod seed;
 pub(crate) mod state;
 
 #[cfg(iommu_scope_kunit)]
@@ -48,16 +49,15 @@ impl AccountingFeature {
     /// detection is optional: without it the rest still works.
     pub(crate) fn start(root: &Dir, registry: Option<&Arc<Registry>>) -> Result<Self> {
         let state = Arc::new(Accounting::new()?, GFP_KERNEL)?;
+        // The domains that exist now settle (see `seed.rs`): the hooks do
+        // not count them until a quiet walk has counted their tables.
+        if let Some(reg) = registry {
+            reg.flush();
+            seed::snapshot(&state, reg);
+        }
         let hooks = hooks::Hooks::install(&state)?;
         match registry {
-            Some(reg) => {
-                // Seed the counts with what is mapped already, so that unmaps
-                // of mappings older than the module balance.
-                reg.flush();
-                reg.for_each_live(|_, d| state.account_range(&d, 0, u64::MAX, true));
-                let st = &state.stats;
-                st.seeded_pages.store(st.refs.load(Relaxed), Relaxed);
-            }
+            Some(reg) => seed::run(&state, reg),
             None => pr_warn!(
                 "accounting: no domain registry; mappings older than the module are not seeded\n"
             ),

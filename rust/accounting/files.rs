@@ -60,6 +60,11 @@ fn show_accounting(a: &Arc<Accounting>, f: &mut fmt::Formatter<'_>) -> fmt::Resu
     writeln!(f, "underflows {}", l(&s.underflows))?;
     writeln!(f, "untracked {}", l(&s.untracked))?;
     writeln!(f, "seeded_refs {}", l(&s.seeded_pages))?;
+    let sd = &a.seed;
+    writeln!(f, "seeded_domains {}", l(&sd.domains))?;
+    writeln!(f, "seed_walks {}", l(&sd.attempts))?;
+    writeln!(f, "seed_given_up {}", l(&sd.given_up))?;
+    writeln!(f, "seed_skipped {}", l(&sd.skipped))?;
     writeln!(f, "freed_domains {}", l(&s.freed_domains))?;
     writeln!(f, "refs_released_on_domain_free {}", l(&s.released_on_free))?;
     writeln!(f, "table_memory_bytes {}", a.counts.memory())?;

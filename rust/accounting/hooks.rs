@@ -23,6 +23,7 @@ use kernel::{
     sync::{atomic::Relaxed, Arc},
 };
 
+use super::seed::{Decision, MAX_SETTLING};
 use super::state::Accounting;
 use crate::sys::domain::Domain;
 use crate::sys::fprobe::{Args, EntryData, Fprobe, Handler};
@@ -36,12 +37,18 @@ impl Handler for MapHook {
     fn entry(&self, args: &Args) -> EntryData {
         let (d, iova, pa, size) = (args.arg(0), args.arg(1), args.arg(2), args.arg(3));
         let slot = self.0.claim_in_map(d, iova as u64, size as u64);
-        [d, pa, size, slot]
+        let settle = encode(self.0.settling.enter(d));
+        [settle, pa, size, slot]
     }
 
     fn exit(&self, e: &EntryData, ret: usize) {
-        let [_d, pa, size, slot] = *e;
+        let [settle, pa, size, slot] = *e;
         self.0.release_in_map(slot);
+        let dec = decode(settle);
+        self.0.settling.exit(dec);
+        if dec != Decision::Count {
+            return;
+        }
         if ret as i32 != 0 {
             self.0.stats.maps_failed.add(1, Relaxed);
             return;
@@ -53,6 +60,26 @@ impl Handler for MapHook {
 
 /// Marks an unmap that was not accounted (rollback of a failed map).
 const SKIPPED: usize = usize::MAX;
+
+/// Marks an unmap of a settling domain: `SETTLING + slot`.
+const SETTLING: usize = 1 << 16;
+
+/// A hook's settling decision in one word of entry data: `usize::MAX - 1`
+/// to count, the slot otherwise.
+fn encode(d: Decision) -> usize {
+    match d {
+        Decision::Count => usize::MAX - 1,
+        Decision::Skip(i) => i,
+    }
+}
+
+fn decode(v: usize) -> Decision {
+    if v == usize::MAX - 1 {
+        Decision::Count
+    } else {
+        Decision::Skip(v)
+    }
+}
 
 /// `__iommu_unmap(domain, iova, size, gather)`.
 pub(crate) struct UnmapHook(pub(crate) Arc<Accounting>);
@@ -72,6 +99,11 @@ impl Handler for UnmapHook {
             self.0.stats.rollbacks_skipped.add(1, Relaxed);
             return [key, iova as usize, size as usize, SKIPPED];
         }
+        if let Decision::Skip(i) = self.0.settling.enter(key) {
+            // Not counted until the domain is seeded; `exit` says it
+            // returned.
+            return [key, iova as usize, size as usize, SETTLING + i];
+        }
         self.0.stats.unmaps.add(1, Relaxed);
         self.0
             .account_range(&d, iova, iova.saturating_add(size), false);
@@ -80,6 +112,10 @@ impl Handler for UnmapHook {
 
     fn exit(&self, e: &EntryData, unmapped: usize) {
         let [d, iova, size, flag] = *e;
+        if let Some(i) = flag.checked_sub(SETTLING).filter(|&i| i < MAX_SETTLING) {
+            self.0.settling.exit(Decision::Skip(i));
+            return;
+        }
         if flag == SKIPPED || unmapped >= size {
             return;
         }
@@ -109,6 +145,10 @@ impl Handler for FreeHook {
         };
         let st = &self.0.stats;
         st.freed_domains.add(1, Relaxed);
+        if self.0.settling.freed(d.key().index()) {
+            // Never seeded: nothing of it was counted.
+            return [0; 4];
+        }
         let before = st.refs.load(Relaxed);
         self.0.account_range(&d, 0, u64::MAX, false);
         let after = st.refs.load(Relaxed);

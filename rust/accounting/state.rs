@@ -16,6 +16,7 @@ use kernel::{
 };
 
 use super::pagecount::{PageCounts, Update, UNIT};
+use super::seed::{SeedStats, Settling};
 use crate::pure::walk::{walk, Limits, Step};
 use crate::sys::domain::Domain;
 use crate::sys::phys::PhysMemory;
@@ -60,6 +61,9 @@ struct InMap {
 pub(crate) struct Accounting {
     pub(crate) counts: PageCounts,
     pub(crate) stats: Stats,
+    /// Domains found at load, not counted by the hooks until seeded.
+    pub(crate) settling: Settling,
+    pub(crate) seed: SeedStats,
     in_map: [InMap; IN_MAP_SLOTS],
 }
 
@@ -68,6 +72,8 @@ impl Accounting {
     pub(crate) fn new() -> Result<Self> {
         Ok(Self {
             counts: PageCounts::new()?,
+            settling: Settling::new(),
+            seed: SeedStats::new(),
             stats: Stats {
                 maps: Atomic::new(0),
                 maps_failed: Atomic::new(0),
