@@ -7,6 +7,7 @@
  * Must not: keep state, take locks, or allocate.
  */
 #include <linux/ftrace.h>
+#include <linux/iommu.h>
 #include <linux/mm.h>
 #include <linux/pci.h>
 #include <linux/platform_device.h>
@@ -22,6 +23,19 @@ unsigned long iommu_scope_fregs_arg(struct ftrace_regs *fregs, unsigned int n)
 unsigned long iommu_scope_fregs_ret(struct ftrace_regs *fregs)
 {
 	return ftrace_regs_get_return_value(fregs);
+}
+
+struct iommu_domain *iommu_scope_dev_domain(struct device *dev)
+{
+	struct iommu_group *group = iommu_group_get(dev);
+	struct iommu_domain *domain;
+
+	if (!group)
+		return NULL;
+	/* The group is held: reading its domain pointer cannot fault. */
+	domain = iommu_get_domain_for_dev(dev);
+	iommu_group_put(group);
+	return domain;
 }
 
 int iommu_scope_walk_devs(iommu_scope_dev_fn_t cb, void *data)

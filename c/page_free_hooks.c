@@ -35,11 +35,14 @@ static void find_tp(struct tracepoint *tp, void *priv)
 }
 
 static void *free_data;
+static bool registered;
 
 int iommu_scope_page_free_register(iommu_scope_free_cb_t cb, void *data)
 {
 	int ret;
 
+	if (registered)
+		return -EBUSY;
 	tp_free = NULL;
 	tp_free_batched = NULL;
 	for_each_kernel_tracepoint(find_tp, NULL);
@@ -55,12 +58,17 @@ int iommu_scope_page_free_register(iommu_scope_free_cb_t cb, void *data)
 	if (ret) {
 		tracepoint_probe_unregister(tp_free, probe_free, data);
 		tracepoint_synchronize_unregister();
+		return ret;
 	}
-	return ret;
+	registered = true;
+	return 0;
 }
 
 void iommu_scope_page_free_unregister(void)
 {
+	if (!registered)
+		return;
+	registered = false;
 	tracepoint_probe_unregister(tp_free_batched, probe_free_batched,
 				    free_data);
 	tracepoint_probe_unregister(tp_free, probe_free, free_data);

@@ -197,11 +197,10 @@ int iommu_scope_evtq_pos(void *p, struct iommu_scope_evtq_pos *pos)
 {
 	struct arm_smmu_device *smmu = known(p);
 	struct arm_smmu_queue *q;
+	u32 cons, prod;
 
 	if (!smmu)
 		return -ENODEV;
-	u32 cons, prod;
-
 	q = &smmu->evtq.q;
 	cons = READ_ONCE(q->llq.cons);
 	prod = readl_relaxed(q->prod_reg);

@@ -15,6 +15,7 @@
 
 struct ftrace_regs;
 struct device;
+struct iommu_domain;
 
 unsigned long iommu_scope_fregs_arg(struct ftrace_regs *fregs, unsigned int n);
 unsigned long iommu_scope_fregs_ret(struct ftrace_regs *fregs);
@@ -27,6 +28,13 @@ typedef int (*iommu_scope_dev_fn_t)(struct device *dev, void *data);
  * context); stops at the first non-zero return and returns it.
  */
 int iommu_scope_walk_devs(iommu_scope_dev_fn_t cb, void *data);
+
+/*
+ * The domain @dev's iommu group is attached to now, read with a reference
+ * on the group held (NULL without a group). The domain may be freed right
+ * after: callers treat the value as a key until they know it is alive.
+ */
+struct iommu_domain *iommu_scope_dev_domain(struct device *dev);
 
 /*
  * Read the u64 at physical address @pa without ever faulting: -EINVAL if
@@ -50,8 +58,9 @@ typedef void (*iommu_scope_free_cb_t)(void *data, unsigned long pfn,
 
 /*
  * Probe kmem:mm_page_free and kmem:mm_page_free_batched, calling @cb with
- * @data; -ENOENT if either tracepoint does not exist. One registration at
- * a time.
+ * @data; -ENOENT if either tracepoint does not exist, -EBUSY while a
+ * registration exists (one at a time; process context, serialised by the
+ * caller: module init and exit).
  */
 int iommu_scope_page_free_register(iommu_scope_free_cb_t cb, void *data);
 /* Unregister both probes and wait until none runs. */

@@ -32,9 +32,11 @@ use registry::Registry;
 /// # Invariants
 ///
 /// `hooks[0]`, the free hook, is registered: without it a directory could
-/// outlive its domain. On drop every hook is unregistered (waiting for
-/// running handlers) before the registry stops and removes the
-/// directories.
+/// outlive its domain. It is the last thing to go: on drop the other hooks
+/// are unregistered (waiting for running handlers), then the registry
+/// stops and removes the directories (waiting for their readers), and only
+/// then the free hook, so no domain can be freed unseen while a directory
+/// or entry still reaches it.
 pub(crate) struct PtDump {
     hooks: KVec<hooks::HookSlot>,
     registry: Arc<Registry>,
@@ -49,8 +51,7 @@ impl PtDump {
         let hooks = match hooks::install_all(&registry) {
             Ok(h) if h.first().is_some_and(|h| h.probe.is_ok()) => h,
             Ok(h) => {
-                drop(h);
-                registry.stop();
+                stop(h, &registry);
                 return Err(ENOENT);
             }
             Err(e) => {
@@ -88,11 +89,18 @@ impl PtDump {
     }
 }
 
+/// Unregisters every hook but the free hook (first in `hooks`), stops the
+/// registry (no directory or entry is left), then drops the free hook.
+fn stop(mut hooks: KVec<hooks::HookSlot>, registry: &Registry) {
+    while hooks.len() > 1 {
+        drop(hooks.pop());
+    }
+    registry.stop();
+    drop(hooks);
+}
+
 impl Drop for PtDump {
     fn drop(&mut self) {
-        // Unregister (and wait for) every hook, then stop the work item and
-        // remove the directories.
-        self.hooks.clear();
-        self.registry.stop();
+        stop(core::mem::take(&mut self.hooks), &self.registry);
     }
 }

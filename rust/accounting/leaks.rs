@@ -27,7 +27,6 @@ use crate::ptdump::registry::Registry;
 use crate::pure::text::FixedBuf;
 use crate::pure::walk::{walk, Limits, Step};
 use crate::sys::debugfs::{self, Dir, File};
-use crate::sys::domain::DeviceNames;
 use crate::sys::page_free::{PageFreeHandler, PageFreeHook};
 use crate::sys::phys::PhysMemory;
 use crate::sys::{task, work};
@@ -37,11 +36,11 @@ const MAX_LEAKS: usize = 64;
 /// Owners text per leak.
 const OWNERS_LEN: usize = 240;
 
-/// One leak.
+/// One leak: a freed page (of `PAGE_SIZE`) that was still mapped.
 #[derive(Clone, Copy)]
 struct Leak {
-    /// The 4 KiB unit (`pa / UNIT`).
-    pfn: u64,
+    /// The page's physical address.
+    pa: u64,
     order: u32,
     count: u32,
     pid: i32,
@@ -91,20 +90,32 @@ impl WorkItem for LeakLog {
 
 impl PageFreeHandler for LeakLog {
     fn freed(this: ArcBorrow<'_, Self>, pa: u64, nr: u32) {
-        let bytes = u64::from(nr).saturating_mul(kernel::page::PAGE_SIZE as u64);
-        let mut off = 0;
-        while off < bytes {
-            let Some(p) = pa.checked_add(off) else {
+        let page = kernel::page::PAGE_SIZE as u64;
+        let order = nr.trailing_zeros();
+        for i in 0..u64::from(nr) {
+            let Some(p) = i.checked_mul(page).and_then(|o| pa.checked_add(o)) else {
                 return;
             };
-            if let Some(count) = this.state.counts.mark_reported(p / UNIT) {
-                this.record(p / UNIT, nr.trailing_zeros(), count);
+            // Every 4 KiB unit of the page is marked; the page is reported
+            // once, with the largest count among its units.
+            let mut count = None;
+            let mut off = 0;
+            while off < page {
+                let Some(u) = p.checked_add(off) else {
+                    break;
+                };
+                if let Some(c) = this.state.counts.mark_reported(u / UNIT) {
+                    count = Some(count.map_or(c, |m: u32| m.max(c)));
+                }
+                off += UNIT;
+            }
+            if let Some(count) = count {
+                this.record(p, order, count);
                 if !this.stopping.load(Relaxed) {
                     // Already queued is fine: the run resolves every leak.
                     let _ = work::queue().enqueue(Arc::<LeakLog>::from(this));
                 }
             }
-            off += UNIT;
         }
     }
 }
@@ -115,12 +126,12 @@ fn comm_str(comm: &[u8; 16]) -> &str {
 }
 
 impl LeakLog {
-    fn record(&self, pfn: u64, order: u32, count: u32) {
+    fn record(&self, pa: u64, order: u32, count: u32) {
         self.found.add(1, Relaxed);
         let (comm, pid) = task::current_comm_pid();
         pr_warn!(
             "DMA use-after-free: page pa=0x{:x} (order {}) freed by {}[{}] while IOMMU-mapped {} time(s); see /sys/kernel/debug/io_page_tables/leaks\n",
-            pfn.saturating_mul(UNIT),
+            pa,
             order,
             comm_str(&comm),
             pid,
@@ -131,7 +142,7 @@ impl LeakLog {
             // Within the capacity reserved at start: no allocation.
             let _ = g.leaks.push(
                 Leak {
-                    pfn,
+                    pa,
                     order,
                     count,
                     pid,
@@ -158,18 +169,22 @@ impl LeakLog {
             let mut v = KVec::new();
             for (i, l) in g.leaks.iter().enumerate() {
                 if !l.resolved {
-                    let _ = v.push((i, l.pfn), GFP_ATOMIC);
+                    let _ = v.push((i, l.pa), GFP_ATOMIC);
                 }
             }
             v
         };
-        for (i, pfn) in pending.into_iter() {
+        for (i, pa) in pending.into_iter() {
             let mut text = [0u8; OWNERS_LEN];
             let mut w = FixedBuf::new(&mut text);
-            let pa = pfn.saturating_mul(UNIT);
-            reg.for_each_live(|e, d| {
-                let Some(t) = d.table() else {
-                    return;
+            // Walked without locks: a domain freed meanwhile can only make
+            // the owners text stale, never the counts wrong.
+            let Ok(live) = reg.live() else {
+                continue;
+            };
+            for d in live.iter() {
+                let Some(t) = d.table else {
+                    continue;
                 };
                 walk(
                     &t.layout,
@@ -189,20 +204,20 @@ impl LeakLog {
                                     &mut w,
                                     format_args!(
                                         "{} iova=0x{:x} devices={}; ",
-                                        e.name(),
+                                        d.entry.name(),
                                         iova.wrapping_add(pa - lpa),
-                                        DeviceNames::of(&d)
+                                        d.devices
                                     ),
                                 );
                             }
                         }
                     },
                 );
-            });
+            }
             let len = w.len();
             let mut g = self.log.lock();
             if let Some(l) = g.leaks.get_mut(i) {
-                if l.pfn == pfn && !l.resolved {
+                if l.pa == pa && !l.resolved {
                     l.owners = text;
                     l.owners_len = len;
                     l.resolved = true;
@@ -224,9 +239,9 @@ impl LeakLog {
 ///
 /// # Invariants
 ///
-/// Fields drop in declaration order: the files go first, then the probes
-/// (unregistered and waited for), then `drop` stops and flushes the work
-/// item, so nothing queues it afterwards.
+/// `drop` unregisters the probes (waiting for running ones) before it
+/// stops and flushes the work item, so nothing queues it afterwards; the
+/// files go after that (they only read the log).
 pub(crate) struct Detector {
     _leaks: File<Arc<LeakLog>>,
     _reset: File<Arc<LeakLog>>,
@@ -254,10 +269,14 @@ impl Detector {
             }),
             GFP_KERNEL,
         )?;
+        // The files first: if one cannot be made, no probe ran yet and no
+        // work can be queued.
+        let leaks = debugfs::read_only(root, c"leaks", log.clone(), &show_leaks)?;
+        let reset = debugfs::write_only(root, c"reset", log.clone(), &write_reset)?;
         let hook = PageFreeHook::register(log.clone())?;
         Ok(Self {
-            _leaks: debugfs::read_only(root, c"leaks", log.clone(), &show_leaks)?,
-            _reset: debugfs::write_only(root, c"reset", log.clone(), &write_reset)?,
+            _leaks: leaks,
+            _reset: reset,
             hook: Some(hook),
             log,
         })
@@ -293,8 +312,8 @@ fn show_leaks(log: &Arc<LeakLog>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
             "pa=0x{:016x} pfn=0x{:x} order={} mapcount={} freed_by={}[{}] owners=",
-            l.pfn.saturating_mul(UNIT),
-            l.pfn,
+            l.pa,
+            l.pa / kernel::page::PAGE_SIZE as u64,
             l.order,
             l.count,
             comm_str(&l.comm),

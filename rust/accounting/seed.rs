@@ -130,7 +130,10 @@ impl Settling {
                 let _ = s.inflight.fetch_sub(1, Release);
                 return Decision::Count;
             }
-            if s.state.cmpxchg(st, st.wrapping_add(1) & !COUNTED, Full).is_ok() {
+            if s.state
+                .cmpxchg(st, st.wrapping_add(1) & !COUNTED, Full)
+                .is_ok()
+            {
                 return Decision::Skip(i);
             }
         }
@@ -195,11 +198,14 @@ impl SeedStats {
 
 /// Makes every domain `reg` knows settle; call before installing the hooks.
 pub(crate) fn snapshot(a: &Accounting, reg: &Registry) {
-    reg.for_each_live(|_, d| {
-        if !a.settling.add(d.key()) {
+    let Ok(live) = reg.live() else {
+        return;
+    };
+    for d in live.iter() {
+        if !a.settling.add(d.key) {
             a.seed.skipped.add(1, Relaxed);
         }
-    });
+    }
 }
 
 /// Seeds every settling domain (process context, after the hooks are
@@ -269,35 +275,37 @@ fn try_seed(a: &Accounting, reg: &Registry, s: &Slot, key: usize) -> Attempt {
         return Attempt::Busy;
     }
     // The table as it is now, as runs of physical memory (merged when
-    // contiguous), collected under the domain's lock.
+    // contiguous). The walk takes no lock: if the domain is freed during
+    // it, the free hook makes the domain counted, the CAS below fails and
+    // what the walk found is taken back.
+    let Ok(live) = reg.live() else {
+        return Attempt::Busy;
+    };
+    let Some(d) = live.iter().find(|d| d.key.index() == key) else {
+        return Attempt::Gone;
+    };
     let mut runs: KVec<Run> = KVec::new();
-    let mut found = false;
     let mut ok = true;
-    reg.for_each_live(|_, d| {
-        if d.key().index() != key {
-            return;
-        }
-        found = true;
-        let Some(t) = d.table() else {
-            return;
-        };
-        walk(&t.layout, t.root_pa, &mut PhysMemory, Limits::whole(), |st| {
-            if let Step::Leaf { pa, size, .. } = *st {
-                if let Some(last) = runs.last_mut() {
-                    if last.0.checked_add(last.1) == Some(pa) {
-                        last.1 = last.1.saturating_add(size);
-                        return;
+    if let Some(t) = d.table {
+        walk(
+            &t.layout,
+            t.root_pa,
+            &mut PhysMemory,
+            Limits::whole(),
+            |st| {
+                if let Step::Leaf { pa, size, .. } = *st {
+                    if let Some(last) = runs.last_mut() {
+                        if last.0.checked_add(last.1) == Some(pa) {
+                            last.1 = last.1.saturating_add(size);
+                            return;
+                        }
+                    }
+                    if runs.push((pa, size), GFP_KERNEL | __GFP_NOWARN).is_err() {
+                        ok = false;
                     }
                 }
-                // The walk holds the domain's spinlock: no sleeping.
-                if runs.push((pa, size), GFP_ATOMIC | __GFP_NOWARN).is_err() {
-                    ok = false;
-                }
-            }
-        });
-    });
-    if !found {
-        return Attempt::Gone;
+            },
+        );
     }
     if !ok {
         return Attempt::Busy;

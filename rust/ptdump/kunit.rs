@@ -212,8 +212,11 @@ mod tests {
         Ok(())
     }
 
+    /// Sets a descriptor of one of the test's own tables.
     fn set_desc(table_pa: u64, index: usize, val: u64) -> Result {
-        write_desc(table_pa, index, val)
+        // SAFETY: every caller passes a leaf or root descriptor of a `Table`
+        // this test owns and nothing else writes meanwhile.
+        unsafe { write_desc(table_pa, index, val) }
     }
 
     fn dump(t: &Table) -> Result<KVec<u8>> {

@@ -28,9 +28,22 @@ use kernel::{
 };
 
 use super::files::DomainDir;
+use crate::pure::table::Table;
 use crate::sys::debugfs::Dir;
-use crate::sys::domain::{DirName, Domain, DomainKey};
+use crate::sys::domain::{DeviceNames, DirName, Domain, DomainKey};
 use crate::sys::work;
+
+/// A live domain as `Registry::live` copied it.
+pub(crate) struct LiveDomain {
+    /// Its entry (name, liveness).
+    pub(crate) entry: Arc<DomainEntry>,
+    /// Its identity.
+    pub(crate) key: DomainKey,
+    /// Its page table, if the module can walk it.
+    pub(crate) table: Option<Table>,
+    /// The devices attached to it.
+    pub(crate) devices: DeviceNames,
+}
 
 /// Number of unmap counter buckets.
 pub(crate) const UNMAP_BUCKETS: usize = 256;
@@ -362,14 +375,35 @@ impl Registry {
         work::flush(&self.work);
     }
 
-    /// Calls `f` with every registered domain that is still alive, under its
-    /// lock (`f` must not sleep).
-    pub(crate) fn for_each_live(&self, mut f: impl FnMut(&DomainEntry, Domain<'_>)) {
-        let dirs = self.dirs.lock();
-        for s in dirs.iter() {
-            let e: &DomainEntry = s.entry();
-            let _ = e.with_domain(|d| f(e, d));
+    /// Every registered domain that is alive now, with what its walkers
+    /// need, copied under its lock (process context). The tables are walked
+    /// afterwards, without any lock: a domain may be freed meanwhile, and
+    /// each caller says why that is harmless for it.
+    pub(crate) fn live(&self) -> Result<KVec<LiveDomain>> {
+        let entries: KVec<Arc<DomainEntry>> = {
+            let dirs = self.dirs.lock();
+            let mut v = KVec::with_capacity(dirs.len(), GFP_KERNEL)?;
+            for s in dirs.iter() {
+                v.push(s.entry().clone(), GFP_KERNEL)?;
+            }
+            v
+        };
+        let mut out = KVec::with_capacity(entries.len(), GFP_KERNEL)?;
+        for e in entries.into_iter() {
+            let copied = e.with_domain(|d| (d.key(), d.table(), DeviceNames::of(&d)));
+            if let Ok((key, table, devices)) = copied {
+                out.push(
+                    LiveDomain {
+                        entry: e,
+                        key,
+                        table,
+                        devices,
+                    },
+                    GFP_KERNEL,
+                )?;
+            }
         }
+        Ok(out)
     }
 
     /// Waits for the work item and stops it, and removes every directory.

@@ -465,9 +465,9 @@ impl IommuDevice<'_> {
     /// The key of the domain the device's group is attached to now. The
     /// domain may be freed right after: the key is not a `Domain`.
     pub(crate) fn domain_key(&self) -> Option<DomainKey> {
-        // SAFETY: the device is live (type invariant);
-        // `iommu_get_domain_for_dev` only reads its group's domain pointer.
-        DomainKey::of_ptr(unsafe { bindings::iommu_get_domain_for_dev(self.dev.as_ptr()) })
+        // SAFETY: the device is live (type invariant); the helper holds a
+        // reference on its group while it reads the group's domain pointer.
+        DomainKey::of_ptr(unsafe { ffi::iommu_scope_dev_domain(self.dev.as_ptr()) })
     }
 }
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Probes on the page allocator's free tracepoints (`kmem:mm_page_free`,
-//! `kmem:mm_page_free_batched`, found by name in `c/page_free_hooks.c`),
+//! `kmem:mm_page_free_batched` of
+//! [`include/trace/events/kmem.h`](srctree/include/trace/events/kmem.h),
+//! found by name in `c/page_free_hooks.c`),
 //! delivering every freed range to a handler the registration owns.
 //!
 //! Owns: `PageFreeHook`, which keeps its handler alive while the probes can
@@ -53,7 +55,8 @@ unsafe extern "C" fn trampoline<T: PageFreeHandler>(
 /// `handler` comes from `Arc::into_raw`; while `self` exists the probes are
 /// registered with it as their data, and that reference is only given back
 /// in `drop`, after the probes are unregistered and waited for. Only one
-/// hook exists at a time per module (the C side keeps one registration).
+/// hook exists at a time per module: the C side keeps one registration and
+/// refuses a second with `EBUSY`.
 pub(crate) struct PageFreeHook<T: PageFreeHandler> {
     handler: *const T,
 }
@@ -65,7 +68,7 @@ unsafe impl<T: PageFreeHandler> Sync for PageFreeHook<T> {}
 
 impl<T: PageFreeHandler> PageFreeHook<T> {
     /// Registers the probes with `handler`; `ENOENT` if the kernel has no
-    /// such tracepoints.
+    /// such tracepoints, `EBUSY` if a hook is registered already.
     pub(crate) fn register(handler: Arc<T>) -> Result<Self> {
         let raw = Arc::into_raw(handler);
         // SAFETY: `trampoline::<T>` matches the callback type and reads

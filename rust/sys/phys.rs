@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Reading page-table memory by physical address without ever faulting
-//! (`c/helpers.c`: `copy_from_kernel_nofault` through the linear map, after
-//! checking that the address is RAM with a `struct page`).
+//! (`c/helpers.c`: `copy_from_kernel_nofault` of
+//! [`include/linux/uaccess.h`](srctree/include/linux/uaccess.h) through the
+//! linear map, after checking that the address is RAM with a
+//! `struct page`).
 //!
 //! Owns: `PhysMemory`, the `walk::Memory` every walk of a live table uses.
 //! Must not: write memory, or promise more than it does: a table freed and

@@ -2,7 +2,7 @@
 
 //! The SMMUv3 driver's instances and event queues, through `c/smmu_v3.c`
 //! (the one file that includes the driver's private header
-//! `drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.h`).
+//! [`arm-smmu-v3.h`](srctree/drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.h)).
 //!
 //! Owns: recognising an SMMUv3 instance from the pointer the event-queue
 //! thread gets, and reading its queue indexes and records.
@@ -86,7 +86,8 @@ impl Smmu {
     pub(crate) fn evtq_read(&self, idx: u32) -> Option<[u64; RECORD_DWORDS]> {
         let mut raw = [0u64; RECORD_DWORDS];
         // SAFETY: the helper accepts only a known SMMUv3, masks the index
-        // into its queue and copies one record into `raw` (4 u64).
+        // into its queue and copies one record into `raw`
+        // (`IOMMU_SCOPE_EVTQ_ENT_DWORDS`, checked equal to its length).
         let r = unsafe { ffi::iommu_scope_evtq_read(self.raw(), idx, raw.as_mut_ptr()) };
         (r == 0).then_some(raw)
     }

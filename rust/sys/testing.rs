@@ -323,6 +323,8 @@ impl Drop for IoPgtable {
 /// `t` was returned by `iommu_scope_pt_test_alloc` and is freed on drop.
 pub(crate) struct PtTable {
     t: NonNull<ffi::iommu_scope_pt_test>,
+    /// The device the table was made for (the C side keeps a pointer).
+    _dev: DeviceRef,
 }
 
 impl PtTable {
@@ -340,7 +342,7 @@ impl PtTable {
         // and initialises a table, or returns an ERR_PTR.
         let t = unsafe { ffi::iommu_scope_pt_test_alloc(f, vasz_lg2, top_level, dev.as_raw()) };
         let t = NonNull::new(kernel::error::from_err_ptr(t)?).ok_or(ENOMEM)?;
-        Ok(Self { t })
+        Ok(Self { t, _dev: dev })
     }
 
     /// Maps with the format's own `map_range` (not through the core).
@@ -392,12 +394,19 @@ impl Drop for PtTable {
 
 /// Overwrites descriptor `index` of a table page the test owns, as the
 /// hardware (HTTU) or a driver would.
-pub(crate) fn write_desc(table_pa: u64, index: usize, val: u64) -> Result {
+///
+/// # Safety
+///
+/// `table_pa` must be a page-table page of a table the caller owns (an
+/// `IoPgtable`), with `index` inside it, and nothing else may write that
+/// descriptor meanwhile; the helper only refuses addresses that are not
+/// allocated RAM.
+pub(crate) unsafe fn write_desc(table_pa: u64, index: usize, val: u64) -> Result {
     let pa = table_pa
         .checked_add(8u64.checked_mul(index as u64).ok_or(EINVAL)?)
         .ok_or(EINVAL)?;
-    // SAFETY: the helper refuses anything but aligned, live RAM; the test
-    // passes an address inside a table page it owns.
+    // SAFETY: a descriptor of a table the caller owns (function contract);
+    // the helper writes one aligned u64 of allocated RAM.
     let r = unsafe { ffi::iommu_scope_test_write_phys_u64(pa, val) };
     if r != 0 {
         return Err(Error::from_errno(r));

@@ -2,8 +2,10 @@
 
 //! Firing the module's tracepoints (`c/trace_smmu.c`: the
 //! `arm_smmu_v3:smmu_evtq_event` and `smmu_evtq_overflow` events; `c/iopf.c`:
-//! `iommu_scope:iopf_fault`). Their formats are in
-//! `include/trace/*.h` and `Documentation/tracepoints.rst`.
+//! `iommu_scope:iopf_fault`), as
+//! [`include/linux/tracepoint.h`](srctree/include/linux/tracepoint.h)
+//! defines them. Their formats are in `include/trace/*.h` and
+//! `Documentation/tracepoints.rst`.
 //!
 //! Owns: the marshalling of decoded values into the C records the
 //! tracepoints copy. Must not: decode or filter (callers pass final values).
@@ -12,10 +14,10 @@ use kernel::prelude::*;
 
 use super::ffi;
 use super::iopf::Fault;
-use crate::pure::evtq::Event;
+use crate::pure::evtq::{Event, RECORD_DWORDS};
 
 /// Fires `arm_smmu_v3:smmu_evtq_event` for one decoded event record.
-pub(crate) fn evtq_event(smmu: &CStr, client: &CStr, raw: [u64; 4], ev: &Event) {
+pub(crate) fn evtq_event(smmu: &CStr, client: &CStr, raw: [u64; RECORD_DWORDS], ev: &Event) {
     let mut tname = [0u8; 24];
     let n = ev.name.len().min(tname.len() - 1);
     tname[..n].copy_from_slice(&ev.name.as_bytes()[..n]);

@@ -26,7 +26,13 @@ ktap_dump
 check_eq "the test module taints TEST (the skeleton's check can fail)" 1 "$(taint_test)"
 rm -f /tmp/dma
 wait
-check "every suite reported" sh -c "for s in iommu_scope_selftest iommu_scope_ptdump iommu_scope_genpt iommu_scope_accounting; do dmesg | grep -q \"ok [0-9]* \$s\$\" || exit 1; done"
+all_ok=1
+for s in iommu_scope_selftest iommu_scope_ptdump iommu_scope_genpt iommu_scope_accounting; do
+	# A suite's own line: "ok N name" at the start, after an optional
+	# timestamp ("not ok" and the indented test cases do not match).
+	dmesg | grep -qE "^(\[[^]]*\] *)?ok [0-9]+ $s\$" || { all_ok=0; echo "suite $s not ok"; }
+done
+check_eq "every suite reported ok" 1 $all_ok
 check "rmmod iommu_scope_kunit" rmmod iommu_scope_kunit
 no_splat "no kernel splat"
 finish
