@@ -10,6 +10,8 @@
  * invalidation paths do).
  */
 #include <linux/device.h>
+#include <linux/hash.h>
+#include <linux/log2.h>
 #include <linux/iommu.h>
 #include <linux/io-pgtable.h>
 #include <linux/pci.h>
@@ -236,38 +238,186 @@ void iommu_scope_smmu_name(void *p, char *buf, size_t len)
 	strscpy(buf, smmu ? dev_name(smmu->dev) : "?", len);
 }
 
-struct sid_lookup {
-	struct arm_smmu_device *smmu;
+/* --- stream ID -> client name ----------------------------------------- */
+
+/*
+ * The clients of every known SMMU by stream ID, filled at init by one bus
+ * walk and kept current by bus notifiers (device added / removed), so the
+ * event path finds a record's client with a bounded probe of this table
+ * instead of walking every device. Open addressing; a full table drops
+ * entries (their events show client "-") and counts them.
+ */
+#define SID_SLOTS	512
+struct sid_slot {
+	struct arm_smmu_device *smmu;	/* NULL: free */
+	struct device *dev;		/* identity only, never dereferenced */
 	u32 sid;
-	char *buf;
-	size_t len;
+	char name[IOMMU_SCOPE_NAME_LEN];
 };
+static struct sid_slot sid_table[SID_SLOTS];
+static unsigned int sid_dropped;
+/* Raw: taken by the event thread's probe, also on PREEMPT_RT. */
+static DEFINE_RAW_SPINLOCK(sid_lock);
 
-static int match_sid(struct device *dev, void *data)
+static unsigned int sid_hash(struct arm_smmu_device *smmu, u32 sid)
 {
-	struct sid_lookup *l = data;
-	struct iommu_fwspec *fw = dev_iommu_fwspec_get(dev);
-	unsigned int i;
+	return hash_32(sid ^ (u32)hash_ptr(smmu, 32), ilog2(SID_SLOTS));
+}
 
-	if (!fw || !dev->iommu->iommu_dev ||
-	    dev->iommu->iommu_dev != &l->smmu->iommu)
-		return 0;
-	for (i = 0; i < fw->num_ids; i++) {
-		if (fw->ids[i] == l->sid) {
-			strscpy(l->buf, dev_name(dev), l->len);
-			return 1;
+/* Caller holds sid_lock. */
+static void sid_insert(struct arm_smmu_device *smmu, struct device *dev,
+		       u32 sid)
+{
+	unsigned int i, h = sid_hash(smmu, sid);
+
+	for (i = 0; i < SID_SLOTS; i++) {
+		struct sid_slot *e = &sid_table[(h + i) & (SID_SLOTS - 1)];
+
+		if (e->smmu == smmu && e->sid == sid) {
+			e->dev = dev;
+			strscpy(e->name, dev_name(dev), sizeof(e->name));
+			return;
+		}
+		if (!e->smmu) {
+			e->smmu = smmu;
+			e->dev = dev;
+			e->sid = sid;
+			strscpy(e->name, dev_name(dev), sizeof(e->name));
+			return;
 		}
 	}
+	sid_dropped++;
+}
+
+/*
+ * Caller holds sid_lock. @dev's entries become tombstones: they keep their
+ * (smmu, sid) so probing stays intact, show "-", and are reused if that
+ * stream ID comes back. At most SID_SLOTS steps.
+ */
+static void sid_remove_dev(struct device *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < SID_SLOTS; i++) {
+		if (sid_table[i].smmu && sid_table[i].dev == dev) {
+			sid_table[i].dev = NULL;
+			strscpy(sid_table[i].name, "-",
+				sizeof(sid_table[i].name));
+		}
+	}
+}
+
+static struct arm_smmu_device *smmu_of_dev(struct device *dev)
+{
+	int i;
+
+	if (!dev->iommu || !dev->iommu->iommu_dev)
+		return NULL;
+	for (i = 0; i < MAX_SMMUS && smmus[i]; i++)
+		if (dev->iommu->iommu_dev == &smmus[i]->iommu)
+			return smmus[i];
+	return NULL;
+}
+
+static void sid_add_dev(struct device *dev)
+{
+	struct iommu_fwspec *fw = dev_iommu_fwspec_get(dev);
+	struct arm_smmu_device *smmu = smmu_of_dev(dev);
+	unsigned long flags;
+	unsigned int i;
+
+	if (!fw || !smmu)
+		return;
+	raw_spin_lock_irqsave(&sid_lock, flags);
+	for (i = 0; i < fw->num_ids; i++)
+		sid_insert(smmu, dev, fw->ids[i]);
+	raw_spin_unlock_irqrestore(&sid_lock, flags);
+}
+
+static int sid_add_one(struct device *dev, void *data)
+{
+	sid_add_dev(dev);
 	return 0;
+}
+
+static int sid_notify(struct notifier_block *nb, unsigned long action,
+		      void *data)
+{
+	struct device *dev = data;
+	unsigned long flags;
+
+	switch (action) {
+	case BUS_NOTIFY_ADD_DEVICE:
+	case BUS_NOTIFY_BOUND_DRIVER:
+		sid_add_dev(dev);
+		break;
+	case BUS_NOTIFY_REMOVED_DEVICE:
+		raw_spin_lock_irqsave(&sid_lock, flags);
+		sid_remove_dev(dev);
+		raw_spin_unlock_irqrestore(&sid_lock, flags);
+		break;
+	}
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block sid_pci_nb = { .notifier_call = sid_notify };
+static struct notifier_block sid_platform_nb = { .notifier_call = sid_notify };
+static bool sid_notifiers;
+
+int iommu_scope_smmu_clients_init(void)
+{
+	int ret;
+
+	if (!smmus[0] || sid_notifiers)
+		return 0;
+	ret = bus_register_notifier(&pci_bus_type, &sid_pci_nb);
+	if (ret)
+		return ret;
+	ret = bus_register_notifier(&platform_bus_type, &sid_platform_nb);
+	if (ret) {
+		bus_unregister_notifier(&pci_bus_type, &sid_pci_nb);
+		return ret;
+	}
+	sid_notifiers = true;
+	/* After the notifiers: a device added meanwhile is seen twice, fine. */
+	iommu_scope_walk_devs(sid_add_one, NULL);
+	return 0;
+}
+
+void iommu_scope_smmu_clients_exit(void)
+{
+	if (!sid_notifiers)
+		return;
+	bus_unregister_notifier(&platform_bus_type, &sid_platform_nb);
+	bus_unregister_notifier(&pci_bus_type, &sid_pci_nb);
+	sid_notifiers = false;
+}
+
+unsigned int iommu_scope_smmu_clients_dropped(void)
+{
+	return READ_ONCE(sid_dropped);
 }
 
 void iommu_scope_sid_name(void *p, u32 sid, char *buf, size_t len)
 {
-	struct sid_lookup l = { .smmu = known(p), .sid = sid, .buf = buf,
-				.len = len };
+	struct arm_smmu_device *smmu = known(p);
+	unsigned int i, h;
+	unsigned long flags;
 
 	strscpy(buf, "-", len);
-	if (!l.smmu)
+	if (!smmu)
 		return;
-	iommu_scope_walk_devs(match_sid, &l);
+	h = sid_hash(smmu, sid);
+	raw_spin_lock_irqsave(&sid_lock, flags);
+	for (i = 0; i < SID_SLOTS; i++) {
+		struct sid_slot *e = &sid_table[(h + i) & (SID_SLOTS - 1)];
+
+		if (!e->smmu)
+			break;
+		if (e->smmu == smmu && e->sid == sid) {
+			strscpy(buf, e->name, len);
+			break;
+		}
+	}
+	raw_spin_unlock_irqrestore(&sid_lock, flags);
 }

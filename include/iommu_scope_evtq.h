@@ -66,7 +66,18 @@ int iommu_scope_evtq_pos(void *smmu, struct iommu_scope_evtq_pos *pos);
 int iommu_scope_evtq_read(void *smmu, u32 idx, u64 *out);
 /* The SMMU's device name into @buf. */
 void iommu_scope_smmu_name(void *smmu, char *buf, size_t len);
-/* The name of the device with stream ID @sid behind @smmu, or "-". */
+/*
+ * The stream ID -> client table of the known SMMUs: filled by one bus walk
+ * and kept current by bus notifiers (process context); _exit unregisters
+ * them. _dropped: entries that did not fit.
+ */
+int iommu_scope_smmu_clients_init(void);
+void iommu_scope_smmu_clients_exit(void);
+unsigned int iommu_scope_smmu_clients_dropped(void);
+/*
+ * The name of the device with stream ID @sid behind @smmu, or "-": a
+ * bounded lookup under a raw spinlock, any context.
+ */
 void iommu_scope_sid_name(void *smmu, u32 sid, char *buf, size_t len);
 /* Fire arm_smmu_v3:smmu_evtq_event / smmu_evtq_overflow. */
 void iommu_scope_trace_evtq_event(const char *smmu, const char *client,

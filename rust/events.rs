@@ -44,10 +44,15 @@ impl Events {
         Self { evtq, iopf }
     }
 
-    /// Writes the parts' `status` lines.
-    pub(crate) fn write_status(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    /// Writes the parts' `status` lines; `clients_dropped` counts stream
+    /// IDs whose client the event path cannot name.
+    pub(crate) fn write_status(
+        &self,
+        f: &mut fmt::Formatter<'_>,
+        clients_dropped: u32,
+    ) -> fmt::Result {
         match &self.evtq {
-            Ok(e) => e.write_status(f)?,
+            Ok(e) => e.write_status(f, clients_dropped)?,
             Err(e) => writeln!(
                 f,
                 "feature smmu_evtq_event: unavailable error={}",

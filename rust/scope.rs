@@ -13,6 +13,7 @@ use crate::accounting::AccountingFeature;
 use crate::events::Events;
 use crate::ptdump::PtDump;
 use crate::sys::debugfs::{self, Dir, File};
+use crate::sys::smmu::SmmuSupport;
 
 /// Every feature, or why it could not start. Shared with the `status` file.
 ///
@@ -25,6 +26,8 @@ pub(crate) struct Features {
     events: Events,
     accounting: Result<AccountingFeature>,
     ptdump: Result<PtDump>,
+    /// Last: the features read the SMMUv3 instances and their clients.
+    smmu: SmmuSupport,
 }
 
 impl Features {
@@ -33,11 +36,11 @@ impl Features {
     fn start(root: &Dir) -> Self {
         // Every feature that reads an SMMUv3 domain needs the driver's
         // instances first (accounting walks their tables on unmap).
-        let smmu_devices = crate::sys::smmu::init();
-        if smmu_devices == 0 {
+        let smmu = SmmuSupport::init();
+        if smmu.devices() == 0 {
             pr_info!("no device behind arm-smmu-v3; only other drivers' domains are seen\n");
         }
-        let ptdump = PtDump::start(root, smmu_devices);
+        let ptdump = PtDump::start(root, smmu.devices());
         if let Err(e) = &ptdump {
             pr_warn!(
                 "io_page_tables: per-domain directories disabled (error {})\n",
@@ -53,6 +56,7 @@ impl Features {
             events,
             accounting,
             ptdump,
+            smmu,
         }
     }
 }
@@ -71,7 +75,7 @@ fn show_status(s: &Arc<Features>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             )?;
         }
     }
-    s.events.write_status(f)?;
+    s.events.write_status(f, s.smmu.clients_dropped())?;
     match &s.ptdump {
         Ok(p) => p.write_status(f),
         Err(e) => writeln!(

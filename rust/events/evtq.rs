@@ -121,14 +121,19 @@ impl Evtq {
     }
 
     /// Writes the feature's `status` line.
-    pub(crate) fn write_status(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    pub(crate) fn write_status(
+        &self,
+        f: &mut fmt::Formatter<'_>,
+        clients_dropped: u32,
+    ) -> fmt::Result {
         let s = &self.stats;
         writeln!(
             f,
-            "feature smmu_evtq_event: active events={} overflows={} thread_runs={}",
+            "feature smmu_evtq_event: active events={} overflows={} thread_runs={} unnamed_sids={}",
             s.events.load(Relaxed),
             s.overflows.load(Relaxed),
-            s.threads.load(Relaxed)
+            s.threads.load(Relaxed),
+            clients_dropped
         )
     }
 }

@@ -9,19 +9,68 @@
 //! Must not: change the driver's queue state (only indexes and entries are
 //! read).
 
+use kernel::prelude::*;
+
 use super::ffi;
 use crate::pure::evtq::RECORD_DWORDS;
 
 // The record the C side copies is the one the decoder reads.
 const _: () = assert!(ffi::IOMMU_SCOPE_EVTQ_ENT_DWORDS as usize == RECORD_DWORDS);
 
-/// Finds the arm-smmu-v3 instances; returns how many devices they manage
-/// (process context: walks the buses).
-pub(crate) fn init() -> u32 {
-    // SAFETY: walks the buses with the driver core's own locking; only
-    // records the driver's ops and instances.
-    let n = unsafe { ffi::iommu_scope_smmu_init() };
-    u32::try_from(n).unwrap_or(0)
+/// The module's view of the SMMUv3 instances: found once at load, with a
+/// stream ID -> client table that bus notifiers keep current while this
+/// object lives.
+///
+/// # Invariants
+///
+/// While `clients` is true the C side's notifiers are registered; `drop`
+/// unregisters them.
+pub(crate) struct SmmuSupport {
+    devices: u32,
+    clients: bool,
+}
+
+impl SmmuSupport {
+    /// Finds the arm-smmu-v3 instances and their clients (process context:
+    /// walks the buses).
+    pub(crate) fn init() -> Self {
+        // SAFETY: walks the buses with the driver core's own locking; only
+        // records the driver's ops and instances.
+        let n = unsafe { ffi::iommu_scope_smmu_init() };
+        // SAFETY: process context; registers the bus notifiers (undone in
+        // `drop`) and fills the table from one bus walk.
+        let r = unsafe { ffi::iommu_scope_smmu_clients_init() };
+        if r != 0 {
+            pr_warn!(
+                "smmu: no stream ID -> client table (error {}); events name no client\n",
+                r
+            );
+        }
+        Self {
+            devices: u32::try_from(n).unwrap_or(0),
+            clients: r == 0,
+        }
+    }
+
+    /// Devices behind an arm-smmu-v3 instance at load.
+    pub(crate) fn devices(&self) -> u32 {
+        self.devices
+    }
+
+    /// Stream IDs that did not fit the client table.
+    pub(crate) fn clients_dropped(&self) -> u32 {
+        // SAFETY: reads a counter.
+        unsafe { ffi::iommu_scope_smmu_clients_dropped() }
+    }
+}
+
+impl Drop for SmmuSupport {
+    fn drop(&mut self) {
+        if self.clients {
+            // SAFETY: the notifiers are registered (invariant).
+            unsafe { ffi::iommu_scope_smmu_clients_exit() };
+        }
+    }
 }
 
 /// The event-queue positions of an SMMU: the driver's software consumer

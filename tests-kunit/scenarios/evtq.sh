@@ -31,6 +31,24 @@ check_eq "IOVAs are the ones read, in order" 1 $ok
 check "raw words carry the same record" grep -q "raw=0000000800000010:" /tmp/ev
 check "status counts the events" grep -q "^feature smmu_evtq_event: active events=$N overflows=0" $IOPT/status
 check "rmmod edu_dma" rmmod edu_dma
+check "status: every stream ID has a client name" grep -q "^feature smmu_evtq_event: active .* unnamed_sids=0$" $IOPT/status
+
+# The client table follows hotplug: with edu removed while the module
+# loads, only the bus notifier can add its stream ID; rescan, fault again,
+# and the events must name it.
+check "rmmod iommu_scope (to reload without edu)" rmmod iommu_scope
+echo 1 > /sys/bus/pci/devices/0000:00:01.0/remove
+check "edu removed" test ! -e /sys/bus/pci/devices/0000:00:01.0
+check "insmod without edu" insmod /lib/modules/iommu_scope.ko
+echo 1 > /sys/bus/pci/rescan
+check "edu back after rescan" test -e /sys/bus/pci/devices/0000:00:01.0
+echo 1 > $TR/events/arm_smmu_v3/smmu_evtq_event/enable
+echo > $TR/trace
+check "edu_dma issues 3 faulting reads after the rescan" insmod /lib/modules/edu_dma.ko count=3 iova=$BASE
+sleep 1
+echo 0 > $TR/events/arm_smmu_v3/smmu_evtq_event/enable
+check_eq "3 events, naming the hot-added edu device" 3 "$(grep -c 'smmu_evtq_event:.* client=0000:00:01.0 ' $TR/trace)"
+check "rmmod edu_dma again" rmmod edu_dma
 check "rmmod" rmmod iommu_scope
 check "tracepoint removed with the module" test ! -e $TR/events/arm_smmu_v3
 no_splat "no kernel splat"
