@@ -255,6 +255,11 @@ fn footer(
     let in_flight = s.unmaps_started != s.unmaps_finished;
     if !alive {
         writeln!(f, "# INCONSISTENT: the domain was freed during the dump")
+    } else if !e.unmaps_tracked() {
+        writeln!(
+            f,
+            "# INCONSISTENT: unmaps cannot be tracked on this kernel (__iommu_unmap is not probeable)"
+        )
     } else if in_flight || started != s.unmaps_started || walk.unreadable > 0 {
         writeln!(
             f,

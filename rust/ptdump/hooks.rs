@@ -193,14 +193,15 @@ pub(crate) fn install_all(reg: &Arc<Registry>) -> Result<KVec<HookSlot>> {
             GFP_KERNEL,
         )?;
     }
-    v.push(
-        install(
-            F,
-            c"__iommu_unmap",
-            "dump consistency marks",
-            UnmapHook(reg.unmaps.clone()),
-        ),
-        GFP_KERNEL,
-    )?;
+    let unmap = install(
+        F,
+        c"__iommu_unmap",
+        "dump consistency marks",
+        UnmapHook(reg.unmaps.clone()),
+    );
+    if unmap.probe.is_ok() {
+        reg.unmaps.set_tracking();
+    }
+    v.push(unmap, GFP_KERNEL)?;
     Ok(v)
 }

@@ -90,6 +90,11 @@ impl DomainEntry {
         Ok(f(d))
     }
 
+    /// Whether unmaps are counted (the `__iommu_unmap` hook is installed).
+    pub(crate) fn unmaps_tracked(&self) -> bool {
+        self.unmaps.tracking()
+    }
+
     /// `__iommu_unmap` calls (started, returned) on domains sharing this
     /// domain's bucket; see `UnmapCounters`.
     pub(crate) fn unmap_counts(&self) -> (u64, u64) {
@@ -109,6 +114,8 @@ impl DomainEntry {
 pub(crate) struct UnmapCounters {
     started: [Atomic<u64>; UNMAP_BUCKETS],
     finished: [Atomic<u64>; UNMAP_BUCKETS],
+    /// Whether the unmap hook feeds them (else no dump can be consistent).
+    tracking: Atomic<bool>,
 }
 
 impl UnmapCounters {
@@ -117,6 +124,7 @@ impl UnmapCounters {
             Self {
                 started: [const { Atomic::new(0) }; UNMAP_BUCKETS],
                 finished: [const { Atomic::new(0) }; UNMAP_BUCKETS],
+                tracking: Atomic::new(false),
             },
             GFP_KERNEL,
         )?)
@@ -134,6 +142,16 @@ impl UnmapCounters {
         if let Some(c) = self.finished.get(b) {
             c.add(1, Relaxed);
         }
+    }
+
+    /// The unmap hook is installed: counts are meaningful from now on.
+    pub(crate) fn set_tracking(&self) {
+        self.tracking.store(true, Relaxed);
+    }
+
+    /// Whether unmaps are counted at all.
+    pub(crate) fn tracking(&self) -> bool {
+        self.tracking.load(Relaxed)
     }
 
     fn counts(&self, key: DomainKey) -> (u64, u64) {
