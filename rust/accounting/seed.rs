@@ -278,10 +278,7 @@ fn try_seed(a: &Accounting, reg: &Registry, s: &Slot, key: usize) -> Attempt {
     // contiguous). The walk takes no lock: if the domain is freed during
     // it, the free hook makes the domain counted, the CAS below fails and
     // what the walk found is taken back.
-    let Ok(live) = reg.live() else {
-        return Attempt::Busy;
-    };
-    let Some(d) = live.iter().find(|d| d.key.index() == key) else {
+    let Some(d) = reg.live_one(key) else {
         return Attempt::Gone;
     };
     let mut runs: KVec<Run> = KVec::new();

@@ -393,6 +393,21 @@ impl Registry {
         work::flush(&self.work);
     }
 
+    /// The registered domain whose key has index `index`, if it is alive
+    /// now, copied as `live` copies each (process context).
+    pub(crate) fn live_one(&self, index: usize) -> Option<LiveDomain> {
+        let entry: Arc<DomainEntry> = self.domains.lock().get(index)?.into();
+        let (key, table, devices) = entry
+            .with_domain(|d| (d.key(), d.table(), DeviceNames::of(&d)))
+            .ok()?;
+        Some(LiveDomain {
+            entry,
+            key,
+            table,
+            devices,
+        })
+    }
+
     /// Every registered domain that is alive now, with what its walkers
     /// need, copied under its lock (process context). The tables are walked
     /// afterwards, without any lock: a domain may be freed meanwhile, and
