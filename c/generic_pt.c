@@ -15,7 +15,6 @@
 
 #if IS_ENABLED(CONFIG_IOMMU_PT)
 MODULE_IMPORT_NS("GENERIC_PT_IOMMU");
-#endif
 
 static u32 pt_fmt_of(struct iommu_domain *domain)
 {
@@ -42,6 +41,7 @@ static u32 pt_fmt_of(struct iommu_domain *domain)
 #endif
 	return IOMMU_SCOPE_PT_NONE;
 }
+#endif
 
 int iommu_scope_pt_domain_get(struct iommu_domain *domain,
 			      struct iommu_scope_pt_domain *out)

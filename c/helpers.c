@@ -11,6 +11,8 @@
 #include <linux/mm.h>
 #include <linux/pci.h>
 #include <linux/platform_device.h>
+#include <linux/preempt.h>
+#include <linux/spinlock.h>
 #include <linux/uaccess.h>
 
 #include "iommu_scope_helpers.h"
@@ -88,4 +90,46 @@ bool iommu_scope_table_ok(phys_addr_t pa, u64 size)
 void iommu_scope_hashed_ptr(const void *ptr, char *buf, size_t len)
 {
 	snprintf(buf, len, "%p", ptr);
+}
+
+/* --- raw spinlocks (rust/sys/rawlock.rs) ----------------------------- */
+
+void iommu_scope_raw_spin_lock_init(raw_spinlock_t *lock, const char *name,
+				    struct lock_class_key *key)
+{
+#ifdef CONFIG_DEBUG_SPINLOCK
+	__raw_spin_lock_init(lock, name, key, LD_WAIT_SPIN);
+#else
+	raw_spin_lock_init(lock);
+#endif
+}
+
+unsigned long iommu_scope_raw_spin_lock_irqsave(raw_spinlock_t *lock)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(lock, flags);
+	return flags;
+}
+
+void iommu_scope_raw_spin_unlock_irqrestore(raw_spinlock_t *lock,
+					    unsigned long flags)
+{
+	raw_spin_unlock_irqrestore(lock, flags);
+}
+
+bool iommu_scope_raw_spin_trylock_irqsave(raw_spinlock_t *lock,
+					  unsigned long *flags)
+{
+	return raw_spin_trylock_irqsave(lock, *flags);
+}
+
+void iommu_scope_raw_spin_assert_held(raw_spinlock_t *lock)
+{
+	lockdep_assert_held(lock);
+}
+
+bool iommu_scope_in_task(void)
+{
+	return in_task();
 }

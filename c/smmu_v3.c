@@ -142,9 +142,9 @@ int iommu_scope_smmu_domain_get(struct iommu_domain *domain,
 	return 0;
 }
 
-int iommu_scope_smmu_domain_masters(struct iommu_domain *domain,
-				    struct iommu_scope_smmu_master *out,
-				    int max)
+/* @domain alive, its devices_lock may be taken (process context). */
+static int smmu_domain_masters(struct iommu_domain *domain,
+			       struct iommu_scope_smmu_master *out, int max)
 {
 	struct arm_smmu_master_domain *md;
 	struct arm_smmu_domain *sd;
@@ -176,6 +176,53 @@ int iommu_scope_smmu_domain_masters(struct iommu_domain *domain,
 	}
 	spin_unlock_irqrestore(&sd->devices_lock, flags);
 	return n;
+}
+
+struct masters_walk {
+	struct iommu_domain *domain;
+	struct iommu_scope_smmu_master *out;
+	int max;
+	int ret;
+};
+
+/* Called with the device's group mutex held. */
+static int masters_in_group(struct device *dev, void *data)
+{
+	struct masters_walk *w = data;
+
+	/*
+	 * The group's domain cannot be detached, so not freed, while its
+	 * mutex is held: if it is ours, reading it is safe.
+	 */
+	if (iommu_driver_get_domain_for_dev(dev) != w->domain)
+		return 0;
+	w->ret = smmu_domain_masters(w->domain, w->out, w->max);
+	return 1;
+}
+
+static int masters_dev(struct device *dev, void *data)
+{
+	struct iommu_group *group = iommu_group_get(dev);
+	int ret;
+
+	if (!group)
+		return 0;
+	ret = iommu_group_for_each_dev(group, data, masters_in_group);
+	iommu_group_put(group);
+	return ret;
+}
+
+int iommu_scope_domain_masters_by_group(struct iommu_domain *domain,
+					struct iommu_scope_smmu_master *out,
+					int max)
+{
+	struct masters_walk w = {
+		.domain = domain, .out = out, .max = max, .ret = -ENOENT,
+	};
+
+	might_sleep();
+	iommu_scope_walk_devs(masters_dev, &w);
+	return w.ret;
 }
 
 /* --- event queue ---------------------------------------------------- */

@@ -12,6 +12,7 @@
 #define _IOMMU_SCOPE_HELPERS_H
 
 #include <linux/types.h>
+#include <linux/spinlock_types.h>
 
 struct ftrace_regs;
 struct device;
@@ -51,6 +52,24 @@ bool iommu_scope_table_ok(phys_addr_t pa, u64 size);
 
 /* Write the hashed value %p prints for @ptr into @buf (NUL-terminated). */
 void iommu_scope_hashed_ptr(const void *ptr, char *buf, size_t len);
+
+/*
+ * raw_spinlock_t with interrupts saved, for rust/sys/rawlock.rs: the lock
+ * hooks may take in any context, PREEMPT_RT included (where spinlock_t
+ * sleeps). @name and @key are the lockdep class (static).
+ */
+struct lock_class_key;
+void iommu_scope_raw_spin_lock_init(raw_spinlock_t *lock, const char *name,
+				    struct lock_class_key *key);
+unsigned long iommu_scope_raw_spin_lock_irqsave(raw_spinlock_t *lock);
+void iommu_scope_raw_spin_unlock_irqrestore(raw_spinlock_t *lock,
+					    unsigned long flags);
+bool iommu_scope_raw_spin_trylock_irqsave(raw_spinlock_t *lock,
+					  unsigned long *flags);
+void iommu_scope_raw_spin_assert_held(raw_spinlock_t *lock);
+
+/* Whether the caller runs in task context (not hardirq, softirq or NMI). */
+bool iommu_scope_in_task(void);
 
 /* Called for every freed range of pages (any context) with @data. */
 typedef void (*iommu_scope_free_cb_t)(void *data, unsigned long pfn,

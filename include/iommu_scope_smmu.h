@@ -57,10 +57,14 @@ int iommu_scope_smmu_domain_get(struct iommu_domain *domain,
 				struct iommu_scope_smmu_domain *out);
 /*
  * Copy up to @max masters attached to @domain into @out. Returns the total
- * number attached (may exceed @max), or -ENODEV.
+ * number attached (may exceed @max), or -ENODEV if arm-smmu-v3 did not
+ * allocate it. @domain is only a key: it is dereferenced only while the
+ * mutex of an iommu group attached to it is held (which keeps it alive);
+ * -ENOENT if no group has it attached (freed, or attached to PASIDs only).
+ * Process context: walks the PCI and platform buses, locks groups.
  */
-int iommu_scope_smmu_domain_masters(struct iommu_domain *domain,
-				    struct iommu_scope_smmu_master *out,
-				    int max);
+int iommu_scope_domain_masters_by_group(struct iommu_domain *domain,
+					struct iommu_scope_smmu_master *out,
+					int max);
 
 #endif /* _IOMMU_SCOPE_SMMU_H */

@@ -33,14 +33,23 @@ use state::Accounting;
 ///
 /// # Invariants
 ///
-/// Fields drop in declaration order: the leak detector (its files and
-/// probes) and the accounting files go first, then the hooks (unregistered
-/// and waited for); the state goes with its last `Arc`.
+/// `drop` removes the leak detector (its files and probes), then the hooks
+/// (unregistered and waited for), then stops the state's work item, which
+/// only the hooks queue; the files go after that, the state with its last
+/// `Arc`.
 pub(crate) struct AccountingFeature {
-    leaks: Result<leaks::Detector>,
+    leaks: Option<Result<leaks::Detector>>,
     _files: files::Files,
-    hooks: hooks::Hooks,
+    hooks: Option<hooks::Hooks>,
     state: Arc<Accounting>,
+}
+
+impl Drop for AccountingFeature {
+    fn drop(&mut self) {
+        self.leaks = None;
+        self.hooks = None;
+        self.state.stop();
+    }
 }
 
 impl AccountingFeature {
@@ -48,29 +57,42 @@ impl AccountingFeature {
     /// `registry` maps already, and creates the files under `root`. Leak
     /// detection is optional: without it the rest still works.
     pub(crate) fn start(root: &Dir, registry: Option<&Arc<Registry>>) -> Result<Self> {
-        let state = Arc::new(Accounting::new()?, GFP_KERNEL)?;
+        let state = Accounting::new()?;
         // The domains that exist now settle (see `seed.rs`): the hooks do
         // not count them until a quiet walk has counted their tables.
         if let Some(reg) = registry {
             reg.flush();
             seed::snapshot(&state, reg);
         }
-        let hooks = hooks::Hooks::install(&state)?;
+        let hooks = match hooks::Hooks::install(&state) {
+            Ok(h) => h,
+            Err(e) => {
+                state.stop();
+                return Err(e);
+            }
+        };
         match registry {
             Some(reg) => seed::run(&state, reg),
             None => pr_warn!(
                 "accounting: no domain registry; mappings older than the module are not seeded\n"
             ),
         }
-        let files = files::Files::create(root, &state)?;
+        let files = match files::Files::create(root, &state) {
+            Ok(f) => f,
+            Err(e) => {
+                drop(hooks);
+                state.stop();
+                return Err(e);
+            }
+        };
         let leaks = leaks::Detector::start(root, &state, registry.cloned());
         if let Err(e) = &leaks {
             pr_warn!("leak detection: disabled (error {})\n", e.to_errno());
         }
         Ok(Self {
-            leaks,
+            leaks: Some(leaks),
             _files: files,
-            hooks,
+            hooks: Some(hooks),
             state,
         })
     }
@@ -88,14 +110,17 @@ impl AccountingFeature {
             "feature accounting: active table_memory={}",
             self.state.counts.memory()
         )?;
-        self.hooks.write_status(f)?;
+        if let Some(h) = &self.hooks {
+            h.write_status(f)?;
+        }
         match &self.leaks {
-            Ok(d) => writeln!(
+            None => Ok(()),
+            Some(Ok(d)) => writeln!(
                 f,
                 "feature leak_detection: active leaks_found={}",
                 d.found()
             ),
-            Err(e) => writeln!(
+            Some(Err(e)) => writeln!(
                 f,
                 "feature leak_detection: unavailable error={}",
                 e.to_errno()

@@ -14,6 +14,7 @@ pub mod coalesce;
 pub mod evtq;
 pub mod genpt;
 pub mod input;
+pub mod liveset;
 pub mod lpae;
 pub mod ptdump;
 pub mod table;

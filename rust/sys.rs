@@ -14,6 +14,7 @@
 //! - `iopf`: IO page fault reports as plain records;
 //! - `trace`: firing the module's tracepoints;
 //! - `phys`: never-faulting reads of page-table memory;
+//! - `rawlock`: a raw spinlock for state shared with hooks (PREEMPT_RT);
 //! - `debugfs`, `work`, `task`: small helpers over the kernel crate.
 //!
 //! Owns: every `unsafe` call into C. Must not: hold feature state or
@@ -31,6 +32,7 @@ pub(crate) mod iopf;
 mod kunit;
 pub(crate) mod page_free;
 pub(crate) mod phys;
+pub(crate) mod rawlock;
 pub(crate) mod smmu;
 pub(crate) mod task;
 #[cfg(iommu_scope_kunit)]

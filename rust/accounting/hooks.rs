@@ -23,6 +23,7 @@ use kernel::{
     sync::{atomic::Relaxed, Arc},
 };
 
+use super::pagecount::Alloc;
 use super::seed::{Decision, MAX_SETTLING};
 use super::state::Accounting;
 use crate::sys::domain::Domain;
@@ -54,7 +55,9 @@ impl Handler for MapHook {
             return;
         }
         self.0.stats.maps.add(1, Relaxed);
-        self.0.account_pa_range(pa as u64, size as u64, true);
+        self.0
+            .account_pa_range(pa as u64, size as u64, true, Alloc::Pool);
+        self.0.refill_if_low();
     }
 }
 
@@ -129,6 +132,7 @@ impl Handler for UnmapHook {
         let from = iova.saturating_add(unmapped as u64);
         self.0
             .account_range(&d, from, iova.saturating_add(size), true);
+        self.0.refill_if_low();
     }
 }
 

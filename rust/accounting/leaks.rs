@@ -11,11 +11,11 @@
 //! Must not: allocate or sleep in the probe (it runs in any context).
 
 use kernel::{
-    fmt, new_spinlock_irq,
+    fmt,
     prelude::*,
     sync::{
         atomic::{Atomic, Relaxed},
-        Arc, ArcBorrow, SpinLockIrq,
+        Arc, ArcBorrow,
     },
     uaccess::UserSliceReader,
     workqueue::{impl_has_work, new_work, Work, WorkItem},
@@ -27,12 +27,16 @@ use crate::ptdump::registry::Registry;
 use crate::pure::text::FixedBuf;
 use crate::pure::walk::{walk, Limits, Step};
 use crate::sys::debugfs::{self, Dir, File};
+use crate::sys::domain::DeviceNames;
 use crate::sys::page_free::{PageFreeHandler, PageFreeHook};
 use crate::sys::phys::PhysMemory;
+use crate::sys::rawlock::{new_raw_spinlock_irq, RawSpinLockIrq};
 use crate::sys::{task, work};
 
 /// Leaks kept in the log; later ones are counted, not kept.
 const MAX_LEAKS: usize = 64;
+/// Leaks said in the kernel log per reset; later ones only in `leaks`.
+const MAX_WARNINGS: u64 = 10;
 /// Owners text per leak.
 const OWNERS_LEN: usize = 240;
 
@@ -65,8 +69,10 @@ struct LogData {
 /// files.
 #[pin_data]
 pub(crate) struct LeakLog {
+    /// Taken by the page-free probe in any context: a raw lock (never a
+    /// sleeping one on PREEMPT_RT), held only to copy a record.
     #[pin]
-    log: SpinLockIrq<LogData>,
+    log: RawSpinLockIrq<LogData>,
     /// Leaks found (including those not kept).
     pub(crate) found: Atomic<u64>,
     state: Arc<Accounting>,
@@ -127,32 +133,35 @@ fn comm_str(comm: &[u8; 16]) -> &str {
 
 impl LeakLog {
     fn record(&self, pa: u64, order: u32, count: u32) {
-        self.found.add(1, Relaxed);
+        let n = self.found.fetch_add(1, Relaxed) + 1;
         let (comm, pid) = task::current_comm_pid();
-        pr_warn!(
-            "DMA use-after-free: page pa=0x{:x} (order {}) freed by {}[{}] while IOMMU-mapped {} time(s); see /sys/kernel/debug/io_page_tables/leaks\n",
-            pa,
-            order,
-            comm_str(&comm),
-            pid,
-            count
-        );
+        if n <= MAX_WARNINGS {
+            pr_warn!(
+                "DMA use-after-free: page pa=0x{:x} (order {}) freed by {}[{}] while IOMMU-mapped {} time(s); see /sys/kernel/debug/io_page_tables/leaks\n",
+                pa,
+                order,
+                comm_str(&comm),
+                pid,
+                count
+            );
+        } else if n == MAX_WARNINGS + 1 {
+            pr_warn!(
+                "DMA use-after-free: more reports only in /sys/kernel/debug/io_page_tables/leaks (until reset)\n"
+            );
+        }
         let mut g = self.log.lock();
         if g.leaks.len() < MAX_LEAKS {
             // Within the capacity reserved at start: no allocation.
-            let _ = g.leaks.push(
-                Leak {
-                    pa,
-                    order,
-                    count,
-                    pid,
-                    comm,
-                    resolved: false,
-                    owners_len: 0,
-                    owners: [0; OWNERS_LEN],
-                },
-                GFP_ATOMIC,
-            );
+            let _ = g.leaks.push_within_capacity(Leak {
+                pa,
+                order,
+                count,
+                pid,
+                comm,
+                resolved: false,
+                owners_len: 0,
+                owners: [0; OWNERS_LEN],
+            });
         }
     }
 
@@ -164,16 +173,18 @@ impl LeakLog {
         let Some(reg) = &self.registry else {
             return;
         };
-        let pending: KVec<(usize, u64)> = {
+        let Ok(mut pending) = KVec::<(usize, u64)>::with_capacity(MAX_LEAKS, GFP_KERNEL) else {
+            return;
+        };
+        {
             let g = self.log.lock();
-            let mut v = KVec::new();
             for (i, l) in g.leaks.iter().enumerate() {
                 if !l.resolved {
-                    let _ = v.push((i, l.pa), GFP_ATOMIC);
+                    // At most `MAX_LEAKS`: within the capacity.
+                    let _ = pending.push_within_capacity((i, l.pa));
                 }
             }
-            v
-        };
+        }
         for (i, pa) in pending.into_iter() {
             let mut text = [0u8; OWNERS_LEN];
             let mut w = FixedBuf::new(&mut text);
@@ -204,9 +215,9 @@ impl LeakLog {
                                     &mut w,
                                     format_args!(
                                         "{} iova=0x{:x} devices={}; ",
-                                        d.entry.name(),
+                                        d.name.as_str(),
                                         iova.wrapping_add(pa - lpa),
-                                        d.devices
+                                        DeviceNames::of(d.key)
                                     ),
                                 );
                             }
@@ -260,7 +271,7 @@ impl Detector {
         let leaks = KVec::with_capacity(MAX_LEAKS, GFP_KERNEL)?;
         let log = Arc::pin_init(
             pin_init!(LeakLog {
-                log <- new_spinlock_irq!(LogData { leaks }),
+                log <- new_raw_spinlock_irq!(LogData { leaks }, "iommu_scope::LeakLog::log"),
                 found: Atomic::new(0),
                 state: state.clone(),
                 registry,
@@ -300,14 +311,16 @@ impl Drop for Detector {
 
 /// Formats the `leaks` file: one line per leak.
 fn show_leaks(log: &Arc<LeakLog>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let leaks: KVec<Leak> = {
-        let g = log.log.lock();
-        let mut v = KVec::new();
-        for l in g.leaks.iter() {
-            let _ = v.push(*l, GFP_ATOMIC);
-        }
-        v
+    let Ok(mut leaks) = KVec::<Leak>::with_capacity(MAX_LEAKS, GFP_KERNEL) else {
+        return writeln!(f, "# out of memory");
     };
+    {
+        let g = log.log.lock();
+        for l in g.leaks.iter() {
+            // At most `MAX_LEAKS`: within the capacity.
+            let _ = leaks.push_within_capacity(*l);
+        }
+    }
     for l in leaks.iter() {
         write!(
             f,

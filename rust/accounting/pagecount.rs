@@ -4,14 +4,22 @@
 //! (the kernel's page_ext accessors are not exported).
 //!
 //! Three levels indexed by the number of the 4 KiB unit (`pa / UNIT`, the
-//! "pfn" below, whatever `PAGE_SIZE` is): a root of `ROOT` pointers allocated at load,
-//! mid nodes of `MID` pointers and leaves of `LEAF` 32-bit counters, both
-//! allocated lazily (in any context, `GFP_ATOMIC`) the first time a page in
-//! their range is counted, installed with a compare-and-exchange, and freed
-//! only when the table is dropped. Lookups and updates take no lock.
+//! "pfn" below, whatever `PAGE_SIZE` is): a root of `ROOT` pointers
+//! allocated at load, mid nodes of `MID` pointers and leaves of `LEAF`
+//! 32-bit counters, both made the first time a page in their range is
+//! counted, installed with a compare-and-exchange, and freed only when the
+//! table is dropped. Lookups and updates take no lock.
 //!
-//! Owns: the counters, their overflow/underflow detection and the memory
-//! they use. Must not: know about domains or hooks.
+//! Hooks cannot allocate (they run with preemption off, on PREEMPT_RT
+//! too), so they take new nodes from pools filled ahead of time in process
+//! context (`refill`, from a work item the caller queues when `wants_refill`
+//! says so). A hook that finds its pool empty does not count (`NoMemory`,
+//! shown as `untracked`) and the pool's target doubles at the next refill,
+//! up to `POOL_SLOTS`; memory still grows only where pages get mapped.
+//! Process-context callers (the seeding walk) allocate directly.
+//!
+//! Owns: the counters, their overflow/underflow detection, the node pools
+//! and the memory they use. Must not: know about domains or hooks.
 
 use core::ptr::null_mut;
 
@@ -44,6 +52,122 @@ struct Leaf {
     counts: [Atomic<u32>; LEAF],
 }
 
+/// Where a new node comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Alloc {
+    /// From the pools only (hooks: any context, never sleeps).
+    Pool,
+    /// `GFP_KERNEL` (process context only).
+    Kernel,
+}
+
+/// Slots of a node pool.
+const POOL_SLOTS: usize = 96;
+/// The largest target a pool grows to: the other slots take back nodes a
+/// hook took but did not install (it lost the race for the same slot).
+const POOL_MAX_TARGET: usize = 64;
+/// Leaves (16 KiB each) a pool holds ahead at first.
+const LEAF_POOL_START: usize = 8;
+/// Mid nodes (32 KiB each) a pool holds ahead at first.
+const MID_POOL_START: usize = 2;
+
+/// Zeroed nodes allocated ahead for the hooks.
+///
+/// # Invariants
+///
+/// Every non-null slot holds a zeroed node from `KBox::into_raw` that no
+/// one else references: whoever swaps it out of the slot owns it.
+struct Pool<T> {
+    slots: [Atomic<*mut T>; POOL_SLOTS],
+    /// How many nodes `refill` keeps ready.
+    target: Atomic<usize>,
+    /// A hook found the pool empty since the last refill.
+    ran_dry: Atomic<bool>,
+}
+
+impl<T> Pool<T> {
+    const fn new(target: usize) -> Self {
+        Self {
+            slots: [const { Atomic::new(null_mut()) }; POOL_SLOTS],
+            target: Atomic::new(target),
+            ran_dry: Atomic::new(false),
+        }
+    }
+
+    /// Takes a node (any context, at most `POOL_SLOTS` loads).
+    fn take(&self) -> Option<*mut T> {
+        for s in self.slots.iter() {
+            let p = s.load(Relaxed);
+            if !p.is_null() && s.cmpxchg(p, null_mut(), Acquire).is_ok() {
+                return Some(p);
+            }
+        }
+        self.ran_dry.store(true, Relaxed);
+        None
+    }
+
+    /// Gives back an unused, still zeroed node. If every slot is taken
+    /// (more racing hooks than spare slots), the node is freed in process
+    /// context and, from a hook, which cannot free, deliberately lost
+    /// (counted in `lost`).
+    fn put(&self, p: *mut T, alloc: Alloc, lost: &Atomic<u64>) {
+        for s in self.slots.iter() {
+            if s.cmpxchg(null_mut(), p, Release).is_ok() {
+                return;
+            }
+        }
+        match alloc {
+            // SAFETY: `p` is a node from `KBox::into_raw` that the caller
+            // owns and gives up.
+            Alloc::Kernel => drop(unsafe { KBox::from_raw(p) }),
+            Alloc::Pool => lost.add(1, Relaxed),
+        }
+    }
+
+    fn ready(&self) -> usize {
+        self.slots
+            .iter()
+            .filter(|s| !s.load(Relaxed).is_null())
+            .count()
+    }
+
+    /// Whether a refill would add nodes.
+    fn low(&self) -> bool {
+        self.ran_dry.load(Relaxed) || self.ready() < self.target.load(Relaxed)
+    }
+
+    /// Fills the pool up to its target (doubled if it ran dry), process
+    /// context; returns the nodes added.
+    fn refill(&self) -> u64 {
+        if self.ran_dry.xchg(false, Relaxed) {
+            let t = self.target.load(Relaxed);
+            self.target.store((t * 2).min(POOL_MAX_TARGET), Relaxed);
+        }
+        let mut added = 0;
+        while self.ready() < self.target.load(Relaxed) {
+            let Some(b) = zeroed_box::<T>(GFP_KERNEL | __GFP_NOWARN) else {
+                break;
+            };
+            self.put(KBox::into_raw(b), Alloc::Kernel, &Atomic::new(0));
+            added += 1;
+        }
+        added
+    }
+}
+
+impl<T> Drop for Pool<T> {
+    fn drop(&mut self) {
+        for s in self.slots.iter() {
+            let p = s.load(Relaxed);
+            if !p.is_null() {
+                // SAFETY: a non-null slot owns its node (invariant) and no
+                // one else can reach the pool any more (`&mut self`).
+                drop(unsafe { KBox::from_raw(p) });
+            }
+        }
+    }
+}
+
 struct Mid {
     leaves: [Atomic<*mut Leaf>; MID],
 }
@@ -57,7 +181,8 @@ pub(crate) enum Update {
     Overflow,
     /// Was zero: unchanged.
     Underflow,
-    /// No memory for the counter (atomic allocation failed): not counted.
+    /// No node for the counter (the pool was empty, or the allocation
+    /// failed): not counted.
     NoMemory,
     /// PFN beyond 48-bit physical addresses: not counted.
     OutOfRange,
@@ -69,8 +194,10 @@ pub(crate) struct TableStats {
     pub(crate) leaves: Atomic<u64>,
     /// Mid nodes allocated.
     pub(crate) mids: Atomic<u64>,
-    /// Allocations that failed (counts lost).
+    /// Nodes a hook could not get (its pool was empty; counts lost).
     pub(crate) alloc_failures: Atomic<u64>,
+    /// Nodes a hook could neither install nor give back (see `Pool::put`).
+    pub(crate) nodes_lost: Atomic<u64>,
 }
 
 /// The refcount table.
@@ -83,6 +210,8 @@ pub(crate) struct TableStats {
 /// `Acquire` stays valid as long as the table lives.
 pub(crate) struct PageCounts {
     root: KVec<Atomic<*mut Mid>>,
+    leaf_pool: Pool<Leaf>,
+    mid_pool: Pool<Mid>,
     pub(crate) stats: TableStats,
 }
 
@@ -110,36 +239,69 @@ impl PageCounts {
         for _ in 0..ROOT {
             root.push(Atomic::new(null_mut()), GFP_KERNEL)?;
         }
-        Ok(Self {
+        let t = Self {
             root,
+            leaf_pool: Pool::new(LEAF_POOL_START),
+            mid_pool: Pool::new(MID_POOL_START),
             stats: TableStats {
                 leaves: Atomic::new(0),
                 mids: Atomic::new(0),
                 alloc_failures: Atomic::new(0),
+                nodes_lost: Atomic::new(0),
             },
-        })
+        };
+        t.refill();
+        Ok(t)
     }
 
-    /// Bytes of memory the table uses.
+    /// Makes the nodes of every counter of `[pa, pa + size)` (process
+    /// context), so that hooks counting that range need no pool.
+    #[cfg(iommu_scope_kunit)]
+    pub(crate) fn prepare(&self, pa: u64, size: u64) {
+        let mut off = 0;
+        while off < size {
+            let _ = self.counter((pa + off) / UNIT, Some(Alloc::Kernel));
+            off += UNIT * LEAF as u64;
+        }
+    }
+
+    /// Whether `refill` is due (any context: a few loads).
+    pub(crate) fn wants_refill(&self) -> bool {
+        self.leaf_pool.low() || self.mid_pool.low()
+    }
+
+    /// Fills the node pools (process context: allocates with GFP_KERNEL).
+    pub(crate) fn refill(&self) {
+        self.leaf_pool.refill();
+        self.mid_pool.refill();
+    }
+
+    /// Bytes of memory the table uses (with the nodes its pools hold).
     pub(crate) fn memory(&self) -> u64 {
+        let mids = self.stats.mids.load(Relaxed) + self.mid_pool.ready() as u64;
+        let leaves = self.stats.leaves.load(Relaxed) + self.leaf_pool.ready() as u64;
         (ROOT * core::mem::size_of::<usize>()) as u64
-            + self.stats.mids.load(Relaxed) * core::mem::size_of::<Mid>() as u64
-            + self.stats.leaves.load(Relaxed) * core::mem::size_of::<Leaf>() as u64
+            + mids * core::mem::size_of::<Mid>() as u64
+            + leaves * core::mem::size_of::<Leaf>() as u64
     }
 
-    /// The counter of `pfn`, allocating its nodes if `alloc`.
-    fn counter(&self, pfn: u64, alloc: bool) -> core::result::Result<&Atomic<u32>, Update> {
+    /// The counter of `pfn`, making its nodes from `alloc` if given.
+    fn counter(
+        &self,
+        pfn: u64,
+        alloc: Option<Alloc>,
+    ) -> core::result::Result<&Atomic<u32>, Update> {
         let r = (pfn >> (LEAF_BITS + MID_BITS)) as usize;
         if r >= ROOT {
             return Err(Update::OutOfRange);
         }
         let m = ((pfn >> LEAF_BITS) as usize) & (MID - 1);
         let l = (pfn as usize) & (LEAF - 1);
-        let mid = self.node(&self.root[r], alloc, &self.stats.mids)?;
+        let mid = self.node(&self.root[r], alloc, &self.mid_pool, &self.stats.mids)?;
         // SAFETY: non-null node pointers stay valid while `self` lives
         // (type invariant).
         let mid = unsafe { &*mid };
-        let leaf = self.node(&mid.leaves[m], alloc, &self.stats.leaves)?;
+        let leaf = self.node(&mid.leaves[m], alloc, &self.leaf_pool, &self.stats.leaves)?;
         // SAFETY: as above.
         Ok(unsafe { &(*leaf).counts[l] })
     }
@@ -148,39 +310,43 @@ impl PageCounts {
     fn node<T>(
         &self,
         slot: &Atomic<*mut T>,
-        alloc: bool,
+        alloc: Option<Alloc>,
+        pool: &Pool<T>,
         count: &Atomic<u64>,
     ) -> core::result::Result<*mut T, Update> {
         let p = slot.load(Acquire);
         if !p.is_null() {
             return Ok(p);
         }
-        if !alloc {
-            return Err(Update::Underflow);
-        }
-        let Some(new) = zeroed_box::<T>(GFP_ATOMIC | __GFP_NOWARN) else {
+        let new = match alloc {
+            None => return Err(Update::Underflow),
+            Some(Alloc::Pool) => pool.take(),
+            Some(Alloc::Kernel) => pool
+                .take()
+                .or_else(|| zeroed_box::<T>(GFP_KERNEL | __GFP_NOWARN).map(KBox::into_raw)),
+        };
+        let Some(new) = new else {
             self.stats.alloc_failures.add(1, Relaxed);
             return Err(Update::NoMemory);
         };
-        let new = KBox::into_raw(new);
         match slot.cmpxchg(null_mut(), new, Release) {
             Ok(_) => {
                 count.add(1, Relaxed);
                 Ok(new)
             }
             Err(winner) => {
-                // Another CPU installed one first: use it, free ours.
-                // SAFETY: `new` came from `KBox::into_raw` just above and
-                // was never shared.
-                drop(unsafe { KBox::from_raw(new) });
+                // Another CPU installed one first: use it, keep ours for
+                // later (it was never shared, so it is still zeroed).
+                pool.put(new, alloc.unwrap_or(Alloc::Pool), &self.stats.nodes_lost);
                 Ok(winner)
             }
         }
     }
 
-    /// Adds one reference to `pfn`.
-    pub(crate) fn inc(&self, pfn: u64) -> Update {
-        let c = match self.counter(pfn, true) {
+    /// Adds one reference to `pfn`, making its counter's nodes from
+    /// `alloc` if needed.
+    pub(crate) fn inc(&self, pfn: u64, alloc: Alloc) -> Update {
+        let c = match self.counter(pfn, Some(alloc)) {
             Ok(c) => c,
             Err(e) => return e,
         };
@@ -199,7 +365,7 @@ impl PageCounts {
     /// Drops one reference from `pfn`. Reaching zero clears the
     /// reported-leak flag, so a later leak of the page is reported again.
     pub(crate) fn dec(&self, pfn: u64) -> Update {
-        let c = match self.counter(pfn, false) {
+        let c = match self.counter(pfn, None) {
             Ok(c) => c,
             Err(Update::OutOfRange) => return Update::OutOfRange,
             Err(_) => return Update::Underflow,
@@ -220,14 +386,14 @@ impl PageCounts {
 
     /// The count of `pfn` (0 if never counted).
     pub(crate) fn get(&self, pfn: u64) -> u32 {
-        self.counter(pfn, false)
+        self.counter(pfn, None)
             .map_or(0, |c| c.load(Relaxed) & MAX_COUNT)
     }
 
     /// If `pfn` is mapped and not yet reported, marks it reported and
     /// returns its count (any context, lock-free).
     pub(crate) fn mark_reported(&self, pfn: u64) -> Option<u32> {
-        let c = self.counter(pfn, false).ok()?;
+        let c = self.counter(pfn, None).ok()?;
         let mut v = c.load(Relaxed);
         loop {
             if v & MAX_COUNT == 0 || v & REPORTED != 0 {

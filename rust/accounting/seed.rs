@@ -30,6 +30,7 @@ use kernel::{
     sync::atomic::{Acquire, Atomic, Full, Relaxed, Release},
 };
 
+use super::pagecount::Alloc;
 use super::state::Accounting;
 use crate::ptdump::registry::Registry;
 use crate::pure::walk::{walk, Limits, Step};
@@ -308,7 +309,7 @@ fn try_seed(a: &Accounting, reg: &Registry, s: &Slot, key: usize) -> Attempt {
         return Attempt::Busy;
     }
     for &(pa, size) in runs.iter() {
-        a.account_pa_range(pa, size, true);
+        a.account_pa_range(pa, size, true, Alloc::Kernel);
     }
     // Counted from here on if no operation entered since `g0`.
     if s.state.cmpxchg(g0, COUNTED, Full).is_ok() {
@@ -318,7 +319,7 @@ fn try_seed(a: &Accounting, reg: &Registry, s: &Slot, key: usize) -> Attempt {
     }
     // An operation entered during the walk: take the runs back exactly.
     for &(pa, size) in runs.iter() {
-        a.account_pa_range(pa, size, false);
+        a.account_pa_range(pa, size, false, Alloc::Kernel);
     }
     Attempt::Busy
 }

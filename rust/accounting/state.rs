@@ -12,15 +12,19 @@
 
 use kernel::{
     prelude::*,
-    sync::atomic::{Atomic, Relaxed},
+    sync::{
+        atomic::{Atomic, Relaxed},
+        Arc,
+    },
+    workqueue::{impl_has_work, new_work, Work, WorkItem},
 };
 
-use super::pagecount::{PageCounts, Update, UNIT};
+use super::pagecount::{Alloc, PageCounts, Update, UNIT};
 use super::seed::{SeedStats, Settling};
 use crate::pure::walk::{walk, Limits, Step};
 use crate::sys::domain::Domain;
 use crate::sys::phys::PhysMemory;
-use crate::sys::task;
+use crate::sys::{task, work};
 
 /// Slots for maps in progress (per task), to recognise their rollback.
 const IN_MAP_SLOTS: usize = 64;
@@ -43,7 +47,8 @@ pub(crate) struct Stats {
     pub(crate) released_on_free: Atomic<u64>,
 }
 
-/// A map in progress: the task and the range it maps.
+/// A map in progress: the context (`task::context_id`) and the range it
+/// maps.
 struct InMap {
     task: Atomic<usize>,
     domain: Atomic<usize>,
@@ -56,8 +61,11 @@ struct InMap {
 ///
 /// # Invariants
 ///
-/// An `in_map` slot whose `task` is nonzero belongs to that task, which
-/// is inside `iommu_map_nosync` on `domain` for `[iova, iova + size)`.
+/// An `in_map` slot whose `task` is nonzero belongs to that context
+/// (`task::context_id`), which is inside `iommu_map_nosync` on `domain`
+/// for `[iova, iova + size)`. The work item (refilling the table's node
+/// pools) is only queued while `stopping` is false, and `stop` flushes it.
+#[pin_data]
 pub(crate) struct Accounting {
     pub(crate) counts: PageCounts,
     pub(crate) stats: Stats,
@@ -65,13 +73,32 @@ pub(crate) struct Accounting {
     pub(crate) settling: Settling,
     pub(crate) seed: SeedStats,
     in_map: [InMap; IN_MAP_SLOTS],
+    stopping: Atomic<bool>,
+    #[pin]
+    work: Work<Accounting>,
+}
+
+impl_has_work! {
+    impl HasWork<Self> for Accounting { self.work }
+}
+
+impl WorkItem for Accounting {
+    type Pointer = Arc<Accounting>;
+
+    fn run(this: Arc<Accounting>) {
+        if !this.stopping.load(Relaxed) {
+            this.counts.refill();
+        }
+    }
 }
 
 impl Accounting {
     /// A new, empty state.
-    pub(crate) fn new() -> Result<Self> {
-        Ok(Self {
-            counts: PageCounts::new()?,
+    pub(crate) fn new() -> Result<Arc<Self>> {
+        let counts = PageCounts::new()?;
+        Arc::pin_init(
+            pin_init!(Self {
+            counts,
             settling: Settling::new(),
             seed: SeedStats::new(),
             stats: Stats {
@@ -98,12 +125,37 @@ impl Accounting {
                     size: Atomic::new(0),
                 }
             }; IN_MAP_SLOTS],
-        })
+            stopping: Atomic::new(false),
+            work <- new_work!("iommu_scope::Accounting::work"),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// Queues the refill of the table's node pools if a hook drew on them
+    /// (any context: a few loads, `queue_work` takes only raw locks).
+    pub(crate) fn refill_if_low(self: &Arc<Self>) {
+        if !self.stopping.load(Relaxed) && self.counts.wants_refill() {
+            // Already queued is fine.
+            let _ = work::queue().enqueue(self.clone());
+        }
+    }
+
+    /// Waits for the work item (tests).
+    #[cfg(iommu_scope_kunit)]
+    pub(crate) fn flush(&self) {
+        work::flush(&self.work);
+    }
+
+    /// Stops and waits for the work item; called once no hook can queue it.
+    pub(crate) fn stop(&self) {
+        self.stopping.store(true, Relaxed);
+        work::flush(&self.work);
     }
 
     /// Adds one reference to the unit at `pa`, keeping the counters.
-    pub(crate) fn inc_pa(&self, pa: u64) {
-        match self.counts.inc(pa / UNIT) {
+    pub(crate) fn inc_pa(&self, pa: u64, alloc: Alloc) {
+        match self.counts.inc(pa / UNIT, alloc) {
             Update::Done { old } => {
                 self.stats.refs.add(1, Relaxed);
                 if old == 0 {
@@ -148,15 +200,16 @@ impl Accounting {
     }
 
     /// Counts (`inc`) or releases every unit of `[pa, pa + size)`; stops
-    /// at the end of the physical address space.
-    pub(crate) fn account_pa_range(&self, pa: u64, size: u64, inc: bool) {
+    /// at the end of the physical address space. New table nodes come from
+    /// `alloc` (`Alloc::Pool` in a hook).
+    pub(crate) fn account_pa_range(&self, pa: u64, size: u64, inc: bool, alloc: Alloc) {
         let mut off = 0;
         while off < size {
             let Some(p) = pa.checked_add(off) else {
                 return;
             };
             if inc {
-                self.inc_pa(p);
+                self.inc_pa(p, alloc);
             } else {
                 self.dec_pa(p);
             }
@@ -165,7 +218,7 @@ impl Accounting {
     }
 
     /// Counts (`inc`) or releases every unit mapped in `[iova, end)` of
-    /// domain `d`, with one bounded walk of its table.
+    /// domain `d`, with one bounded walk of its table (from a hook).
     pub(crate) fn account_range(&self, d: &Domain<'_>, iova: u64, end: u64, inc: bool) {
         let Some(t) = d.table() else {
             return;
@@ -183,7 +236,7 @@ impl Accounting {
                 let from = liova.max(iova);
                 let to = liova.saturating_add(size).min(end);
                 if let Some(p) = pa.checked_add(from.saturating_sub(liova)) {
-                    self.account_pa_range(p, to.saturating_sub(from), inc);
+                    self.account_pa_range(p, to.saturating_sub(from), inc, Alloc::Pool);
                 }
             }
         });
@@ -192,7 +245,7 @@ impl Accounting {
     /// Notes that the current task maps `[iova, iova + size)` into domain
     /// `d`; returns the slot to give to `release_in_map`.
     pub(crate) fn claim_in_map(&self, d: usize, iova: u64, size: u64) -> usize {
-        let me = task::current_id();
+        let me = task::context_id();
         for (i, s) in self.in_map.iter().enumerate() {
             if s.task.cmpxchg(0, me, Relaxed).is_ok() {
                 s.domain.store(d, Relaxed);
@@ -213,7 +266,7 @@ impl Accounting {
 
     /// Whether this unmap is the rollback of a failed map of the same task.
     pub(crate) fn is_rollback(&self, d: usize, iova: u64, size: u64) -> bool {
-        let me = task::current_id();
+        let me = task::context_id();
         self.in_map.iter().any(|s| {
             s.task.load(Relaxed) == me
                 && s.domain.load(Relaxed) == d

@@ -14,11 +14,11 @@
 //! a hook (they run with preemption off).
 
 use kernel::{
-    fmt, new_spinlock_irq,
+    fmt,
     prelude::*,
     sync::{
         atomic::{Atomic, Relaxed},
-        Arc, SpinLockIrq,
+        Arc,
     },
     uaccess::UserSliceReader,
 };
@@ -27,6 +27,7 @@ use crate::pure::text::FixedBuf;
 use crate::sys::debugfs::{self, Dir, File};
 use crate::sys::fprobe::{Args, EntryData, Fprobe, Handler};
 use crate::sys::iopf::{self, Fault};
+use crate::sys::rawlock::{new_raw_spinlock_irq, RawSpinLockIrq};
 use crate::sys::{task, trace};
 
 /// Keys kept per scope.
@@ -108,7 +109,7 @@ impl Table {
             let mut c = Counts::zero();
             c.key[..key.len()].copy_from_slice(key);
             // Within the reserved capacity: no allocation.
-            if self.keys.push(c, GFP_ATOMIC).is_ok() {
+            if self.keys.push_within_capacity(c).is_ok() {
                 let last = self.keys.len() - 1;
                 return &mut self.keys[last];
             }
@@ -131,8 +132,10 @@ enum Scope {
 /// The counters of every scope.
 #[pin_data]
 pub(crate) struct Iopf {
+    /// Taken by the hooks in any context: a raw lock (never a sleeping one
+    /// on PREEMPT_RT), held for at most `MAX_KEYS` comparisons per scope.
     #[pin]
-    tables: SpinLockIrq<[Table; 3]>,
+    tables: RawSpinLockIrq<[Table; 3]>,
     pub(crate) reports: Atomic<u64>,
 }
 
@@ -169,11 +172,12 @@ impl Iopf {
         let mut v = KVec::with_capacity(MAX_KEYS + 1, GFP_KERNEL)?;
         let t = self.tables.lock();
         let table = &t[scope as usize];
+        // At most `MAX_KEYS + 1`: within the capacity.
         for c in table.keys.iter() {
-            v.push(*c, GFP_ATOMIC)?;
+            v.push_within_capacity(*c).map_err(|_| ENOMEM)?;
         }
         if table.other.faults != 0 {
-            v.push(table.other, GFP_ATOMIC)?;
+            v.push_within_capacity(table.other).map_err(|_| ENOMEM)?;
         }
         Ok(v)
     }
@@ -270,7 +274,7 @@ impl IopfFeature {
         let tables = [Table::new()?, Table::new()?, Table::new()?];
         let state = Arc::pin_init(
             pin_init!(Iopf {
-                tables <- new_spinlock_irq!(tables),
+                tables <- new_raw_spinlock_irq!(tables, "iommu_scope::Iopf::tables"),
                 reports: Atomic::new(0),
             }),
             GFP_KERNEL,

@@ -19,7 +19,7 @@ use crate::pure::table::{AnyLayout, Table};
 use crate::pure::walk::{Limits, WalkStats};
 use crate::pure::{genpt, lpae};
 use crate::sys::debugfs::{self, Dir, File};
-use crate::sys::domain::{DomainType, Master, PtDomain, SmmuDomain};
+use crate::sys::domain::{DomainType, Master, Masters, PtDomain, SmmuDomain};
 use crate::sys::phys::PhysMemory;
 
 /// Upper bound on attached devices listed by `devices`.
@@ -198,10 +198,23 @@ fn show_devices(e: &Arc<DomainEntry>, f: &mut fmt::Formatter<'_>) -> fmt::Result
     {
         return writeln!(f, "# out of memory");
     }
-    let n = match e.with_domain(|d| d.masters(&mut recs)) {
-        Err(_) => return freed(f),
-        Ok(None) => return writeln!(f, "# not an arm-smmu-v3 domain: devices unknown"),
-        Ok(Some(n)) => n,
+    let masters = e.key().masters(&mut recs);
+    // The key may name a newer domain once this one is freed: the list is
+    // this domain's only if it is still live after the walk.
+    if !e.is_alive() {
+        return freed(f);
+    }
+    let n = match masters {
+        Err(Masters::NotSmmu) => {
+            return writeln!(f, "# not an arm-smmu-v3 domain: devices unknown")
+        }
+        Err(Masters::NotAttached) => {
+            return writeln!(
+                f,
+                "# attached to no iommu group (attachments to PASIDs only are not listed)"
+            )
+        }
+        Ok(n) => n,
     };
     for r in recs.iter().take(n.min(MAX_MASTERS)) {
         write!(f, "{} group=", r.name())?;

@@ -5,62 +5,229 @@
 //! Domains enter the registry when the module loads (the domain of every
 //! device on the PCI and platform buses), when the iommu core allocates a
 //! paging domain, and when any domain is attached; they leave it when
-//! `iommu_domain_free` is entered. Hooks may run where debugfs cannot be
-//! touched, so directories are created and removed by a work item that
-//! reconciles debugfs with the registry.
+//! `iommu_domain_free` is entered.
 //!
-//! Owns: `DomainEntry` (the only way to reach a registered domain's memory,
-//! under its `alive` lock), the `domain_<id>` directories, and
-//! `UnmapCounters`, the per-bucket unmap counts that mark dumps
-//! inconsistent.
+//! The hooks run with preemption off, in any context, on PREEMPT_RT too:
+//! they neither allocate nor take a sleeping lock. What they share with the
+//! readers is the *live set* (`pure::liveset`): the key of every live
+//! domain with an incarnation number, in a preallocated table under one
+//! raw spinlock. A hook adds or removes a key under it in a bounded number
+//! of steps; a reader checks its key and incarnation under it before it
+//! reads the domain, and the free hook removes the key under it before the
+//! domain is released. Everything that allocates or sleeps (growing the
+//! table, the directories) is done by a work item that reconciles debugfs
+//! with the live set.
+//!
+//! Owns: the live set, `DomainEntry` (the only way to reach a registered
+//! domain's memory), the `domain_<id>` directories, and `UnmapCounters`,
+//! the per-bucket unmap counts that mark dumps inconsistent.
 //! Must not: format file contents (`files.rs` does), install hooks
 //! (`hooks.rs` does), or give out a domain after the free hook has run.
 
 use kernel::{
-    new_mutex, new_spinlock,
+    new_mutex,
     prelude::*,
     sync::{
         atomic::{Atomic, Relaxed},
-        Arc, Mutex, SpinLock,
+        Arc, Mutex,
     },
     workqueue::{impl_has_work, new_work, Work, WorkItem},
-    xarray::{AllocKind, XArray},
 };
 
 use super::files::DomainDir;
+use crate::pure::liveset::{self, Occupancy, Slot};
 use crate::pure::table::Table;
 use crate::sys::debugfs::Dir;
-use crate::sys::domain::{DeviceNames, DirName, Domain, DomainKey};
+use crate::sys::domain::{DirName, Domain, DomainKey};
+use crate::sys::rawlock::{new_raw_spinlock_irq, RawSpinLockIrq};
 use crate::sys::work;
 
 /// A live domain as `Registry::live` copied it.
 pub(crate) struct LiveDomain {
-    /// Its entry (name, liveness).
-    pub(crate) entry: Arc<DomainEntry>,
     /// Its identity.
     pub(crate) key: DomainKey,
+    /// Its directory name.
+    pub(crate) name: DirName,
     /// Its page table, if the module can walk it.
     pub(crate) table: Option<Table>,
-    /// The devices attached to it.
-    pub(crate) devices: DeviceNames,
 }
 
 /// Number of unmap counter buckets.
 pub(crate) const UNMAP_BUCKETS: usize = 256;
 
-/// One live (or just freed) domain.
+/// Slots of the live set at load (it grows in the work item).
+const INITIAL_SLOTS: usize = 256;
+
+/// Number of recent frees remembered for the load-time scan.
+const FREED_RING: usize = 32;
+
+/// Frees seen while the load-time scan may be registering stale keys.
 ///
 /// # Invariants
 ///
-/// While `*alive.lock()` is true, `key` is the key of a live
-/// `struct iommu_domain`: the free hook sets it to false, under the same
-/// lock, before `iommu_domain_free` releases anything.
+/// `keys[i % FREED_RING]` is the domain of the `i`-th free, for the last
+/// `FREED_RING` values of `i < count`.
+struct FreedRing {
+    keys: [Option<DomainKey>; FREED_RING],
+    count: u64,
+}
+
+impl FreedRing {
+    /// Whether `key` may have been freed since the `since`-th free.
+    fn freed_since(&self, since: u64, key: DomainKey) -> bool {
+        if self.count.saturating_sub(since) > FREED_RING as u64 {
+            return true; // ring overflowed: be conservative
+        }
+        (since..self.count).any(|i| self.keys[(i % FREED_RING as u64) as usize] == Some(key))
+    }
+
+    fn record(&mut self, key: DomainKey) {
+        self.keys[(self.count % FREED_RING as u64) as usize] = Some(key);
+        self.count += 1;
+    }
+}
+
+/// What the hooks and the readers share, under the raw lock.
+///
+/// # Invariants
+///
+/// `slots` has a valid length for `pure::liveset` and `occ` is its
+/// occupancy. A key is in `slots` only from a moment its domain was alive
+/// until the free hook removes it, which happens before the domain is
+/// released; its incarnation is unique (`next_id` only grows).
+struct Live {
+    slots: KVec<Slot>,
+    occ: Occupancy,
+    next_id: u64,
+    freed: FreedRing,
+}
+
+impl Live {
+    /// Adds the live domain `key` unless it is in already; true if it was
+    /// added (a full table drops it: `dropped`).
+    fn add(&mut self, key: DomainKey, stats: &RegistryStats) -> bool {
+        if liveset::find(&self.slots, key.index()).is_some() {
+            return false;
+        }
+        let id = self.next_id;
+        match liveset::insert(&mut self.slots, &mut self.occ, key.index(), id) {
+            Ok(()) => {
+                self.next_id += 1;
+                stats.registered.add(1, Relaxed);
+                true
+            }
+            Err(_) => {
+                stats.dropped.add(1, Relaxed);
+                false
+            }
+        }
+    }
+}
+
+/// The live set, shared by the registry, its entries and the hooks.
 #[pin_data]
+pub(crate) struct LiveSet {
+    #[pin]
+    inner: RawSpinLockIrq<Live>,
+}
+
+impl LiveSet {
+    fn new() -> Result<Arc<Self>> {
+        let mut slots = KVec::with_capacity(INITIAL_SLOTS, GFP_KERNEL)?;
+        slots.extend_with(INITIAL_SLOTS, Slot::default(), GFP_KERNEL)?;
+        Arc::pin_init(
+            pin_init!(Self {
+                inner <- new_raw_spinlock_irq!(
+                    Live {
+                        slots,
+                        occ: Occupancy::default(),
+                        next_id: 1,
+                        freed: FreedRing { keys: [None; FREED_RING], count: 0 },
+                    },
+                    "iommu_scope::LiveSet"
+                ),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// Runs `f` with the domain `key` if incarnation `id` of it is still
+    /// live, under the raw lock: `f` must be short, must not allocate,
+    /// sleep or take a `spinlock_t`, and should only copy what it needs.
+    fn with<R>(&self, key: DomainKey, id: u64, f: impl FnOnce(Domain<'_>) -> R) -> Option<R> {
+        let g = self.inner.lock();
+        if liveset::find(&g.slots, key.index()) != Some(id) {
+            return None;
+        }
+        // SAFETY: incarnation `id` of the domain is in the set, so it has
+        // not been freed: the free hook removes it under the lock we hold
+        // before `iommu_domain_free` releases it (`Live` invariant). The
+        // handle does not outlive the closure.
+        let d = unsafe { Domain::from_key(key) }?;
+        Some(f(d))
+    }
+
+    /// The incarnation of `key` if it is live.
+    fn id_of(&self, key: DomainKey) -> Option<u64> {
+        liveset::find(&self.inner.lock().slots, key.index())
+    }
+
+    /// Every live (key, incarnation), copied (process context).
+    fn members(&self) -> Result<KVec<Slot>> {
+        loop {
+            let n = self.inner.lock().occ.live;
+            let mut v = KVec::with_capacity(n + 16, GFP_KERNEL)?;
+            let g = self.inner.lock();
+            if g.occ.live > v.capacity() {
+                continue; // grew meanwhile: size again
+            }
+            for s in g.slots.iter().filter(|s| s.key > liveset::TOMBSTONE) {
+                // Within the capacity reserved above: no allocation.
+                v.push_within_capacity(*s).map_err(|_| ENOMEM)?;
+            }
+            return Ok(v);
+        }
+    }
+
+    /// Moves the set to a bigger (or tombstone-free) table if it is due
+    /// (process context).
+    fn grow(&self) -> Result {
+        let len = {
+            let g = self.inner.lock();
+            match liveset::wants_rehash(g.slots.len(), &g.occ) {
+                Some(l) => l,
+                None => return Ok(()),
+            }
+        };
+        let mut new = KVec::with_capacity(len, GFP_KERNEL)?;
+        new.extend_with(len, Slot::default(), GFP_KERNEL)?;
+        let old = {
+            let mut g = self.inner.lock();
+            // Bounded by the table's length; hooks wait for it rarely.
+            match liveset::rehash(&g.slots, &mut new) {
+                Ok(occ) => {
+                    g.occ = occ;
+                    core::mem::replace(&mut g.slots, new)
+                }
+                Err(_) => new, // filled up meanwhile: the next run retries
+            }
+        };
+        drop(old);
+        Ok(())
+    }
+}
+
+/// One registered domain: the key and incarnation of a domain that was
+/// live when the entry was made.
+///
+/// # Invariants
+///
+/// The domain `key` is reached only through `live.with(key, id, ..)`.
 pub(crate) struct DomainEntry {
     key: DomainKey,
+    id: u64,
     name: DirName,
-    #[pin]
-    alive: SpinLock<bool>,
+    live: Arc<LiveSet>,
     /// The unmap counters, for the entry's bucket.
     unmaps: Arc<UnmapCounters>,
 }
@@ -76,18 +243,17 @@ impl DomainEntry {
         self.name.as_cstr()
     }
 
+    /// The domain's key (never shown: it is an address).
+    pub(crate) fn key(&self) -> DomainKey {
+        self.key
+    }
+
     /// Runs `f` with the domain while it is guaranteed alive, or fails with
-    /// `ENODEV` if it has been freed. `f` runs under a spinlock: it must not
-    /// sleep, and should only copy what it needs.
+    /// `ENODEV` if it has been freed. `f` runs under a raw spinlock with
+    /// interrupts off: it must not sleep, allocate or take a `spinlock_t`,
+    /// and should only copy what it needs.
     pub(crate) fn with_domain<R>(&self, f: impl FnOnce(Domain<'_>) -> R) -> Result<R> {
-        let alive = self.alive.lock();
-        if !*alive {
-            return Err(ENODEV);
-        }
-        // SAFETY: the domain is alive while `alive` is held true (type
-        // invariant), and the handle does not outlive the closure.
-        let d = unsafe { Domain::from_key(self.key) }.ok_or(ENODEV)?;
-        Ok(f(d))
+        self.live.with(self.key, self.id, f).ok_or(ENODEV)
     }
 
     /// Whether unmaps are counted (the `__iommu_unmap` hook is installed).
@@ -103,7 +269,7 @@ impl DomainEntry {
 
     /// Whether the domain is still live (a hint: it may be freed right after).
     pub(crate) fn is_alive(&self) -> bool {
-        *self.alive.lock()
+        self.live.id_of(self.key) == Some(self.id)
     }
 }
 
@@ -163,30 +329,6 @@ impl UnmapCounters {
     }
 }
 
-/// Number of recent frees remembered for the load-time scan.
-const FREED_RING: usize = 32;
-
-/// Frees seen while the load-time scan may be registering stale keys.
-///
-/// # Invariants
-///
-/// `keys[i % FREED_RING]` is the domain of the `i`-th free, for the last
-/// `FREED_RING` values of `i < count`.
-struct FreedRing {
-    keys: [Option<DomainKey>; FREED_RING],
-    count: u64,
-}
-
-impl FreedRing {
-    /// Whether `key` may have been freed since the `since`-th free.
-    fn freed_since(&self, since: u64, key: DomainKey) -> bool {
-        if self.count.saturating_sub(since) > FREED_RING as u64 {
-            return true; // ring overflowed: be conservative
-        }
-        (since..self.count).any(|i| self.keys[(i % FREED_RING as u64) as usize] == Some(key))
-    }
-}
-
 /// Counters shown in `status`.
 pub(crate) struct RegistryStats {
     pub(crate) registered: Atomic<u64>,
@@ -197,25 +339,14 @@ pub(crate) struct RegistryStats {
 
 /// The registry.
 ///
-/// Its locks are only taken in process context: by the load-time scan, the
-/// readers, the work item, and the hooks on domain allocation, attach and
-/// free, which the iommu core calls with mutexes held (so never from
-/// interrupts).
-///
 /// # Invariants
 ///
-/// `domains` maps the key of every registered live domain to its entry.
-/// Every entry whose state changed since the last reconcile is in `pending`,
-/// and the work item is queued. Once `stopping` is set no hook runs any more
-/// (they are unregistered first) and the work item does nothing.
+/// Every domain whose state changed since the last reconcile has queued
+/// the work item. Once `stopping` is set no hook runs any more (they are
+/// unregistered first) and the work item does nothing.
 #[pin_data]
 pub(crate) struct Registry {
-    #[pin]
-    domains: XArray<Arc<DomainEntry>>,
-    #[pin]
-    freed: SpinLock<FreedRing>,
-    #[pin]
-    pending: SpinLock<KVec<Arc<DomainEntry>>>,
+    live: Arc<LiveSet>,
     #[pin]
     dirs: Mutex<KVec<DomainDir>>,
     root: Dir,
@@ -243,11 +374,10 @@ impl Registry {
     /// A registry whose directories go under `root`.
     pub(crate) fn new(root: Dir) -> Result<Arc<Self>> {
         let unmaps = UnmapCounters::new()?;
+        let live = LiveSet::new()?;
         Arc::pin_init(
             pin_init!(Self {
-                domains <- XArray::new(AllocKind::Alloc),
-                freed <- new_spinlock!(FreedRing { keys: [None; FREED_RING], count: 0 }),
-                pending <- new_spinlock!(KVec::new()),
+                live,
                 dirs <- new_mutex!(KVec::new()),
                 root,
                 stopping: Atomic::new(false),
@@ -264,113 +394,117 @@ impl Registry {
         )
     }
 
+    /// Queues the work item (any context: `queue_work` takes only raw
+    /// locks).
     fn kick(self: &Arc<Self>) {
         if !self.stopping.load(Relaxed) {
-            // Already queued is fine: the run will see everything pending.
+            // Already queued is fine: the run will see every change.
             let _ = work::queue().enqueue(self.clone());
         }
     }
 
-    /// Registers `d`. Domains that do not translate (blocked, identity)
-    /// are ignored. Called from hooks (preemption off): no sleeping
-    /// allocation.
+    /// Registers `d` (from a hook: any context, no allocation). Domains
+    /// that do not translate (blocked, identity) are ignored.
     pub(crate) fn note(self: &Arc<Self>, d: Domain<'_>) {
-        let mut xa = self.domains.lock();
-        self.note_locked(&mut xa, d);
+        if !d.has_translations() {
+            return;
+        }
+        let added = self.live.inner.lock().add(d.key(), &self.stats);
+        if added {
+            self.kick();
+        }
+    }
+
+    /// The domain with `key` is being freed (from the free hook, before it
+    /// is released; any context, no allocation).
+    pub(crate) fn forget(self: &Arc<Self>, key: DomainKey) {
+        let removed = {
+            let mut g = self.live.inner.lock();
+            g.freed.record(key);
+            let Live { slots, occ, .. } = &mut *g;
+            liveset::remove(slots, occ, key.index())
+        };
+        if removed.is_some() {
+            self.stats.freed.add(1, Relaxed);
+            self.kick();
+        }
     }
 
     /// Registers the domain of a key found by the load-time scan, unless it
     /// was freed after the `since`-th free (the scan cannot pin domains).
     fn note_scanned(self: &Arc<Self>, key: DomainKey, since: u64) {
-        let mut xa = self.domains.lock();
-        if xa.get(key.index()).is_some() || self.freed.lock().freed_since(since, key) {
+        let mut g = self.live.inner.lock();
+        if g.freed.freed_since(since, key) {
             return;
         }
         // SAFETY: the scan read `key` from a device's group after counting
-        // `since` frees; every free records its key under the `domains`
-        // lock we hold before the domain is released, and none recorded
-        // this key since (checked just above), so the domain is allocated
-        // until we drop the lock.
-        if let Some(d) = unsafe { Domain::from_key(key) } {
-            self.note_locked(&mut xa, d);
-        }
-    }
-
-    fn note_locked(
-        self: &Arc<Self>,
-        xa: &mut kernel::xarray::Guard<'_, Arc<DomainEntry>>,
-        d: Domain<'_>,
-    ) {
-        let key = d.key();
-        if xa.get(key.index()).is_some() || !d.has_translations() {
-            return;
-        }
-        let entry = Arc::pin_init(
-            pin_init!(DomainEntry {
-                key,
-                name: d.dir_name(),
-                alive <- new_spinlock!(true, "iommu_scope::DomainEntry::alive"),
-                unmaps: self.unmaps.clone(),
-            }),
-            GFP_ATOMIC,
-        );
-        let Ok(entry) = entry else {
-            self.stats.dropped.add(1, Relaxed);
+        // `since` frees, so the domain was attached, hence alive, after
+        // that; every free records its key under the lock we hold before
+        // the domain is released, and none recorded this key since
+        // (checked just above), so the domain is allocated until we drop
+        // the lock.
+        let Some(d) = (unsafe { Domain::from_key(key) }) else {
             return;
         };
-        if xa.store(key.index(), entry.clone(), GFP_ATOMIC).is_err() {
-            self.stats.dropped.add(1, Relaxed);
-            return;
-        }
-        self.stats.registered.add(1, Relaxed);
-        if self.pending.lock().push(entry, GFP_ATOMIC).is_err() {
-            self.stats.dropped.add(1, Relaxed);
-        }
-        self.kick();
-    }
-
-    /// The domain with `key` is being freed (from the free hook).
-    pub(crate) fn forget(self: &Arc<Self>, key: DomainKey) {
-        let mut xa = self.domains.lock();
-        {
-            let mut ring = self.freed.lock();
-            let i = (ring.count % FREED_RING as u64) as usize;
-            ring.keys[i] = Some(key);
-            ring.count += 1;
-        }
-        let entry = xa.remove(key.index());
-        drop(xa);
-        if let Some(e) = entry {
-            *e.alive.lock() = false;
-            self.stats.freed.add(1, Relaxed);
-            if self.pending.lock().push(e, GFP_ATOMIC).is_err() {
-                self.stats.dropped.add(1, Relaxed);
-            }
-            self.kick();
+        if d.has_translations() {
+            g.add(key, &self.stats);
         }
     }
 
-    /// Brings debugfs in line with the registry (process context).
+    /// Brings the live set's table size and debugfs in line with the
+    /// registry (process context).
     fn reconcile(&self) {
         if self.stopping.load(Relaxed) {
             return;
         }
-        let mut changed = KVec::new();
-        core::mem::swap(&mut changed, &mut *self.pending.lock());
+        if self.live.grow().is_err() {
+            self.stats.dropped.add(1, Relaxed);
+        }
+        let Ok(mut members) = self.live.members() else {
+            self.stats.dropped.add(1, Relaxed);
+            return;
+        };
+        members.sort_unstable_by_key(|s| (s.key, s.id));
+        let is_member = |key: DomainKey, id: u64| {
+            members
+                .binary_search_by_key(&(key.index(), id), |s| (s.key, s.id))
+                .is_ok()
+        };
         let mut dirs = self.dirs.lock();
         // Remove directories of freed domains (this waits for readers).
-        dirs.retain(|s| s.entry().is_alive());
-        for e in changed.into_iter() {
-            if !e.is_alive() || dirs.iter().any(|s| Arc::ptr_eq(s.entry(), &e)) {
+        dirs.retain(|s| is_member(s.entry().key, s.entry().id));
+        let mut have: KVec<(usize, u64)> = KVec::new();
+        for s in dirs.iter() {
+            if have
+                .push((s.entry().key.index(), s.entry().id), GFP_KERNEL)
+                .is_err()
+            {
+                self.stats.dropped.add(1, Relaxed);
+                return;
+            }
+        }
+        have.sort_unstable();
+        for m in members.iter() {
+            if have.binary_search(&(m.key, m.id)).is_ok() {
                 continue;
             }
-            match DomainDir::create(&self.root, e) {
-                Ok(s) => {
-                    if dirs.push(s, GFP_KERNEL).is_err() {
-                        self.stats.dropped.add(1, Relaxed);
-                    }
-                }
-                Err(_) => self.stats.dropped.add(1, Relaxed),
+            let key = DomainKey::from_index(m.key);
+            let entry = Arc::new(
+                DomainEntry {
+                    key,
+                    id: m.id,
+                    name: key.dir_name(),
+                    live: self.live.clone(),
+                    unmaps: self.unmaps.clone(),
+                },
+                GFP_KERNEL,
+            );
+            let made = entry
+                .map_err(Error::from)
+                .and_then(|e| DomainDir::create(&self.root, e))
+                .and_then(|s| dirs.push(s, GFP_KERNEL).map_err(Error::from));
+            if made.is_err() {
+                self.stats.dropped.add(1, Relaxed);
             }
         }
         self.stats.dirs.store(dirs.len() as u64, Relaxed);
@@ -381,11 +515,12 @@ impl Registry {
         crate::sys::domain::for_each_iommu_device(|dev| {
             // The free count first: a free after it is seen by
             // `note_scanned`, whatever the key read next points to.
-            let since = self.freed.lock().count;
+            let since = self.live.inner.lock().freed.count;
             if let Some(key) = dev.domain_key() {
                 self.note_scanned(key, since);
             }
         });
+        self.kick();
     }
 
     /// Waits until the directories of every domain registered so far exist.
@@ -393,47 +528,35 @@ impl Registry {
         work::flush(&self.work);
     }
 
-    /// The registered domain whose key has index `index`, if it is alive
-    /// now, copied as `live` copies each (process context).
-    pub(crate) fn live_one(&self, index: usize) -> Option<LiveDomain> {
-        let entry: Arc<DomainEntry> = self.domains.lock().get(index)?.into();
-        let (key, table, devices) = entry
-            .with_domain(|d| (d.key(), d.table(), DeviceNames::of(&d)))
-            .ok()?;
+    /// Copies what walkers need of the domain `key` if it is live (process
+    /// or any context: no allocation).
+    fn copy(&self, key: DomainKey, id: u64) -> Option<LiveDomain> {
+        let table = self.live.with(key, id, |d| d.table())?;
         Some(LiveDomain {
-            entry,
             key,
+            name: key.dir_name(),
             table,
-            devices,
         })
     }
 
+    /// The registered domain whose key has index `index`, if it is alive
+    /// now.
+    pub(crate) fn live_one(&self, index: usize) -> Option<LiveDomain> {
+        let key = DomainKey::from_index(index);
+        let id = self.live.id_of(key)?;
+        self.copy(key, id)
+    }
+
     /// Every registered domain that is alive now, with what its walkers
-    /// need, copied under its lock (process context). The tables are walked
+    /// need, copied under the lock (process context). The tables are walked
     /// afterwards, without any lock: a domain may be freed meanwhile, and
     /// each caller says why that is harmless for it.
     pub(crate) fn live(&self) -> Result<KVec<LiveDomain>> {
-        let entries: KVec<Arc<DomainEntry>> = {
-            let dirs = self.dirs.lock();
-            let mut v = KVec::with_capacity(dirs.len(), GFP_KERNEL)?;
-            for s in dirs.iter() {
-                v.push(s.entry().clone(), GFP_KERNEL)?;
-            }
-            v
-        };
-        let mut out = KVec::with_capacity(entries.len(), GFP_KERNEL)?;
-        for e in entries.into_iter() {
-            let copied = e.with_domain(|d| (d.key(), d.table(), DeviceNames::of(&d)));
-            if let Ok((key, table, devices)) = copied {
-                out.push(
-                    LiveDomain {
-                        entry: e,
-                        key,
-                        table,
-                        devices,
-                    },
-                    GFP_KERNEL,
-                )?;
+        let members = self.live.members()?;
+        let mut out = KVec::with_capacity(members.len(), GFP_KERNEL)?;
+        for m in members.iter() {
+            if let Some(d) = self.copy(DomainKey::from_index(m.key), m.id) {
+                out.push(d, GFP_KERNEL)?;
             }
         }
         Ok(out)

@@ -38,12 +38,71 @@ impl DomainKey {
         ((self.0 >> 6) ^ (self.0 >> 14)) % n.max(1)
     }
 
+    /// The key of a registered domain, from `index`.
+    pub(crate) fn from_index(index: usize) -> Self {
+        Self(index)
+    }
+
+    /// Copies up to `out.len()` of the devices attached to the domain
+    /// `self` (arm-smmu-v3's list of its masters); returns how many are
+    /// attached (possibly more than copied). The domain is only read while
+    /// an iommu group it is attached to is locked, which keeps it alive, so
+    /// the key may be stale: `NotAttached` then, and also for a domain
+    /// attached to PASIDs only. Process context (takes group mutexes and
+    /// walks the buses).
+    pub(crate) fn masters(self, out: &mut [Master]) -> core::result::Result<usize, Masters> {
+        let max = i32::try_from(out.len()).unwrap_or(i32::MAX);
+        // SAFETY: `out` has room for `max` records (`Master` is a
+        // transparent wrapper of the record); the helper dereferences the
+        // key only under the mutex of a group attached to it.
+        let n = unsafe {
+            ffi::iommu_scope_domain_masters_by_group(
+                self.0 as *mut bindings::iommu_domain,
+                out.as_mut_ptr().cast(),
+                max,
+            )
+        };
+        match usize::try_from(n) {
+            Ok(n) => Ok(n),
+            Err(_) if n == -(bindings::ENODEV as i32) => Err(Masters::NotSmmu),
+            Err(_) => Err(Masters::NotAttached),
+        }
+    }
+
+    /// The debugfs directory name of the domain: `domain_` and the hashed
+    /// value `%p` prints for its address (never the address itself).
+    pub(crate) fn dir_name(self) -> DirName {
+        let mut name = [0u8; DIR_NAME_LEN];
+        name[..7].copy_from_slice(b"domain_");
+        // SAFETY: the buffer after the prefix is writable for the length
+        // given; `%p` only hashes the pointer value, it does not dereference
+        // it; the helper NUL-terminates.
+        unsafe {
+            ffi::iommu_scope_hashed_ptr(
+                self.0 as *const core::ffi::c_void,
+                name[7..].as_mut_ptr().cast(),
+                DIR_NAME_LEN - 7,
+            )
+        };
+        // INVARIANT: the helper NUL-terminated within the buffer.
+        DirName(name)
+    }
+
     /// The key of a pointer a bus walk found: it may be stale by the time
     /// it is used, so it is only a key, not a `Domain`.
     fn of_ptr(p: *mut bindings::iommu_domain) -> Option<Self> {
         let d = kernel::error::from_err_ptr(p).ok()?;
         (!d.is_null()).then_some(Self(d as usize))
     }
+}
+
+/// Why `DomainKey::masters` has no list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Masters {
+    /// arm-smmu-v3 did not allocate the domain.
+    NotSmmu,
+    /// No iommu group has the domain attached (freed, or PASIDs only).
+    NotAttached,
 }
 
 /// A live `struct iommu_domain`, borrowed for `'a`.
@@ -203,39 +262,6 @@ impl<'a> Domain<'a> {
             layout: AnyLayout::Lpae(g),
             root_pa: s.root_pa(),
         })
-    }
-
-    /// Copies up to `out.len()` of the devices attached to the domain;
-    /// returns how many are attached (possibly more than copied), or `None`
-    /// if arm-smmu-v3 did not allocate the domain. Takes the domain's
-    /// `devices_lock` (a raw spinlock with interrupts off): any context.
-    pub(crate) fn masters(&self, out: &mut [Master]) -> Option<usize> {
-        let max = i32::try_from(out.len()).unwrap_or(i32::MAX);
-        // SAFETY: the domain is alive (type invariant); `out` has room for
-        // `max` records (`Master` is a transparent wrapper of the record).
-        let n = unsafe {
-            ffi::iommu_scope_smmu_domain_masters(self.raw(), out.as_mut_ptr().cast(), max)
-        };
-        usize::try_from(n).ok()
-    }
-
-    /// The debugfs directory name of the domain: `domain_` and the hashed
-    /// value `%p` prints for its address (never the address itself).
-    pub(crate) fn dir_name(&self) -> DirName {
-        let mut name = [0u8; DIR_NAME_LEN];
-        name[..7].copy_from_slice(b"domain_");
-        // SAFETY: the buffer after the prefix is writable for the length
-        // given; `%p` only hashes the pointer value, it does not dereference
-        // it; the helper NUL-terminates.
-        unsafe {
-            ffi::iommu_scope_hashed_ptr(
-                self.raw().cast(),
-                name[7..].as_mut_ptr().cast(),
-                DIR_NAME_LEN - 7,
-            )
-        };
-        // INVARIANT: the helper NUL-terminated within the buffer.
-        DirName(name)
     }
 }
 
@@ -430,10 +456,10 @@ pub(crate) struct DeviceNames {
 }
 
 impl DeviceNames {
-    /// Reads them.
-    pub(crate) fn of(d: &Domain<'_>) -> Self {
+    /// Reads them (process context; see `DomainKey::masters`).
+    pub(crate) fn of(key: DomainKey) -> Self {
         let mut recs = [Master::default(); 4];
-        let n = d.masters(&mut recs).unwrap_or(0).min(recs.len());
+        let n = key.masters(&mut recs).unwrap_or(0).min(recs.len());
         Self { recs, n }
     }
 }

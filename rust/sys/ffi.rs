@@ -30,7 +30,7 @@
 // Types the kernel crate already binds are blocked in
 // `include/bindgen_parameters` and taken from it.
 #[allow(unused_imports)]
-use kernel::bindings::{device, iommu_domain, page};
+use kernel::bindings::{device, iommu_domain, lock_class_key, page, raw_spinlock, raw_spinlock_t};
 #[allow(unused_imports)]
 use kernel::ffi;
 

@@ -31,3 +31,13 @@ pub(crate) fn monotonic_ns() -> u64 {
     let t = unsafe { bindings::ktime_get() };
     u64::try_from(t).unwrap_or(0)
 }
+
+/// An identity of the current execution context: the task in task
+/// context, the interrupted task with the low bit set in an interrupt
+/// (hardirq, softirq or NMI), so that work an interrupt does is never taken
+/// for the interrupted task's own. Task pointers are aligned: bit 0 is free.
+pub(crate) fn context_id() -> usize {
+    // SAFETY: reads the preempt count of this CPU; callable anywhere.
+    let in_task = unsafe { ffi::iommu_scope_in_task() };
+    current_id() | usize::from(!in_task)
+}
