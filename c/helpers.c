@@ -27,17 +27,36 @@ unsigned long iommu_scope_fregs_ret(struct ftrace_regs *fregs)
 	return ftrace_regs_get_return_value(fregs);
 }
 
-struct iommu_domain *iommu_scope_dev_domain(struct device *dev)
+struct dev_domain_call {
+	struct device *dev;
+	iommu_scope_domain_fn_t cb;
+	void *data;
+};
+
+/* Called with the group mutex held, for each device of the group. */
+static int dev_domain_in_group(struct device *dev, void *data)
 {
-	struct iommu_group *group = iommu_group_get(dev);
+	struct dev_domain_call *c = data;
 	struct iommu_domain *domain;
 
+	if (dev != c->dev)
+		return 0;
+	domain = iommu_driver_get_domain_for_dev(dev);
+	if (domain)
+		c->cb(domain, c->data);
+	return 1;
+}
+
+void iommu_scope_with_dev_domain(struct device *dev, iommu_scope_domain_fn_t cb,
+				 void *data)
+{
+	struct iommu_group *group = iommu_group_get(dev);
+	struct dev_domain_call c = { .dev = dev, .cb = cb, .data = data };
+
 	if (!group)
-		return NULL;
-	/* The group is held: reading its domain pointer cannot fault. */
-	domain = iommu_get_domain_for_dev(dev);
+		return;
+	iommu_group_for_each_dev(group, &c, dev_domain_in_group);
 	iommu_group_put(group);
-	return domain;
 }
 
 int iommu_scope_walk_devs(iommu_scope_dev_fn_t cb, void *data)

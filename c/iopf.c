@@ -18,16 +18,19 @@
 
 MODULE_IMPORT_NS("IOMMUFD_INTERNAL");
 
-static void fill_mm(struct device *dev, u32 pasid, bool pasid_valid,
-		    struct iommu_scope_iopf_rec *out)
+/*
+ * The SVA domain's mm of a fault group being handled: the group holds its
+ * attach handle until it is answered, so no lookup (and no lock) is needed.
+ * A report has no group yet, and looking its handle up
+ * (iommu_attach_handle_get) takes a spinlock_t and gives a handle nothing
+ * keeps alive: reports never name a process.
+ */
+static void fill_mm(struct iopf_group *group, struct iommu_scope_iopf_rec *out)
 {
-	struct iommu_attach_handle *h;
+	struct iommu_attach_handle *h = group->attach_handle;
 
-	strscpy(out->mm, "-", sizeof(out->mm));
-	if (!pasid_valid || !dev->iommu_group)
-		return;
-	h = iommu_attach_handle_get(dev->iommu_group, pasid, IOMMU_DOMAIN_SVA);
-	if (IS_ERR(h) || !h->domain || !h->domain->mm)
+	if (!h || !h->domain || h->domain->type != IOMMU_DOMAIN_SVA ||
+	    !h->domain->mm)
 		return;
 	snprintf(out->mm, sizeof(out->mm), "mm_%p", h->domain->mm);
 }
@@ -45,8 +48,7 @@ int iommu_scope_iopf_read(struct device *dev, struct iopf_fault *evt,
 	out->grpid = evt->fault.prm.grpid;
 	out->perm = evt->fault.prm.perm;
 	out->addr = evt->fault.prm.addr;
-	fill_mm(dev, out->pasid,
-		out->flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID, out);
+	strscpy(out->mm, "-", sizeof(out->mm));
 	return 0;
 }
 
@@ -56,8 +58,11 @@ int iommu_scope_iopf_group_read(struct iopf_group *group,
 	memset(out, 0, sizeof(*out));
 	if (!group || !group->fault_param || !group->fault_param->dev)
 		return -EINVAL;
-	return iommu_scope_iopf_read(group->fault_param->dev,
-				     &group->last_fault, out);
+	if (iommu_scope_iopf_read(group->fault_param->dev, &group->last_fault,
+				  out))
+		return -EINVAL;
+	fill_mm(group, out);
+	return 0;
 }
 
 void iommu_scope_trace_iopf(const struct iommu_scope_iopf_rec *r, int result,

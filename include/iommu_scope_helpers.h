@@ -31,11 +31,14 @@ typedef int (*iommu_scope_dev_fn_t)(struct device *dev, void *data);
 int iommu_scope_walk_devs(iommu_scope_dev_fn_t cb, void *data);
 
 /*
- * The domain @dev's iommu group is attached to now, read with a reference
- * on the group held (NULL without a group). The domain may be freed right
- * after: callers treat the value as a key until they know it is alive.
+ * Call @cb with the domain @dev's iommu group is attached to, under the
+ * group's mutex (so the domain cannot be detached, hence freed, during the
+ * call); nothing if @dev has no group or domain. Process context.
  */
-struct iommu_domain *iommu_scope_dev_domain(struct device *dev);
+typedef void (*iommu_scope_domain_fn_t)(struct iommu_domain *domain,
+					void *data);
+void iommu_scope_with_dev_domain(struct device *dev, iommu_scope_domain_fn_t cb,
+				 void *data);
 
 /*
  * Read the u64 at physical address @pa without ever faulting: -EINVAL if

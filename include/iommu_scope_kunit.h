@@ -28,6 +28,9 @@ enum iommu_scope_pgtbl_quirks {
  */
 int iommu_scope_test_write_phys_u64(phys_addr_t pa, u64 val);
 
+/* Mark the running KUnit case skipped, with @reason (a C string). */
+void iommu_scope_test_skip(const char *reason);
+
 /* The physical address of a page the test allocated. */
 u64 iommu_scope_test_page_to_phys(struct page *page);
 

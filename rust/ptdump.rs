@@ -97,6 +97,10 @@ fn stop(mut hooks: KVec<hooks::HookSlot>, registry: &Registry) {
     }
     registry.stop();
     drop(hooks);
+    // The free hook may have queued the work item after `stop` flushed
+    // it; it is unregistered now (in-flight handlers waited for), so this
+    // flush is the last.
+    registry.flush();
 }
 
 impl Drop for PtDump {

@@ -197,6 +197,8 @@ impl LeakLog {
                 let Some(t) = d.table else {
                     continue;
                 };
+                // Read once per domain, at its first mapping of the page.
+                let mut devices: Option<DeviceNames> = None;
                 walk(
                     &t.layout,
                     t.root_pa,
@@ -211,13 +213,14 @@ impl LeakLog {
                         } = *s
                         {
                             if pa >= lpa && pa - lpa < size {
+                                let devs = devices.get_or_insert_with(|| DeviceNames::of(d.key));
                                 let _ = core::fmt::Write::write_fmt(
                                     &mut w,
                                     format_args!(
                                         "{} iova=0x{:x} devices={}; ",
                                         d.name.as_str(),
                                         iova.wrapping_add(pa - lpa),
-                                        DeviceNames::of(d.key)
+                                        devs
                                     ),
                                 );
                             }

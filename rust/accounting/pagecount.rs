@@ -321,9 +321,8 @@ impl PageCounts {
         let new = match alloc {
             None => return Err(Update::Underflow),
             Some(Alloc::Pool) => pool.take(),
-            Some(Alloc::Kernel) => pool
-                .take()
-                .or_else(|| zeroed_box::<T>(GFP_KERNEL | __GFP_NOWARN).map(KBox::into_raw)),
+            // Process context leaves the pools to the hooks.
+            Some(Alloc::Kernel) => zeroed_box::<T>(GFP_KERNEL | __GFP_NOWARN).map(KBox::into_raw),
         };
         let Some(new) = new else {
             self.stats.alloc_failures.add(1, Relaxed);
@@ -334,11 +333,12 @@ impl PageCounts {
                 count.add(1, Relaxed);
                 Ok(new)
             }
-            Err(winner) => {
-                // Another CPU installed one first: use it, keep ours for
+            Err(_) => {
+                // Another CPU installed one first: use it (reloaded with
+                // Acquire, as its contents are read next), keep ours for
                 // later (it was never shared, so it is still zeroed).
                 pool.put(new, alloc.unwrap_or(Alloc::Pool), &self.stats.nodes_lost);
-                Ok(winner)
+                Ok(slot.load(Acquire))
             }
         }
     }

@@ -159,11 +159,15 @@ fn keys_of(r: &Fault) -> [[u8; KEY_LEN]; 3] {
 }
 
 impl Iopf {
-    fn update(&self, r: &Fault, f: impl Fn(&mut Counts)) {
+    /// Applies `f` to the fault's key in each scope `scopes` selects
+    /// (device, PASID, process).
+    fn update(&self, r: &Fault, scopes: [bool; 3], f: impl Fn(&mut Counts)) {
         let keys = keys_of(r);
         let mut t = self.tables.lock();
-        for (table, key) in t.iter_mut().zip(keys.iter()) {
-            f(table.get(key));
+        for ((table, key), on) in t.iter_mut().zip(keys.iter()).zip(scopes) {
+            if on {
+                f(table.get(key));
+            }
         }
     }
 
@@ -213,7 +217,11 @@ impl Handler for ReportHook {
         };
         let result = ret as i32;
         self.0.reports.add(1, Relaxed);
-        self.0.update(&r, |c| {
+        // A report names no process (see `sys::iopf`): an accepted one is
+        // counted for its process when its group is answered; a refused
+        // one has no SVA domain, so no process (`-`).
+        let scopes = [true, true, result != 0];
+        self.0.update(&r, scopes, |c| {
             c.faults += 1;
             c.read += u64::from(r.read());
             c.write += u64::from(r.write());
@@ -240,12 +248,23 @@ impl Handler for ResponseHook {
             return [0; 4];
         };
         let ok = iopf::response_ok(args.arg(1));
-        self.0.update(&r, |c| {
+        let outcome = |c: &mut Counts| {
             if ok {
                 c.handled += 1;
             } else {
                 c.failed += 1;
             }
+        };
+        self.0.update(&r, [true, true, false], outcome);
+        // The process scope counts the group's (last) fault here, where the
+        // group names the SVA domain's process.
+        self.0.update(&r, [false, false, true], |c| {
+            c.faults += 1;
+            c.read += u64::from(r.read());
+            c.write += u64::from(r.write());
+            c.exec += u64::from(r.exec());
+            c.accepted += 1;
+            outcome(c);
         });
         [0; 4]
     }

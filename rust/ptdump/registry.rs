@@ -18,8 +18,9 @@
 //! table, the directories) is done by a work item that reconciles debugfs
 //! with the live set.
 //!
-//! Owns: the live set, `DomainEntry` (the only way to reach a registered
-//! domain's memory), the `domain_<id>` directories, and `UnmapCounters`,
+//! Owns: the live set, `DomainEntry` (the way to read a registered
+//! domain's memory; `DomainKey::masters` is the other, under a group
+//! mutex), the `domain_<id>` directories, and `UnmapCounters`,
 //! the per-bucket unmap counts that mark dumps inconsistent.
 //! Must not: format file contents (`files.rs` does), install hooks
 //! (`hooks.rs` does), or give out a domain after the free hook has run.
@@ -58,48 +59,19 @@ pub(crate) const UNMAP_BUCKETS: usize = 256;
 /// Slots of the live set at load (it grows in the work item).
 const INITIAL_SLOTS: usize = 256;
 
-/// Number of recent frees remembered for the load-time scan.
-const FREED_RING: usize = 32;
-
-/// Frees seen while the load-time scan may be registering stale keys.
-///
-/// # Invariants
-///
-/// `keys[i % FREED_RING]` is the domain of the `i`-th free, for the last
-/// `FREED_RING` values of `i < count`.
-struct FreedRing {
-    keys: [Option<DomainKey>; FREED_RING],
-    count: u64,
-}
-
-impl FreedRing {
-    /// Whether `key` may have been freed since the `since`-th free.
-    fn freed_since(&self, since: u64, key: DomainKey) -> bool {
-        if self.count.saturating_sub(since) > FREED_RING as u64 {
-            return true; // ring overflowed: be conservative
-        }
-        (since..self.count).any(|i| self.keys[(i % FREED_RING as u64) as usize] == Some(key))
-    }
-
-    fn record(&mut self, key: DomainKey) {
-        self.keys[(self.count % FREED_RING as u64) as usize] = Some(key);
-        self.count += 1;
-    }
-}
-
 /// What the hooks and the readers share, under the raw lock.
 ///
 /// # Invariants
 ///
 /// `slots` has a valid length for `pure::liveset` and `occ` is its
 /// occupancy. A key is in `slots` only from a moment its domain was alive
-/// until the free hook removes it, which happens before the domain is
-/// released; its incarnation is unique (`next_id` only grows).
+/// (a hook or the scan held it) until the free hook removes it, which
+/// happens before the domain is released; its incarnation is unique
+/// (`next_id` only grows).
 struct Live {
     slots: KVec<Slot>,
     occ: Occupancy,
     next_id: u64,
-    freed: FreedRing,
 }
 
 impl Live {
@@ -142,7 +114,6 @@ impl LiveSet {
                         slots,
                         occ: Occupancy::default(),
                         next_id: 1,
-                        freed: FreedRing { keys: [None; FREED_RING], count: 0 },
                     },
                     "iommu_scope::LiveSet"
                 ),
@@ -342,8 +313,9 @@ pub(crate) struct RegistryStats {
 /// # Invariants
 ///
 /// Every domain whose state changed since the last reconcile has queued
-/// the work item. Once `stopping` is set no hook runs any more (they are
-/// unregistered first) and the work item does nothing.
+/// the work item. Once `stopping` is set the work item does nothing; the
+/// free hook may still queue it until it is unregistered, so the owner
+/// flushes it again after that (`PtDump`'s `stop`).
 #[pin_data]
 pub(crate) struct Registry {
     live: Arc<LiveSet>,
@@ -409,8 +381,15 @@ impl Registry {
         if !d.has_translations() {
             return;
         }
-        let added = self.live.inner.lock().add(d.key(), &self.stats);
-        if added {
+        let mut g = self.live.inner.lock();
+        let new = liveset::find(&g.slots, d.key().index()).is_none();
+        if new {
+            // Added, or dropped because the table is full: either way the
+            // work item runs (and grows the table).
+            g.add(d.key(), &self.stats);
+        }
+        drop(g);
+        if new {
             self.kick();
         }
     }
@@ -420,34 +399,12 @@ impl Registry {
     pub(crate) fn forget(self: &Arc<Self>, key: DomainKey) {
         let removed = {
             let mut g = self.live.inner.lock();
-            g.freed.record(key);
             let Live { slots, occ, .. } = &mut *g;
             liveset::remove(slots, occ, key.index())
         };
         if removed.is_some() {
             self.stats.freed.add(1, Relaxed);
             self.kick();
-        }
-    }
-
-    /// Registers the domain of a key found by the load-time scan, unless it
-    /// was freed after the `since`-th free (the scan cannot pin domains).
-    fn note_scanned(self: &Arc<Self>, key: DomainKey, since: u64) {
-        let mut g = self.live.inner.lock();
-        if g.freed.freed_since(since, key) {
-            return;
-        }
-        // SAFETY: the scan read `key` from a device's group after counting
-        // `since` frees, so the domain was attached, hence alive, after
-        // that; every free records its key under the lock we hold before
-        // the domain is released, and none recorded this key since
-        // (checked just above), so the domain is allocated until we drop
-        // the lock.
-        let Some(d) = (unsafe { Domain::from_key(key) }) else {
-            return;
-        };
-        if d.has_translations() {
-            g.add(key, &self.stats);
         }
     }
 
@@ -513,12 +470,8 @@ impl Registry {
     /// Registers the domain of every device on the PCI and platform buses.
     pub(crate) fn scan_devices(self: &Arc<Self>) {
         crate::sys::domain::for_each_iommu_device(|dev| {
-            // The free count first: a free after it is seen by
-            // `note_scanned`, whatever the key read next points to.
-            let since = self.live.inner.lock().freed.count;
-            if let Some(key) = dev.domain_key() {
-                self.note_scanned(key, since);
-            }
+            // Under the group's mutex: the domain is attached, so alive.
+            dev.with_domain(|d| self.note(d));
         });
         self.kick();
     }

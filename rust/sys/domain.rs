@@ -87,13 +87,6 @@ impl DomainKey {
         // INVARIANT: the helper NUL-terminated within the buffer.
         DirName(name)
     }
-
-    /// The key of a pointer a bus walk found: it may be stale by the time
-    /// it is used, so it is only a key, not a `Domain`.
-    fn of_ptr(p: *mut bindings::iommu_domain) -> Option<Self> {
-        let d = kernel::error::from_err_ptr(p).ok()?;
-        (!d.is_null()).then_some(Self(d as usize))
-    }
 }
 
 /// Why `DomainKey::masters` has no list.
@@ -488,12 +481,30 @@ pub(crate) struct IommuDevice<'a> {
 }
 
 impl IommuDevice<'_> {
-    /// The key of the domain the device's group is attached to now. The
-    /// domain may be freed right after: the key is not a `Domain`.
-    pub(crate) fn domain_key(&self) -> Option<DomainKey> {
-        // SAFETY: the device is live (type invariant); the helper holds a
-        // reference on its group while it reads the group's domain pointer.
-        DomainKey::of_ptr(unsafe { ffi::iommu_scope_dev_domain(self.dev.as_ptr()) })
+    /// Calls `f` with the domain the device's group is attached to, while
+    /// the group's mutex keeps it attached, hence alive (process context;
+    /// `f` may not attach or detach anything in that group).
+    pub(crate) fn with_domain(&self, mut f: impl FnMut(Domain<'_>)) {
+        /// # Safety
+        ///
+        /// Called by the helper with a domain attached to a group whose
+        /// mutex it holds for the call, and the `data` given below.
+        unsafe extern "C" fn one(d: *mut bindings::iommu_domain, data: *mut core::ffi::c_void) {
+            // SAFETY: `data` is the `&mut dyn FnMut` passed below, alive
+            // for the helper's call.
+            let f = unsafe { &mut *data.cast::<&mut dyn FnMut(Domain<'_>)>() };
+            // SAFETY: the domain stays attached, so allocated, while the
+            // group mutex is held, i.e. during this call.
+            if let Some(d) = unsafe { Domain::from_raw(d) } {
+                f(d);
+            }
+        }
+        let mut dynf: &mut dyn FnMut(Domain<'_>) = &mut f;
+        // SAFETY: the device is live (type invariant); `one` matches the
+        // callback type and `data` points to `dynf` for the call.
+        unsafe {
+            ffi::iommu_scope_with_dev_domain(self.dev.as_ptr(), Some(one), (&raw mut dynf).cast())
+        };
     }
 }
 

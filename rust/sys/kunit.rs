@@ -41,6 +41,9 @@ mod tests {
     /// removes the translation.
     #[test]
     fn map_is_probed_and_translated() -> Result {
+        if crate::sys::testing::skip_unless_4k() {
+            return Ok(());
+        }
         let domain = ctx!(PagingDomain::alloc(), "alloc domain");
         let d = domain.domain().ok_or(ENODEV)?;
         let hits = Arc::new(Atomic::new(0u64), GFP_KERNEL)?;

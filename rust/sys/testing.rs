@@ -414,6 +414,24 @@ pub(crate) unsafe fn write_desc(table_pa: u64, index: usize, val: u64) -> Result
     Ok(())
 }
 
+/// Marks the running KUnit case skipped (its `Ok` then reads `# SKIP`).
+pub(crate) fn skip(reason: &CStr) -> Result {
+    // SAFETY: `reason` is a NUL-terminated string alive for the call; the
+    // helper copies it into the case's status comment.
+    unsafe { ffi::iommu_scope_test_skip(reason.as_char_ptr()) };
+    Ok(())
+}
+
+/// Skips the running case unless the kernel's pages are 4 KiB (for cases
+/// whose sizes and addresses are 4K-granule ones); true if skipped.
+pub(crate) fn skip_unless_4k() -> bool {
+    if kernel::page::PAGE_SIZE == 4096 {
+        return false;
+    }
+    let _ = skip(c"written for 4K pages; the scenarios cover this page size");
+    true
+}
+
 /// The physical address of a page the test allocated.
 pub(crate) fn page_phys(page: &kernel::page::Page) -> u64 {
     // SAFETY: `page` is a live page owned by the caller; the helper only

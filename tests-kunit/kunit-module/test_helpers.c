@@ -10,6 +10,8 @@
  * Must not: be linked into the product module, or write memory a test
  * does not own.
  */
+#include <kunit/test.h>
+#include <kunit/test-bug.h>
 #include <linux/device.h>
 #include <linux/generic_pt/iommu.h>
 #include <linux/iommu.h>
@@ -219,4 +221,12 @@ void iommu_scope_pt_test_free(struct iommu_scope_pt_test *t)
 	test_pt(t)->ops->deinit(test_pt(t));
 	kfree(t);
 #endif
+}
+
+void iommu_scope_test_skip(const char *reason)
+{
+	struct kunit *test = kunit_get_current_test();
+
+	if (test)
+		kunit_mark_skipped(test, "%s", reason);
 }

@@ -1,0 +1,96 @@
+# SPDX-License-Identifier: GPL-2.0
+# The dumps' consistency mark, tested against a domain whose every change
+# the test knows: unmap_loop owns a domain with 512 fixed pages and maps
+# and unmaps one more page in a loop. Paused, every dump is consistent and
+# identical. Running, every dump that says "consistent" is exactly the
+# fixed pages with or without the toggled one, and every dump during which
+# at least two unmaps returned (so one ran entirely inside the walk: the
+# loop sleeps period_ms after each map and unmap, and the counter is read
+# with shell builtins just before and after the read(2) that makes the
+# dump) says INCONSISTENT.
+. /root/lib/check.sh
+. /root/lib/iopt.sh
+P=/sys/module/unmap_loop/parameters
+
+check "insmod" insmod /lib/modules/iommu_scope.ko
+check "insmod unmap_loop" insmod /lib/modules/unmap_loop.ko
+sleep 1
+hash=$(dmesg | sed -n 's/.*unmap_loop: domain \([0-9a-f]*\) .*/\1/p' | tail -n1)
+D=$IOPT/domain_$hash
+check "the test domain has a directory" test -n "$hash" -a -d "$D"
+
+# dump FILE: one dump read with builtins only; prints "u0 u1", the unmap
+# counter just before and just after the first read(2) of the file (the
+# whole dump is made by that read: one seq_file show).
+dump() {
+	: > "$1"
+	read u0 < $P/unmaps
+	exec 3< $D/ptdump
+	IFS= read -r l <&3
+	read u1 < $P/unmaps
+	echo "$l" >> "$1"
+	cat <&3 >> "$1"
+	exec 3<&-
+	echo "$u0 $u1"
+}
+body() { grep -v '^#' "$1" | grep -v "^$toggle_re"; }
+
+toggle_re=0x0000000040000000-
+dump /tmp/base >/dev/null
+check_eq "paused: the dump is consistent" "# consistent: no unmap ran during the dump" "$(tail -n1 /tmp/base)"
+check_eq "paused: 512 fixed runs" 512 "$(body /tmp/base | wc -l)"
+same=0
+for i in 1 2 3 4 5; do
+	dump /tmp/p >/dev/null
+	tail -n1 /tmp/p | grep -q '^# consistent' && [ "$(body /tmp/p)" = "$(body /tmp/base)" ] && same=$((same + 1))
+done
+check_eq "paused: every dump consistent and identical" 5 "$same"
+
+cons=0; incons=0; raced=0; bad=0; wrong=0; with_toggle=0
+# phase PERIOD_MS SECS: dumps while the loop runs with that period.
+phase() {
+	echo "$1" > $P/period_ms
+	echo 1 > $P/run
+	end=$(( $(date +%s) + $2 ))
+	while [ $(date +%s) -lt $end ]; do
+		set -- $(dump /tmp/r)
+		last=$(tail -n1 /tmp/r)
+		case "$last" in
+		"# consistent"*)
+			cons=$((cons + 1))
+			[ $(( $2 - $1 )) -ge 2 ] && { bad=$((bad + 1)); cp /tmp/r /tmp/bad; }
+			if [ "$(body /tmp/r)" != "$(body /tmp/base)" ]; then
+				wrong=$((wrong + 1)); cp /tmp/r /tmp/wrong
+			fi
+			t=$(grep -c "^$toggle_re" /tmp/r)
+			[ "$t" -gt 1 ] && wrong=$((wrong + 1))
+			[ "$t" = 1 ] && with_toggle=$((with_toggle + 1))
+			;;
+		"# INCONSISTENT"*)
+			incons=$((incons + 1))
+			[ $(( $2 - $1 )) -ge 2 ] && raced=$((raced + 1))
+			;;
+		*) wrong=$((wrong + 1)); cp /tmp/r /tmp/wrong;;
+		esac
+	done
+	echo 0 > $P/run
+}
+# Fast: dumps overlap several unmaps. Slow: most dumps fit between two.
+phase 2 ${DUMP_SECS:-20}
+phase 400 ${DUMP_SECS:-20}
+echo "dumps: consistent=$cons (with the toggled page: $with_toggle) INCONSISTENT=$incons (with >= 2 unmaps inside: $raced) unmaps=$(cat $P/unmaps)"
+check "some dumps raced with unmaps and said INCONSISTENT" test "$raced" -gt 0
+check "some dumps while running were consistent" test "$cons" -gt 0
+check "some consistent dumps show the toggled page" test "$with_toggle" -gt 0
+check_eq "no consistent dump had an unmap inside it" 0 "$bad"
+[ -f /tmp/bad ] && tail -n3 /tmp/bad
+check_eq "every consistent dump is exactly the fixed pages (+ toggle)" 0 "$wrong"
+[ -f /tmp/wrong ] && diff /tmp/base /tmp/wrong | head -20
+sleep 1
+dump /tmp/after >/dev/null
+check_eq "paused again: consistent" "# consistent: no unmap ran during the dump" "$(tail -n1 /tmp/after)"
+check "rmmod unmap_loop" rmmod unmap_loop
+check "the domain's directory is gone" test ! -d "$D"
+check "rmmod" rmmod iommu_scope
+no_splat "no kernel splat"
+finish
