@@ -7,7 +7,9 @@
 # at least two unmaps returned (so one ran entirely inside the walk: the
 # loop sleeps period_ms after each map and unmap, and the counter is read
 # with shell builtins just before and after the read(2) that makes the
-# dump) says INCONSISTENT.
+# dump) says INCONSISTENT; that oracle is only applied with a 400 ms
+# period, where the shell cannot plausibly be held off a CPU for a whole
+# cycle between its reads (with 2 ms it can: QEMU TCG on a busy host).
 . /root/lib/check.sh
 . /root/lib/iopt.sh
 P=/sys/module/unmap_loop/parameters
@@ -58,7 +60,9 @@ phase() {
 		case "$last" in
 		"# consistent"*)
 			cons=$((cons + 1))
-			[ $(( $2 - $1 )) -ge 2 ] && { bad=$((bad + 1)); cp /tmp/r /tmp/bad; }
+			# Only sound when a loop period dwarfs how long the shell
+			# can be held off a CPU between its reads: the slow phase.
+			[ "$strict" = 1 ] && [ $(( $2 - $1 )) -ge 2 ] && { bad=$((bad + 1)); cp /tmp/r /tmp/bad; }
 			if [ "$(body /tmp/r)" != "$(body /tmp/base)" ]; then
 				wrong=$((wrong + 1)); cp /tmp/r /tmp/wrong
 			fi
@@ -76,13 +80,13 @@ phase() {
 	echo 0 > $P/run
 }
 # Fast: dumps overlap several unmaps. Slow: most dumps fit between two.
-phase 2 ${DUMP_SECS:-20}
-phase 400 ${DUMP_SECS:-20}
+strict=0; phase 2 ${DUMP_SECS:-20}
+strict=1; phase 400 ${DUMP_SECS:-20}
 echo "dumps: consistent=$cons (with the toggled page: $with_toggle) INCONSISTENT=$incons (with >= 2 unmaps inside: $raced) unmaps=$(cat $P/unmaps)"
 check "some dumps raced with unmaps and said INCONSISTENT" test "$raced" -gt 0
 check "some dumps while running were consistent" test "$cons" -gt 0
 check "some consistent dumps show the toggled page" test "$with_toggle" -gt 0
-check_eq "no consistent dump had an unmap inside it" 0 "$bad"
+check_eq "no consistent dump had an unmap inside it (400 ms period)" 0 "$bad"
 [ -f /tmp/bad ] && tail -n3 /tmp/bad
 check_eq "every consistent dump is exactly the fixed pages (+ toggle)" 0 "$wrong"
 [ -f /tmp/wrong ] && diff /tmp/base /tmp/wrong | head -20
