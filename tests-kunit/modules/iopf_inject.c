@@ -9,6 +9,7 @@
 #include <linux/iommu.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/sizes.h>
 
 static unsigned int count = 16;
 module_param(count, uint, 0444);
@@ -36,7 +37,7 @@ static int __init iopf_inject_init(void)
 		evt.fault.prm.grpid = i & 0x1ff;
 		evt.fault.prm.perm = (i & 1) ? IOMMU_FAULT_PERM_WRITE :
 					       IOMMU_FAULT_PERM_READ;
-		evt.fault.prm.addr = 0x100000 + (u64)i * PAGE_SIZE;
+		evt.fault.prm.addr = 0x100000 + (u64)i * SZ_4K;
 		if (iommu_report_device_fault(&pdev->dev, &evt))
 			refused++;
 		if (!(i % 256))
