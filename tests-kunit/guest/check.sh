@@ -109,3 +109,10 @@ ktap_dump() {
 finish() {
 	return $CHECK_FAILED
 }
+
+# page_size: the kernel's page size in bytes (AT_PAGESZ from the auxiliary
+# vector, independent of the module).
+page_size() {
+	od -An -v -t u8 /proc/self/auxv | tr -s ' ' '\n' | grep -v '^$' |
+		awk 'NR % 2 == 1 { k = $1; next } k == 6 { print; exit }'
+}
