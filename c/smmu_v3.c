@@ -185,31 +185,21 @@ struct masters_walk {
 	int ret;
 };
 
-/* Called with the device's group mutex held. */
-static int masters_in_group(struct device *dev, void *data)
+/* Called under the mutex of @domain's group, which keeps it attached. */
+static void masters_of_domain(struct iommu_domain *domain, void *data)
 {
 	struct masters_walk *w = data;
 
-	/*
-	 * The group's domain cannot be detached, so not freed, while its
-	 * mutex is held: if it is ours, reading it is safe.
-	 */
-	if (iommu_driver_get_domain_for_dev(dev) != w->domain)
-		return 0;
-	w->ret = smmu_domain_masters(w->domain, w->out, w->max);
-	return 1;
+	if (domain == w->domain)
+		w->ret = smmu_domain_masters(domain, w->out, w->max);
 }
 
 static int masters_dev(struct device *dev, void *data)
 {
-	struct iommu_group *group = iommu_group_get(dev);
-	int ret;
+	struct masters_walk *w = data;
 
-	if (!group)
-		return 0;
-	ret = iommu_group_for_each_dev(group, data, masters_in_group);
-	iommu_group_put(group);
-	return ret;
+	iommu_scope_with_dev_domain(dev, masters_of_domain, w);
+	return w->ret != -ENOENT;
 }
 
 int iommu_scope_domain_masters_by_group(struct iommu_domain *domain,

@@ -185,14 +185,15 @@ impl LeakLog {
                 }
             }
         }
+        // One copy of the live domains for every pending leak. Walked
+        // without locks: a domain freed meanwhile can only make the owners
+        // text stale, never the counts wrong.
+        let Ok(live) = reg.live() else {
+            return;
+        };
         for (i, pa) in pending.into_iter() {
             let mut text = [0u8; OWNERS_LEN];
             let mut w = FixedBuf::new(&mut text);
-            // Walked without locks: a domain freed meanwhile can only make
-            // the owners text stale, never the counts wrong.
-            let Ok(live) = reg.live() else {
-                continue;
-            };
             for d in live.iter() {
                 let Some(t) = d.table else {
                     continue;

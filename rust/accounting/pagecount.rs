@@ -76,9 +76,12 @@ const MID_POOL_START: usize = 2;
 /// # Invariants
 ///
 /// Every non-null slot holds a zeroed node from `KBox::into_raw` that no
-/// one else references: whoever swaps it out of the slot owns it.
+/// one else references: whoever swaps it out of the slot owns it. `ready`
+/// follows the number of non-null slots (it may lag a take or put in
+/// progress by one each).
 struct Pool<T> {
     slots: [Atomic<*mut T>; POOL_SLOTS],
+    ready: Atomic<usize>,
     /// How many nodes `refill` keeps ready.
     target: Atomic<usize>,
     /// A hook found the pool empty since the last refill.
@@ -89,6 +92,7 @@ impl<T> Pool<T> {
     const fn new(target: usize) -> Self {
         Self {
             slots: [const { Atomic::new(null_mut()) }; POOL_SLOTS],
+            ready: Atomic::new(0),
             target: Atomic::new(target),
             ran_dry: Atomic::new(false),
         }
@@ -99,6 +103,7 @@ impl<T> Pool<T> {
         for s in self.slots.iter() {
             let p = s.load(Relaxed);
             if !p.is_null() && s.cmpxchg(p, null_mut(), Acquire).is_ok() {
+                let _ = self.ready.fetch_sub(1, Relaxed);
                 return Some(p);
             }
         }
@@ -106,29 +111,21 @@ impl<T> Pool<T> {
         None
     }
 
-    /// Gives back an unused, still zeroed node. If every slot is taken
-    /// (more racing hooks than spare slots), the node is freed in process
-    /// context and, from a hook, which cannot free, deliberately lost
-    /// (counted in `lost`).
-    fn put(&self, p: *mut T, alloc: Alloc, lost: &Atomic<u64>) {
+    /// Gives an unused, zeroed node from `KBox::into_raw` to the pool;
+    /// gives it back (`Err`) if every slot is taken.
+    fn put(&self, p: *mut T) -> core::result::Result<(), *mut T> {
         for s in self.slots.iter() {
             if s.cmpxchg(null_mut(), p, Release).is_ok() {
-                return;
+                self.ready.add(1, Relaxed);
+                return Ok(());
             }
         }
-        match alloc {
-            // SAFETY: `p` is a node from `KBox::into_raw` that the caller
-            // owns and gives up.
-            Alloc::Kernel => drop(unsafe { KBox::from_raw(p) }),
-            Alloc::Pool => lost.add(1, Relaxed),
-        }
+        Err(p)
     }
 
+    /// Nodes in the pool (any context: one load).
     fn ready(&self) -> usize {
-        self.slots
-            .iter()
-            .filter(|s| !s.load(Relaxed).is_null())
-            .count()
+        self.ready.load(Relaxed)
     }
 
     /// Whether a refill would add nodes.
@@ -148,7 +145,12 @@ impl<T> Pool<T> {
             let Some(b) = zeroed_box::<T>(GFP_KERNEL | __GFP_NOWARN) else {
                 break;
             };
-            self.put(KBox::into_raw(b), Alloc::Kernel, &Atomic::new(0));
+            if let Err(p) = self.put(KBox::into_raw(b)) {
+                // SAFETY: `p` came from `KBox::into_raw` just above and was
+                // never shared.
+                drop(unsafe { KBox::from_raw(p) });
+                break;
+            }
             added += 1;
         }
         added
@@ -337,7 +339,17 @@ impl PageCounts {
                 // Another CPU installed one first: use it (reloaded with
                 // Acquire, as its contents are read next), keep ours for
                 // later (it was never shared, so it is still zeroed).
-                pool.put(new, alloc.unwrap_or(Alloc::Pool), &self.stats.nodes_lost);
+                if let Err(p) = pool.put(new) {
+                    // More racing hooks than spare slots: process context
+                    // frees it, a hook (which cannot free) loses it.
+                    if alloc == Some(Alloc::Kernel) {
+                        // SAFETY: `p` is our node from `KBox::into_raw`,
+                        // never shared.
+                        drop(unsafe { KBox::from_raw(p) });
+                    } else {
+                        self.stats.nodes_lost.add(1, Relaxed);
+                    }
+                }
                 Ok(slot.load(Acquire))
             }
         }

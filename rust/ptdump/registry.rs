@@ -473,7 +473,6 @@ impl Registry {
             // Under the group's mutex: the domain is attached, so alive.
             dev.with_domain(|d| self.note(d));
         });
-        self.kick();
     }
 
     /// Waits until the directories of every domain registered so far exist.
