@@ -33,11 +33,12 @@ use state::Accounting;
 ///
 /// # Invariants
 ///
-/// `drop` removes the leak detector (its files and probes), then the hooks
+/// `drop` stops the seeding work item, removes the leak detector (its files and probes), then the hooks
 /// (unregistered and waited for), then stops the state's work item, which
 /// only the hooks queue; the files go after that, the state with its last
 /// `Arc`.
 pub(crate) struct AccountingFeature {
+    seeder: Option<Arc<seed::Seeder>>,
     leaks: Option<Result<leaks::Detector>>,
     _files: files::Files,
     hooks: Option<hooks::Hooks>,
@@ -46,6 +47,9 @@ pub(crate) struct AccountingFeature {
 
 impl Drop for AccountingFeature {
     fn drop(&mut self) {
+        if let Some(s) = self.seeder.take() {
+            s.stop();
+        }
         self.leaks = None;
         self.hooks = None;
         self.state.stop();
@@ -71,15 +75,30 @@ impl AccountingFeature {
                 return Err(e);
             }
         };
-        match registry {
-            Some(reg) => seed::run(&state, reg),
-            None => pr_warn!(
-                "accounting: no domain registry; mappings older than the module are not seeded\n"
-            ),
-        }
+        // The seeding runs in the background: `insmod` does not wait for
+        // a quiet moment of every domain.
+        let seeder = match registry {
+            Some(reg) => match seed::Seeder::start(&state, reg) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    drop(hooks);
+                    state.stop();
+                    return Err(e);
+                }
+            },
+            None => {
+                pr_warn!(
+                    "accounting: no domain registry; mappings older than the module are not seeded\n"
+                );
+                None
+            }
+        };
         let files = match files::Files::create(root, &state) {
             Ok(f) => f,
             Err(e) => {
+                if let Some(s) = &seeder {
+                    s.stop();
+                }
                 drop(hooks);
                 state.stop();
                 return Err(e);
@@ -90,6 +109,7 @@ impl AccountingFeature {
             pr_warn!("leak detection: disabled (error {})\n", e.to_errno());
         }
         Ok(Self {
+            seeder,
             leaks: Some(leaks),
             _files: files,
             hooks: Some(hooks),

@@ -17,6 +17,7 @@ pub mod input;
 pub mod liveset;
 pub mod lpae;
 pub mod ptdump;
+pub mod settle;
 pub mod table;
 pub mod text;
 pub mod walk;

@@ -62,7 +62,9 @@ fn show_accounting(a: &Arc<Accounting>, f: &mut fmt::Formatter<'_>) -> fmt::Resu
     writeln!(f, "seeded_refs {}", l(&s.seeded_pages))?;
     let sd = &a.seed;
     writeln!(f, "seeded_domains {}", l(&sd.domains))?;
-    writeln!(f, "seed_walks {}", l(&sd.attempts))?;
+    writeln!(f, "seed_settling {}", a.settling.active())?;
+    writeln!(f, "seed_windows {}", l(&sd.windows))?;
+    writeln!(f, "seed_windows_cut {}", l(&sd.cut))?;
     writeln!(f, "seed_given_up {}", l(&sd.given_up))?;
     writeln!(f, "seed_skipped {}", l(&sd.skipped))?;
     writeln!(f, "freed_domains {}", l(&s.freed_domains))?;

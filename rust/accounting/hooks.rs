@@ -14,6 +14,10 @@
 //! - `iommu_domain_free` (entry): a freed domain maps nothing any more, so
 //!   whatever is still in its table is released.
 //!
+//! On a domain that still settles (`seed.rs`), each hook counts only the
+//! part of its range below the seeding cursor and says when it returns;
+//! a map into a domain whose table the module cannot read is not counted.
+//!
 //! Owns: which functions are probed for accounting and how their arguments
 //! are read. Must not: sleep or take a lock (handlers run with preemption
 //! off, in any context).
@@ -23,8 +27,8 @@ use kernel::{
     sync::{atomic::Relaxed, Arc},
 };
 
-use super::pagecount::Alloc;
-use super::seed::{Decision, MAX_SETTLING};
+use super::pagecount::{Alloc, UNIT};
+use super::seed::Decision;
 use super::state::Accounting;
 use crate::sys::domain::Domain;
 use crate::sys::fprobe::{Args, EntryData, Fprobe, Handler};
@@ -32,57 +36,61 @@ use crate::sys::fprobe::{Args, EntryData, Fprobe, Handler};
 /// `iommu_map_nosync(domain, iova, paddr, size, prot, gfp)`.
 pub(crate) struct MapHook(pub(crate) Arc<Accounting>);
 
+/// Marks a map into a domain whose table the module cannot read; never an
+/// encoded `Decision`.
+const NO_TABLE: usize = usize::MAX - 1;
+
 impl Handler for MapHook {
     const WANTS_EXIT: bool = true;
 
     fn entry(&self, args: &Args) -> EntryData {
         let (d, iova, pa, size) = (args.arg(0), args.arg(1), args.arg(2), args.arg(3));
-        let slot = self.0.claim_in_map(d, iova as u64, size as u64);
-        let settle = encode(self.0.settling.enter(d));
-        [settle, pa, size, slot]
+        let (iova, size64) = (iova as u64, size as u64);
+        let slot = self.0.claim_in_map(d, iova, size64);
+        // SAFETY: the iommu core holds the domain it maps into for the
+        // whole call.
+        let readable = unsafe { args.domain(0) }.is_some_and(|d| d.table().is_some());
+        if !readable {
+            // Its unmaps and its free could not be counted: never count it.
+            return [NO_TABLE, pa, size, slot];
+        }
+        let (dec, end) = self.0.settling.enter(d, iova, iova.saturating_add(size64));
+        // What this hook counts: the part below a settling domain's cursor
+        // (all of it otherwise).
+        let counted = end.saturating_sub(iova) as usize;
+        [dec.encode(), pa, counted, slot]
     }
 
     fn exit(&self, e: &EntryData, ret: usize) {
-        let [settle, pa, size, slot] = *e;
+        let [dec, pa, counted, slot] = *e;
         self.0.release_in_map(slot);
-        let dec = decode(settle);
-        self.0.settling.exit(dec);
-        if dec != Decision::Count {
-            return;
+        if dec != NO_TABLE {
+            self.0.settling.exit(Decision::decode(dec));
         }
         if ret as i32 != 0 {
             self.0.stats.maps_failed.add(1, Relaxed);
             return;
         }
         self.0.stats.maps.add(1, Relaxed);
+        if dec == NO_TABLE {
+            self.0
+                .stats
+                .untracked
+                .add((counted as u64).div_ceil(UNIT), Relaxed);
+            return;
+        }
+        if counted == 0 {
+            return;
+        }
         self.0
-            .account_pa_range(pa as u64, size as u64, true, Alloc::Pool);
+            .account_pa_range(pa as u64, counted as u64, true, Alloc::Pool);
         self.0.refill_if_low();
     }
 }
 
-/// Marks an unmap that was not accounted (rollback of a failed map).
-const SKIPPED: usize = usize::MAX;
-
-/// Marks an unmap of a settling domain: `SETTLING + slot`.
-const SETTLING: usize = 1 << 16;
-
-/// A hook's settling decision in one word of entry data: `usize::MAX - 1`
-/// to count, the slot otherwise.
-fn encode(d: Decision) -> usize {
-    match d {
-        Decision::Count => usize::MAX - 1,
-        Decision::Skip(i) => i,
-    }
-}
-
-fn decode(v: usize) -> Decision {
-    if v == usize::MAX - 1 {
-        Decision::Count
-    } else {
-        Decision::Skip(v)
-    }
-}
+/// Marks an unmap that was not accounted (rollback of a failed map); never
+/// an encoded `Decision`.
+const SKIPPED: usize = usize::MAX - 2;
 
 /// `__iommu_unmap(domain, iova, size, gather)`.
 pub(crate) struct UnmapHook(pub(crate) Arc<Accounting>);
@@ -100,26 +108,30 @@ impl Handler for UnmapHook {
         let key = d.key().index();
         if self.0.is_rollback(key, iova, size) {
             self.0.stats.rollbacks_skipped.add(1, Relaxed);
-            return [key, iova as usize, size as usize, SKIPPED];
+            return [key, iova as usize, 0, SKIPPED];
         }
-        if let Decision::Skip(i) = self.0.settling.enter(key) {
-            // Not counted until the domain is seeded; `exit` says it
-            // returned.
-            return [key, iova as usize, size as usize, SETTLING + i];
-        }
+        let (dec, end) = self.0.settling.enter(key, iova, iova.saturating_add(size));
         self.0.stats.unmaps.add(1, Relaxed);
-        self.0
-            .account_range(&d, iova, iova.saturating_add(size), false);
-        [key, iova as usize, size as usize, 0]
+        // Released here: the part below a settling domain's cursor (all of
+        // it otherwise); the rest is the seeding walk's.
+        if end > iova {
+            self.0.account_range(&d, iova, end, false);
+        }
+        [
+            key,
+            iova as usize,
+            end.saturating_sub(iova) as usize,
+            dec.encode(),
+        ]
     }
 
     fn exit(&self, e: &EntryData, unmapped: usize) {
-        let [d, iova, size, flag] = *e;
-        if let Some(i) = flag.checked_sub(SETTLING).filter(|&i| i < MAX_SETTLING) {
-            self.0.settling.exit(Decision::Skip(i));
+        let [d, iova, counted, dec] = *e;
+        if dec == SKIPPED {
             return;
         }
-        if flag == SKIPPED || unmapped >= size {
+        self.0.settling.exit(Decision::decode(dec));
+        if unmapped >= counted {
             return;
         }
         self.0.stats.remaps.add(1, Relaxed);
@@ -128,10 +140,10 @@ impl Handler for UnmapHook {
         let Some(d) = (unsafe { Domain::from_raw(d as *mut _) }) else {
             return;
         };
-        let (iova, size) = (iova as u64, size as u64);
+        let iova = iova as u64;
         let from = iova.saturating_add(unmapped as u64);
         self.0
-            .account_range(&d, from, iova.saturating_add(size), true);
+            .account_range(&d, from, iova.saturating_add(counted as u64), true);
         self.0.refill_if_low();
     }
 }
@@ -149,12 +161,13 @@ impl Handler for FreeHook {
         };
         let st = &self.0.stats;
         st.freed_domains.add(1, Relaxed);
-        if self.0.settling.freed(d.key().index()) {
-            // Never seeded: nothing of it was counted.
-            return [0; 4];
-        }
+        // A domain still settling had only what lies below its cursor
+        // counted.
+        let end = self.0.settling.freed(d.key().index()).unwrap_or(u64::MAX);
         let before = st.refs.load(Relaxed);
-        self.0.account_range(&d, 0, u64::MAX, false);
+        if end > 0 {
+            self.0.account_range(&d, 0, end, false);
+        }
         let after = st.refs.load(Relaxed);
         st.released_on_free
             .add(before.saturating_sub(after), Relaxed);

@@ -179,7 +179,9 @@ mod tests {
         ctx!(d.map(iova, pa, size, RW), "map 1G");
         // Usually some counts are lost (the pools hold fewer than 64 leaves
         // at first), but a refill run for other hooks' DMA on the other CPU
-        // can keep up: either way every unit is counted once or untracked.
+        // can keep up: either way every unit is counted at most once, and
+        // each one that is not is in `untracked` (which the other CPU's
+        // DMA, finding the pools empty, may raise as well: hence `>=`).
         let lost = a.stats.untracked.load(Relaxed) - untracked;
         let mut counted = 0u64;
         let mut off = 0;
@@ -189,7 +191,7 @@ mod tests {
             counted += u64::from(c);
             off += UNIT;
         }
-        assert_eq!(counted + lost, size / UNIT);
+        assert!(counted + lost >= size / UNIT);
         assert_eq!(d.unmap(iova, size), size as usize);
         let mut off = 0;
         while off < size {

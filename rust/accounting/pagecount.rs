@@ -257,13 +257,27 @@ impl PageCounts {
     }
 
     /// Makes the nodes of every counter of `[pa, pa + size)` (process
-    /// context), so that hooks counting that range need no pool.
-    #[cfg(iommu_scope_kunit)]
+    /// context: allocates with GFP_KERNEL), so that counting that range
+    /// needs no pool. Stops at the end of the table's range.
     pub(crate) fn prepare(&self, pa: u64, size: u64) {
-        let mut off = 0;
-        while off < size {
-            let _ = self.counter((pa + off) / UNIT, Some(Alloc::Kernel));
-            off += UNIT * LEAF as u64;
+        if size == 0 {
+            return;
+        }
+        let first = pa / UNIT;
+        let last = pa.saturating_add(size - 1) / UNIT;
+        let mut pfn = first;
+        loop {
+            if matches!(
+                self.counter(pfn, Some(Alloc::Kernel)),
+                Err(Update::OutOfRange)
+            ) {
+                return;
+            }
+            // The first counter of the next leaf.
+            match (pfn | (LEAF as u64 - 1)).checked_add(1) {
+                Some(next) if next <= last => pfn = next,
+                _ => return,
+            }
         }
     }
 

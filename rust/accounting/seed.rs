@@ -1,179 +1,225 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Seeding the counts with what the domains that exist at load already
-//! map, exactly, while DMA goes on.
+//! map, exactly, while DMA goes on, without holding up `insmod`.
 //!
-//! A domain found at load is *settling*: the hooks do not count its maps,
-//! unmaps or free (they bump its generation instead, with a CAS, and mark
-//! themselves in flight until they return). The seeder waits until no
-//! operation on it is in flight, notes the generation, walks its table into
-//! a list of runs, applies the list to the counts, and then moves the
-//! domain to *counted* with a CAS from the noted generation. If the CAS
-//! fails, an operation entered during the walk: the list is taken back
-//! exactly (the same runs, decremented) and the domain is walked again.
-//! After the CAS, every operation on the domain is counted by the hooks
-//! against counts that already hold its table. So a page is counted once
-//! per mapping, never twice (no false DMA use-after-free report), and none
-//! is lost unless a domain never becomes quiet within `MAX_ATTEMPTS`
-//! walks: it is then counted from that moment on without its older
-//! mappings (`seed_given_up`; their later unmaps show as underflows, never
-//! as leaks). Domains allocated between the snapshot of live domains and
-//! the installation of the hooks are not seeded either (a window of
-//! microseconds during `insmod`).
+//! A domain found at load *settles* (protocol and its proof obligations in
+//! `pure/settle.rs`): below its cursor the hooks count every change, at or
+//! above it they leave changes to the seeding walk. A work item (`Seeder`)
+//! walks each settling domain in windows from its cursor (at most
+//! `MAX_WINDOW_READS` descriptors and `WINDOW_UNITS` units each), makes the
+//! counter nodes for what it found, and then, under the settling lock that
+//! every hook decision takes, counts what lies below the window's commit
+//! end and moves the cursor there in the same step. An operation that was
+//! in flight in the window, or entered it during the walk, cuts the window
+//! at its start; the rest is walked again, with smaller windows and a
+//! growing pause (up to `MAX_PAUSE_MS`) while nothing progresses. So a
+//! mapping is counted once, never twice (no false DMA use-after-free
+//! report), none is missed, and the seeding never gives up while DMA goes
+//! on: it needs no quiet moment of the whole domain, only one of each
+//! window.
 //!
-//! Owns: the settling slots and the seeding walk. Must not: sleep, allocate
-//! or loop unboundedly in the hooks' half (`enter`, `exit`, `freed`).
+//! Relies on: an operation only frees or replaces a table that its own
+//! range covers (io-pgtable-arm and generic_pt both do), so the tables a
+//! window reads at or above the cursor change only under operations that
+//! cut the window.
+//!
+//! Not seeded (their older mappings' unmaps show as `underflows`, never as
+//! leaks): more than `MAX_SETTLING` domains at load (`seed_skipped`); a
+//! domain allocated in the microseconds between the snapshot and the
+//! installation of the hooks; a domain the registry no longer knows while
+//! it lives (`seed_given_up`). Until a domain is seeded, a page freed while
+//! mapped only there above the cursor is not reported.
+//!
+//! Owns: the settling slots, their lock, the seeding work item. Must not:
+//! sleep, allocate or loop unboundedly in the hooks' half (`enter`, `exit`,
+//! `freed`).
 
 use kernel::{
-    alloc::flags::__GFP_NOWARN,
     prelude::*,
-    sync::atomic::{Acquire, Atomic, Full, Relaxed, Release},
+    sync::{
+        atomic::{Acquire, Atomic, Relaxed, Release},
+        Arc,
+    },
+    time::{delay::fsleep, Delta},
+    workqueue::{impl_has_work, new_work, Work, WorkItem},
 };
 
-use super::pagecount::Alloc;
+use super::pagecount::{Alloc, UNIT};
 use super::state::Accounting;
 use crate::ptdump::registry::Registry;
+use crate::pure::settle::{Slot, Track, TRACKED};
 use crate::pure::walk::{walk, Limits, Step};
 use crate::sys::domain::DomainKey;
 use crate::sys::phys::PhysMemory;
+use crate::sys::rawlock::{new_raw_spinlock_irq, RawSpinLockIrq};
+use crate::sys::work;
 
 /// Domains that can settle at once; more are counted from load on, without
 /// their older mappings (`seed_skipped`).
 pub(crate) const MAX_SETTLING: usize = 64;
 
-/// Walks tried per domain before giving up on a quiet one.
-const MAX_ATTEMPTS: u32 = 200;
+/// Units (4 KiB) one window counts at most: the work done under the lock
+/// with interrupts off.
+const WINDOW_UNITS: u64 = 1024;
+/// Descriptors one window reads at most (and the runs it can find).
+const MAX_WINDOW_READS: usize = 2048;
+/// Smallest window after conflicts.
+const MIN_WINDOW_READS: usize = 8;
+/// Longest pause between rounds that made no progress.
+const MAX_PAUSE_MS: u64 = 64;
+/// Rounds without finding a settling domain in the registry before giving
+/// it up (a domain being freed is released by the free hook first).
+const MAX_MISSES: u32 = 200;
 
-/// In a slot's state: the domain is counted by the hooks (seeded, given
-/// up, or freed). Below it: the generation.
-const COUNTED: u64 = 1 << 63;
-
-/// One settling domain.
-///
-/// # Invariants
-///
-/// `key` is 0 for a free slot. While `state` lacks `COUNTED`, every hook
-/// entry on the domain has incremented `inflight` and then the generation
-/// in `state` (a CAS), and decrements `inflight` when it returns.
-struct Slot {
-    key: Atomic<usize>,
-    state: Atomic<u64>,
-    inflight: Atomic<u64>,
-}
-
-/// What a hook decided at entry.
+/// A hook's decision, in one word of fprobe entry data.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Decision {
-    /// Count this operation.
+    /// Not a settling domain, or entirely below its cursor.
     Count,
-    /// The domain settles: do not count, and call `exit` with this slot.
-    Skip(usize),
+    /// Ahead of a settling domain's cursor: call `exit` when it returns.
+    Ahead { slot: usize, track: Track },
+}
+
+/// `Decision::Count` as a word; the words below `MAX_SETTLING *
+/// (TRACKED + 1)` are the others, so callers may use the values between as
+/// markers of their own.
+const COUNT_WORD: usize = usize::MAX;
+
+impl Decision {
+    /// As one word (`slot * (TRACKED + 1) + record`).
+    pub(crate) fn encode(self) -> usize {
+        match self {
+            Decision::Count => COUNT_WORD,
+            Decision::Ahead { slot, track } => {
+                let t = match track {
+                    Track::Entry(i) => i,
+                    // `Behind` never comes with `Ahead`; both are
+                    // harmless in `exit`.
+                    Track::Untracked | Track::Behind => TRACKED,
+                };
+                slot * (TRACKED + 1) + t
+            }
+        }
+    }
+
+    /// From `encode`'s word.
+    pub(crate) fn decode(w: usize) -> Self {
+        if w == COUNT_WORD || w >= MAX_SETTLING * (TRACKED + 1) {
+            return Decision::Count;
+        }
+        let (slot, t) = (w / (TRACKED + 1), w % (TRACKED + 1));
+        let track = if t == TRACKED {
+            Track::Untracked
+        } else {
+            Track::Entry(t)
+        };
+        Decision::Ahead { slot, track }
+    }
 }
 
 /// The settling domains.
+///
+/// # Invariants
+///
+/// `active` is the number of slots with a nonzero key; it only drops
+/// (slots are filled before the hooks are installed). Every change of a
+/// slot is made under `slots`.
+#[pin_data]
 pub(crate) struct Settling {
-    slots: [Slot; MAX_SETTLING],
-    /// Slots not yet counted: the hooks' fast path when 0.
+    #[pin]
+    slots: RawSpinLockIrq<[Slot; MAX_SETTLING]>,
+    /// Settling slots: the hooks' lock-free fast path when 0.
     active: Atomic<usize>,
 }
 
 impl Settling {
     /// No domain settles.
-    pub(crate) const fn new() -> Self {
-        Self {
-            slots: [const {
-                Slot {
-                    key: Atomic::new(0),
-                    state: Atomic::new(COUNTED),
-                    inflight: Atomic::new(0),
-                }
-            }; MAX_SETTLING],
+    pub(crate) fn new() -> impl PinInit<Self> {
+        pin_init!(Self {
+            slots <- new_raw_spinlock_irq!(
+                [Slot::FREE; MAX_SETTLING],
+                "iommu_scope::Settling::slots"
+            ),
             active: Atomic::new(0),
-        }
+        })
     }
 
-    /// Makes `key` settle (process context, before the hooks are
-    /// installed); false if no slot is free.
+    /// Domains still settling.
+    pub(crate) fn active(&self) -> usize {
+        self.active.load(Acquire)
+    }
+
+    /// Makes `key` settle (before the hooks are installed); false if no
+    /// slot is free.
     fn add(&self, key: DomainKey) -> bool {
-        for s in self.slots.iter() {
-            if s.key.load(Relaxed) == 0 {
-                s.state.store(0, Relaxed);
-                s.inflight.store(0, Relaxed);
-                s.key.store(key.index(), Release);
-                let _ = self.active.fetch_add(1, Release);
-                return true;
-            }
-        }
-        false
-    }
-
-    fn find(&self, key: usize) -> Option<(usize, &Slot)> {
-        if self.active.load(Acquire) == 0 || key == 0 {
-            return None;
-        }
-        self.slots
-            .iter()
-            .enumerate()
-            .find(|(_, s)| s.key.load(Acquire) == key)
-    }
-
-    /// A hook enters an operation on the domain `key` (any context,
-    /// bounded: at most `MAX_SETTLING` loads and a CAS loop that only
-    /// retries when another entry raced).
-    pub(crate) fn enter(&self, key: usize) -> Decision {
-        let Some((i, s)) = self.find(key) else {
-            return Decision::Count;
-        };
-        let _ = s.inflight.fetch_add(1, Full);
-        loop {
-            let st = s.state.load(Acquire);
-            if st & COUNTED != 0 {
-                let _ = s.inflight.fetch_sub(1, Release);
-                return Decision::Count;
-            }
-            if s.state
-                .cmpxchg(st, st.wrapping_add(1) & !COUNTED, Full)
-                .is_ok()
-            {
-                return Decision::Skip(i);
-            }
-        }
-    }
-
-    /// The operation `enter` skipped returned.
-    pub(crate) fn exit(&self, d: Decision) {
-        if let Decision::Skip(i) = d {
-            if let Some(s) = self.slots.get(i) {
-                let _ = s.inflight.fetch_sub(1, Release);
-            }
-        }
-    }
-
-    /// The domain `key` is being freed: if it still settles, it will never
-    /// be seeded; its slot is released (a new domain at the same address is
-    /// counted normally). Returns whether the domain was settling, in which
-    /// case nothing of it was counted.
-    pub(crate) fn freed(&self, key: usize) -> bool {
-        let Some((_, s)) = self.find(key) else {
+        let mut slots = self.slots.lock();
+        let Some(s) = slots.iter_mut().find(|s| s.key() == 0) else {
             return false;
         };
-        loop {
-            let st = s.state.load(Acquire);
-            if st & COUNTED != 0 {
-                return false;
-            }
-            if s.state.cmpxchg(st, COUNTED, Full).is_ok() {
-                self.release(s, key);
-                return true;
+        *s = Slot::settling(key.index());
+        let _ = self.active.fetch_add(1, Release);
+        true
+    }
+
+    /// A hook enters an operation on `[a, b)` of domain `key` (any
+    /// context, bounded: one raw lock, `MAX_SETTLING` + `TRACKED` loads).
+    /// Returns the decision for `exit` and the end of the part the hook
+    /// counts itself (`[a, end)`; empty when `end <= a`).
+    pub(crate) fn enter(&self, key: usize, a: u64, b: u64) -> (Decision, u64) {
+        if key == 0 || self.active.load(Acquire) == 0 {
+            return (Decision::Count, b);
+        }
+        let mut slots = self.slots.lock();
+        let Some((i, s)) = slots.iter_mut().enumerate().find(|(_, s)| s.key() == key) else {
+            return (Decision::Count, b);
+        };
+        match s.enter(a, b) {
+            (Track::Behind, end) => (Decision::Count, end),
+            (track, end) => (Decision::Ahead { slot: i, track }, end),
+        }
+    }
+
+    /// The operation `enter` decided on returned.
+    pub(crate) fn exit(&self, d: Decision) {
+        if let Decision::Ahead { slot, track } = d {
+            if let Some(s) = self.slots.lock().get_mut(slot) {
+                s.exit(track);
             }
         }
     }
 
-    /// Frees the slot of a counted domain; whoever clears the key (the
-    /// seeder or the free hook) gives the `active` count back, once.
-    fn release(&self, s: &Slot, key: usize) {
-        if s.key.cmpxchg(key, 0, Full).is_ok() {
-            let _ = self.active.fetch_sub(1, Release);
+    /// The domain `key` is being freed: if it still settles, its slot is
+    /// released and its cursor returned (only what lies below it was
+    /// counted).
+    pub(crate) fn freed(&self, key: usize) -> Option<u64> {
+        if key == 0 || self.active.load(Acquire) == 0 {
+            return None;
+        }
+        let mut slots = self.slots.lock();
+        let s = slots.iter_mut().find(|s| s.key() == key)?;
+        let cursor = s.cursor();
+        *s = Slot::FREE;
+        let _ = self.active.fetch_sub(1, Release);
+        Some(cursor)
+    }
+
+    /// The key of slot `i` (0 if free).
+    fn key_of(&self, i: usize) -> usize {
+        self.slots.lock().get(i).map_or(0, |s| s.key())
+    }
+
+    /// Gives up seeding slot `i` of `key`: counted from now on, the part
+    /// above its cursor without its older mappings.
+    fn give_up(&self, i: usize, key: usize) -> bool {
+        let mut slots = self.slots.lock();
+        match slots.get_mut(i) {
+            Some(s) if s.key() == key && s.ahead_in_flight() == 0 => {
+                *s = Slot::FREE;
+                let _ = self.active.fetch_sub(1, Release);
+                true
+            }
+            _ => false,
         }
     }
 }
@@ -181,7 +227,8 @@ impl Settling {
 /// Counters of the seeding, shown in `accounting`.
 pub(crate) struct SeedStats {
     pub(crate) domains: Atomic<u64>,
-    pub(crate) attempts: Atomic<u64>,
+    pub(crate) windows: Atomic<u64>,
+    pub(crate) cut: Atomic<u64>,
     pub(crate) given_up: Atomic<u64>,
     pub(crate) skipped: Atomic<u64>,
 }
@@ -190,7 +237,8 @@ impl SeedStats {
     pub(crate) const fn new() -> Self {
         Self {
             domains: Atomic::new(0),
-            attempts: Atomic::new(0),
+            windows: Atomic::new(0),
+            cut: Atomic::new(0),
             given_up: Atomic::new(0),
             skipped: Atomic::new(0),
         }
@@ -209,117 +257,245 @@ pub(crate) fn snapshot(a: &Accounting, reg: &Registry) {
     }
 }
 
-/// Seeds every settling domain (process context, after the hooks are
-/// installed): a quiet walk each, or `MAX_ATTEMPTS` tries.
-pub(crate) fn run(a: &Accounting, reg: &Registry) {
-    for s in a.settling.slots.iter() {
-        let key = s.key.load(Acquire);
-        if key == 0 || s.state.load(Acquire) & COUNTED != 0 {
-            continue;
-        }
-        let mut done = false;
-        for attempt in 0..MAX_ATTEMPTS {
-            if attempt > 0 {
-                kernel::time::delay::fsleep(kernel::time::Delta::from_micros(500));
-            }
-            a.seed.attempts.add(1, Relaxed);
-            match try_seed(a, reg, s, key) {
-                Attempt::Seeded => {
-                    a.seed.domains.add(1, Relaxed);
-                    done = true;
-                    break;
-                }
-                Attempt::Gone => {
-                    done = true;
-                    break;
-                }
-                Attempt::Busy => {}
-            }
-        }
-        if !done {
-            // Count it from now on, without its older mappings.
-            let mut st = s.state.load(Acquire);
-            while st & COUNTED == 0 {
-                match s.state.cmpxchg(st, COUNTED, Full) {
-                    Ok(_) => {
-                        a.seed.given_up.add(1, Relaxed);
-                        break;
-                    }
-                    Err(cur) => st = cur,
-                }
-            }
-        }
-        if s.state.load(Acquire) & COUNTED != 0 {
-            a.settling.release(s, key);
-        }
+/// One run of a window: `(iova, pa, bytes)`.
+type Run = (u64, u64, u64);
+
+/// The seeding work item.
+///
+/// # Invariants
+///
+/// Queued once by `start`, it runs until no domain settles or `stopping`
+/// is set; `stop` sets that and waits for it.
+#[pin_data]
+pub(crate) struct Seeder {
+    acc: Arc<Accounting>,
+    reg: Arc<Registry>,
+    stopping: Atomic<bool>,
+    #[pin]
+    work: Work<Seeder>,
+}
+
+impl_has_work! {
+    impl HasWork<Self> for Seeder { self.work }
+}
+
+impl WorkItem for Seeder {
+    type Pointer = Arc<Seeder>;
+
+    fn run(this: Arc<Seeder>) {
+        this.seed_all();
     }
 }
 
-enum Attempt {
-    /// Walked quietly and counted.
-    Seeded,
-    /// An operation raced, or one was in flight: try again.
-    Busy,
-    /// Freed, or counted by another path: nothing to do.
+/// What one window did.
+enum Window {
+    /// The cursor moved; `cut` if an operation ended the window early.
+    Advanced { cut: bool },
+    /// An operation held the cursor where it was.
+    Held,
+    /// The slot is no longer this domain's (freed).
     Gone,
 }
 
-/// One run of physical memory a walk found.
-type Run = (u64, u64);
+impl Seeder {
+    /// Starts seeding the settling domains of `acc` in the background
+    /// (after the hooks are installed).
+    pub(crate) fn start(acc: &Arc<Accounting>, reg: &Arc<Registry>) -> Result<Arc<Self>> {
+        let s = Arc::pin_init(
+            pin_init!(Self {
+                acc: acc.clone(),
+                reg: reg.clone(),
+                stopping: Atomic::new(false),
+                work <- new_work!("iommu_scope::Seeder::work"),
+            }),
+            GFP_KERNEL,
+        )?;
+        if acc.settling.active() > 0 {
+            let _ = work::queue().enqueue(s.clone());
+        }
+        Ok(s)
+    }
 
-fn try_seed(a: &Accounting, reg: &Registry, s: &Slot, key: usize) -> Attempt {
-    let g0 = s.state.load(Acquire);
-    if g0 & COUNTED != 0 {
-        return Attempt::Gone;
+    /// Stops the seeding and waits for the work item (process context).
+    pub(crate) fn stop(&self) {
+        self.stopping.store(true, Relaxed);
+        work::flush(&self.work);
     }
-    if s.inflight.load(Acquire) != 0 {
-        return Attempt::Busy;
-    }
-    // The table as it is now, as runs of physical memory (merged when
-    // contiguous). The walk takes no lock: if the domain is freed during
-    // it, the free hook makes the domain counted, the CAS below fails and
-    // what the walk found is taken back.
-    let Some(d) = reg.live_one(key) else {
-        return Attempt::Gone;
-    };
-    let mut runs: KVec<Run> = KVec::new();
-    let mut ok = true;
-    if let Some(t) = d.table {
-        walk(
-            &t.layout,
-            t.root_pa,
-            &mut PhysMemory,
-            Limits::whole(),
-            |st| {
-                if let Step::Leaf { pa, size, .. } = *st {
-                    if let Some(last) = runs.last_mut() {
-                        if last.0.checked_add(last.1) == Some(pa) {
-                            last.1 = last.1.saturating_add(size);
-                            return;
-                        }
+
+    fn seed_all(&self) {
+        let a = &*self.acc;
+        let Ok(mut runs) = KVec::<Run>::with_capacity(MAX_WINDOW_READS, GFP_KERNEL) else {
+            pr_warn!("accounting: no memory to seed the domains found at load\n");
+            for i in 0..MAX_SETTLING {
+                let key = a.settling.key_of(i);
+                while key != 0 && !a.settling.give_up(i, key) {
+                    if self.stopping.load(Relaxed) {
+                        return;
                     }
-                    if runs.push((pa, size), GFP_KERNEL | __GFP_NOWARN).is_err() {
-                        ok = false;
-                    }
+                    fsleep(Delta::from_millis(1));
                 }
-            },
-        );
+                if key != 0 {
+                    a.seed.given_up.add(1, Relaxed);
+                }
+            }
+            return;
+        };
+        let mut reads = [MAX_WINDOW_READS; MAX_SETTLING];
+        let mut misses = [0u32; MAX_SETTLING];
+        let mut pause_ms = 0u64;
+        while !self.stopping.load(Relaxed) && a.settling.active() > 0 {
+            let mut progress = false;
+            for i in 0..MAX_SETTLING {
+                if self.stopping.load(Relaxed) {
+                    return;
+                }
+                let key = a.settling.key_of(i);
+                if key == 0 {
+                    continue;
+                }
+                let Some(table) = self.reg.live_one(key).map(|d| d.table) else {
+                    misses[i] += 1;
+                    if misses[i] >= MAX_MISSES && a.settling.give_up(i, key) {
+                        a.seed.given_up.add(1, Relaxed);
+                    }
+                    continue;
+                };
+                misses[i] = 0;
+                let Some(t) = table else {
+                    // No table this module reads: nothing to seed.
+                    if a.settling.finish(i, key) {
+                        a.seed.domains.add(1, Relaxed);
+                    }
+                    continue;
+                };
+                a.seed.windows.add(1, Relaxed);
+                match self.window(i, key, &t, reads[i], &mut runs) {
+                    Window::Advanced { cut } => {
+                        progress = true;
+                        reads[i] = if cut {
+                            a.seed.cut.add(1, Relaxed);
+                            (reads[i] / 2).max(MIN_WINDOW_READS)
+                        } else {
+                            (reads[i] * 2).min(MAX_WINDOW_READS)
+                        };
+                    }
+                    Window::Held => {
+                        a.seed.cut.add(1, Relaxed);
+                        reads[i] = (reads[i] / 2).max(MIN_WINDOW_READS);
+                    }
+                    Window::Gone => {}
+                }
+            }
+            // Let others run between rounds; pause longer while an
+            // operation keeps holding every window.
+            pause_ms = if progress {
+                0
+            } else {
+                (pause_ms * 2).clamp(1, MAX_PAUSE_MS)
+            };
+            if pause_ms == 0 {
+                fsleep(Delta::from_micros(50));
+            } else {
+                fsleep(Delta::from_millis(pause_ms as i64));
+            }
+        }
     }
-    if !ok {
-        return Attempt::Busy;
+
+    /// Walks and commits one window of slot `i` (domain `key`, table `t`).
+    fn window(
+        &self,
+        i: usize,
+        key: usize,
+        t: &crate::pure::table::Table,
+        reads: usize,
+        runs: &mut KVec<Run>,
+    ) -> Window {
+        let a = &*self.acc;
+        let cursor = {
+            let mut slots = a.settling.slots.lock();
+            match slots.get_mut(i) {
+                Some(s) if s.key() == key => s.begin_window(),
+                _ => return Window::Gone,
+            }
+        };
+        // The walk takes no lock: what it reads where an operation acts is
+        // not committed (see `pure/settle.rs`), and a table freed under it
+        // belongs to a freed domain, whose slot is gone at commit.
+        runs.clear();
+        let mut units = 0u64;
+        let mut end = u64::MAX;
+        let limits = Limits {
+            max_steps: reads as u64,
+            start: cursor,
+            end: u64::MAX,
+        };
+        walk(&t.layout, t.root_pa, &mut PhysMemory, limits, |st| {
+            if end != u64::MAX {
+                return;
+            }
+            match *st {
+                Step::Leaf { iova, pa, size, .. } => {
+                    let from = iova.max(cursor);
+                    let to = iova.saturating_add(size);
+                    let (Some(off), true) = (from.checked_sub(iova), to > from) else {
+                        return;
+                    };
+                    let Some(p) = pa.checked_add(off) else {
+                        return;
+                    };
+                    let room = WINDOW_UNITS.saturating_sub(units).saturating_mul(UNIT);
+                    let mut len = to - from;
+                    if len >= room {
+                        len = room;
+                        end = from.saturating_add(room);
+                    }
+                    if runs.push_within_capacity((from, p, len)).is_err() {
+                        end = from;
+                        return;
+                    }
+                    units = units.saturating_add(len.div_ceil(UNIT));
+                }
+                Step::Truncated { iova } => end = iova.max(cursor),
+                _ => {}
+            }
+        });
+        // Counter nodes for everything found, so the commit needs none.
+        for &(_, pa, len) in runs.iter() {
+            a.counts.prepare(pa, len);
+        }
+        let mut slots = a.settling.slots.lock();
+        let Some(s) = slots.get_mut(i).filter(|s| s.key() == key) else {
+            return Window::Gone;
+        };
+        let e = s.end_window(end);
+        let mut seeded = 0u64;
+        for &(iova, pa, len) in runs.iter() {
+            if iova >= e {
+                break;
+            }
+            let len = len.min(e - iova);
+            a.account_pa_range(pa, len, true, Alloc::Pool);
+            seeded = seeded.saturating_add(len.div_ceil(UNIT));
+        }
+        a.stats.seeded_pages.add(seeded, Relaxed);
+        if s.seeded() {
+            *s = Slot::FREE;
+            let _ = a.settling.active.fetch_sub(1, Release);
+            a.seed.domains.add(1, Relaxed);
+        }
+        drop(slots);
+        if e > cursor {
+            Window::Advanced { cut: e < end }
+        } else {
+            Window::Held
+        }
     }
-    for &(pa, size) in runs.iter() {
-        a.account_pa_range(pa, size, true, Alloc::Kernel);
+}
+
+impl Settling {
+    /// Marks slot `i` of `key` seeded with nothing to count (no table the
+    /// module reads) once no operation is in flight past its cursor.
+    fn finish(&self, i: usize, key: usize) -> bool {
+        self.give_up(i, key)
     }
-    // Counted from here on if no operation entered since `g0`.
-    if s.state.cmpxchg(g0, COUNTED, Full).is_ok() {
-        let refs: u64 = runs.iter().map(|r| r.1 / super::pagecount::UNIT).sum();
-        a.stats.seeded_pages.add(refs, Relaxed);
-        return Attempt::Seeded;
-    }
-    // An operation entered during the walk: take the runs back exactly.
-    for &(pa, size) in runs.iter() {
-        a.account_pa_range(pa, size, false, Alloc::Kernel);
-    }
-    Attempt::Busy
 }

@@ -69,7 +69,9 @@ struct InMap {
 pub(crate) struct Accounting {
     pub(crate) counts: PageCounts,
     pub(crate) stats: Stats,
-    /// Domains found at load, not counted by the hooks until seeded.
+    /// Domains found at load, counted by the hooks only below their seeding
+    /// cursor (`seed.rs`).
+    #[pin]
     pub(crate) settling: Settling,
     pub(crate) seed: SeedStats,
     in_map: [InMap; IN_MAP_SLOTS],
@@ -99,7 +101,7 @@ impl Accounting {
         Arc::pin_init(
             pin_init!(Self {
             counts,
-            settling: Settling::new(),
+            settling <- Settling::new(),
             seed: SeedStats::new(),
             stats: Stats {
                 maps: Atomic::new(0),

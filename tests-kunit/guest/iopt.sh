@@ -74,3 +74,16 @@ dump_pa_pages() {
 		for (a = s; a < e; a += 4096) n[tohex(p + a - s)]++ }
 	END { for (k in n) print k, n[k] }' | sort
 }
+
+# wait_seeded [SECONDS]: wait until the accounting has seeded every domain
+# found at load (`seed_settling 0`); fails after SECONDS (default 120).
+wait_seeded() {
+	local n=$(( ${1:-120} * 10 ))
+	while [ $n -gt 0 ]; do
+		grep -q '^seed_settling 0$' $IOPT/accounting 2>/dev/null && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	grep '^seed' $IOPT/accounting
+	return 1
+}

@@ -8,6 +8,7 @@
 check "insmod" insmod /lib/modules/iommu_scope.ko
 sleep 1
 check "status lists accounting active" grep -q "^feature accounting: active" $IOPT/status
+check "seeding finishes" wait_seeded
 check "seeded from the live domains" sh -c "grep -q '^seeded_refs [1-9]' $IOPT/accounting"
 
 end=$(( $(date +%s) + 15 ))
