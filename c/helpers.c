@@ -12,6 +12,7 @@
 #include <linux/pci.h>
 #include <linux/platform_device.h>
 #include <linux/preempt.h>
+#include <linux/rcupdate.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
 
@@ -146,6 +147,18 @@ bool iommu_scope_raw_spin_trylock_irqsave(raw_spinlock_t *lock,
 void iommu_scope_raw_spin_assert_held(raw_spinlock_t *lock)
 {
 	lockdep_assert_held(lock);
+}
+
+void iommu_scope_wait_for_callers(void)
+{
+	/*
+	 * A task preempted inside a probed function has not passed a
+	 * voluntary context switch: Tasks RCU waits for it. Code that runs
+	 * with preemption or interrupts off is covered by synchronize_rcu().
+	 */
+	if (IS_ENABLED(CONFIG_TASKS_RCU))
+		synchronize_rcu_tasks();
+	synchronize_rcu();
 }
 
 bool iommu_scope_in_task(void)

@@ -71,6 +71,13 @@ bool iommu_scope_raw_spin_trylock_irqsave(raw_spinlock_t *lock,
 					  unsigned long *flags);
 void iommu_scope_raw_spin_assert_held(raw_spinlock_t *lock);
 
+/*
+ * Waits until every call that was running or preempted when it was called
+ * has returned, in any context (process context; may take a while): a
+ * tasks-RCU grace period where tasks can be preempted, then a normal one.
+ */
+void iommu_scope_wait_for_callers(void);
+
 /* Whether the caller runs in task context (not hardirq, softirq or NMI). */
 bool iommu_scope_in_task(void);
 

@@ -75,7 +75,11 @@ fn show_accounting(a: &Arc<Accounting>, f: &mut fmt::Formatter<'_>) -> fmt::Resu
         "table_alloc_failures {}",
         l(&a.counts.stats.alloc_failures)
     )?;
-    writeln!(f, "table_nodes_lost {}", l(&a.counts.stats.nodes_lost))
+    writeln!(
+        f,
+        "table_nodes_spilled {}",
+        l(&a.counts.stats.nodes_spilled)
+    )
 }
 
 /// Formats `pages`: one line `0x<physical address> <count>` per 4 KiB unit

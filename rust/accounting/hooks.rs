@@ -19,8 +19,8 @@
 //! a map into a domain whose table the module cannot read is not counted.
 //!
 //! Owns: which functions are probed for accounting and how their arguments
-//! are read. Must not: sleep or take a lock (handlers run with preemption
-//! off, in any context).
+//! are read. Must not: sleep, allocate or take a sleeping lock (handlers run
+//! with preemption off, in any context; the settling lock is a raw one).
 
 use kernel::{
     prelude::*,
@@ -186,20 +186,23 @@ impl Hooks {
     /// Installs all three; without one of them the counts would drift, so
     /// none is kept if one fails.
     pub(crate) fn install(state: &Arc<Accounting>) -> Result<Self> {
-        Ok(Self {
-            map: KBox::pin_init(
-                Fprobe::new(c"iommu_map_nosync", MapHook(state.clone())),
-                GFP_KERNEL,
-            )?,
-            unmap: KBox::pin_init(
-                Fprobe::new(c"__iommu_unmap", UnmapHook(state.clone())),
-                GFP_KERNEL,
-            )?,
-            free: KBox::pin_init(
-                Fprobe::new(c"iommu_domain_free", FreeHook(state.clone())),
-                GFP_KERNEL,
-            )?,
-        })
+        // Registering one takes a while: free and unmap first, so that no
+        // map is counted whose unmap or free could still be missed (the
+        // other way round, a miss is an underflow, never a false report).
+        // Dropped in field order: map first.
+        let free = KBox::pin_init(
+            Fprobe::new(c"iommu_domain_free", FreeHook(state.clone())),
+            GFP_KERNEL,
+        )?;
+        let unmap = KBox::pin_init(
+            Fprobe::new(c"__iommu_unmap", UnmapHook(state.clone())),
+            GFP_KERNEL,
+        )?;
+        let map = KBox::pin_init(
+            Fprobe::new(c"iommu_map_nosync", MapHook(state.clone())),
+            GFP_KERNEL,
+        )?;
+        Ok(Self { map, unmap, free })
     }
 
     /// Writes one `probe <function>: active (...) missed=<n>` line per hook.

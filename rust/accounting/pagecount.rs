@@ -78,9 +78,16 @@ const MID_POOL_START: usize = 2;
 /// Every non-null slot holds a zeroed node from `KBox::into_raw` that no
 /// one else references: whoever swaps it out of the slot owns it. `ready`
 /// follows the number of non-null slots (it may lag a take or put in
-/// progress by one each).
+/// progress by one each). `spilled` heads a list of nodes from
+/// `KBox::into_raw` that no one else references, each holding the next
+/// one's address (unaligned) in its first bytes; nodes are only pushed
+/// (any context) or the whole list taken (process context), so a push
+/// never races the removal of a single node.
 struct Pool<T> {
     slots: [Atomic<*mut T>; POOL_SLOTS],
+    /// Nodes a hook took, could not install and found no free slot for:
+    /// freed at the next refill.
+    spilled: Atomic<*mut T>,
     ready: Atomic<usize>,
     /// How many nodes `refill` keeps ready.
     target: Atomic<usize>,
@@ -92,6 +99,7 @@ impl<T> Pool<T> {
     const fn new(target: usize) -> Self {
         Self {
             slots: [const { Atomic::new(null_mut()) }; POOL_SLOTS],
+            spilled: Atomic::new(null_mut()),
             ready: Atomic::new(0),
             target: Atomic::new(target),
             ran_dry: Atomic::new(false),
@@ -123,6 +131,41 @@ impl<T> Pool<T> {
         Err(p)
     }
 
+    /// Keeps a node `put` gave back until process context frees it (any
+    /// context: a compare-and-exchange loop that only retries when another
+    /// push raced).
+    fn spill(&self, p: *mut T) {
+        let mut head = self.spilled.load(Relaxed);
+        loop {
+            // SAFETY: `p` is a node from `KBox::into_raw` that only the
+            // caller references (and at least pointer-sized: a node is an
+            // array of 4096 words); its first bytes now hold the link.
+            unsafe { p.cast::<*mut T>().write_unaligned(head) };
+            match self.spilled.cmpxchg(head, p, Release) {
+                Ok(_) => return,
+                Err(cur) => head = cur,
+            }
+        }
+    }
+
+    /// Frees the spilled nodes (process context, or `drop`); returns how
+    /// many.
+    fn free_spilled(&self) -> u64 {
+        let mut p = self.spilled.xchg(null_mut(), Acquire);
+        let mut n = 0;
+        while !p.is_null() {
+            // SAFETY: a listed node holds the next one's address (type
+            // invariant); the list was taken whole, so only we reach it.
+            let next = unsafe { p.cast::<*mut T>().read_unaligned() };
+            // SAFETY: a listed node comes from `KBox::into_raw` and is
+            // referenced by no one else (type invariant).
+            drop(unsafe { KBox::from_raw(p) });
+            p = next;
+            n += 1;
+        }
+        n
+    }
+
     /// Nodes in the pool (any context: one load).
     fn ready(&self) -> usize {
         self.ready.load(Relaxed)
@@ -130,12 +173,15 @@ impl<T> Pool<T> {
 
     /// Whether a refill would add nodes.
     fn low(&self) -> bool {
-        self.ran_dry.load(Relaxed) || self.ready() < self.target.load(Relaxed)
+        self.ran_dry.load(Relaxed)
+            || self.ready() < self.target.load(Relaxed)
+            || !self.spilled.load(Relaxed).is_null()
     }
 
     /// Fills the pool up to its target (doubled if it ran dry), process
     /// context; returns the nodes added.
     fn refill(&self) -> u64 {
+        let _ = self.free_spilled();
         if self.ran_dry.xchg(false, Relaxed) {
             let t = self.target.load(Relaxed);
             self.target.store((t * 2).min(POOL_MAX_TARGET), Relaxed);
@@ -159,6 +205,7 @@ impl<T> Pool<T> {
 
 impl<T> Drop for Pool<T> {
     fn drop(&mut self) {
+        let _ = self.free_spilled();
         for s in self.slots.iter() {
             let p = s.load(Relaxed);
             if !p.is_null() {
@@ -199,7 +246,7 @@ pub(crate) struct TableStats {
     /// Nodes a hook could not get (its pool was empty; counts lost).
     pub(crate) alloc_failures: Atomic<u64>,
     /// Nodes a hook could neither install nor give back (see `Pool::put`).
-    pub(crate) nodes_lost: Atomic<u64>,
+    pub(crate) nodes_spilled: Atomic<u64>,
 }
 
 /// The refcount table.
@@ -249,7 +296,7 @@ impl PageCounts {
                 leaves: Atomic::new(0),
                 mids: Atomic::new(0),
                 alloc_failures: Atomic::new(0),
-                nodes_lost: Atomic::new(0),
+                nodes_spilled: Atomic::new(0),
             },
         };
         t.refill();
@@ -355,13 +402,15 @@ impl PageCounts {
                 // later (it was never shared, so it is still zeroed).
                 if let Err(p) = pool.put(new) {
                     // More racing hooks than spare slots: process context
-                    // frees it, a hook (which cannot free) loses it.
+                    // frees it, a hook (which cannot free) leaves it for
+                    // the next refill.
                     if alloc == Some(Alloc::Kernel) {
                         // SAFETY: `p` is our node from `KBox::into_raw`,
                         // never shared.
                         drop(unsafe { KBox::from_raw(p) });
                     } else {
-                        self.stats.nodes_lost.add(1, Relaxed);
+                        self.stats.nodes_spilled.add(1, Relaxed);
+                        pool.spill(p);
                     }
                 }
                 Ok(slot.load(Acquire))

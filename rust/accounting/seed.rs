@@ -49,6 +49,7 @@ use super::pagecount::{Alloc, UNIT};
 use super::state::Accounting;
 use crate::ptdump::registry::Registry;
 use crate::pure::settle::{Slot, Track, TRACKED};
+use crate::pure::table::Table;
 use crate::pure::walk::{walk, Limits, Step};
 use crate::sys::domain::DomainKey;
 use crate::sys::phys::PhysMemory;
@@ -61,7 +62,7 @@ pub(crate) const MAX_SETTLING: usize = 64;
 
 /// Units (4 KiB) one window counts at most: the work done under the lock
 /// with interrupts off.
-const WINDOW_UNITS: u64 = 1024;
+const WINDOW_UNITS: u64 = 256;
 /// Descriptors one window reads at most (and the runs it can find).
 const MAX_WINDOW_READS: usize = 2048;
 /// Smallest window after conflicts.
@@ -122,13 +123,16 @@ impl Decision {
 ///
 /// # Invariants
 ///
-/// `active` is the number of slots with a nonzero key; it only drops
-/// (slots are filled before the hooks are installed). Every change of a
-/// slot is made under `slots`.
+/// `active` is the number of slots with a nonzero key and `keys[i]` is
+/// slot `i`'s key; both only drop once the hooks are installed (slots are
+/// filled before). Every change of a slot, and of its `keys` copy, is made
+/// under `slots`.
 #[pin_data]
 pub(crate) struct Settling {
     #[pin]
     slots: RawSpinLockIrq<[Slot; MAX_SETTLING]>,
+    /// The slots' keys, for a lock-free "is it settling?" in the hooks.
+    keys: [Atomic<usize>; MAX_SETTLING],
     /// Settling slots: the hooks' lock-free fast path when 0.
     active: Atomic<usize>,
 }
@@ -141,6 +145,7 @@ impl Settling {
                 [Slot::FREE; MAX_SETTLING],
                 "iommu_scope::Settling::slots"
             ),
+            keys: [const { Atomic::new(0) }; MAX_SETTLING],
             active: Atomic::new(0),
         })
     }
@@ -154,12 +159,22 @@ impl Settling {
     /// slot is free.
     fn add(&self, key: DomainKey) -> bool {
         let mut slots = self.slots.lock();
-        let Some(s) = slots.iter_mut().find(|s| s.key() == 0) else {
+        let Some((i, s)) = slots.iter_mut().enumerate().find(|(_, s)| s.key() == 0) else {
             return false;
         };
-        *s = Slot::settling(key.index());
+        *s = Slot::settling(key.index(), UNIT);
+        self.keys[i].store(key.index(), Release);
         let _ = self.active.fetch_add(1, Release);
         true
+    }
+
+    /// Frees slot `i` (called with `slots` locked, which `s` is from).
+    fn release(&self, i: usize, s: &mut Slot) {
+        *s = Slot::FREE;
+        if let Some(k) = self.keys.get(i) {
+            k.store(0, Release);
+        }
+        let _ = self.active.fetch_sub(1, Release);
     }
 
     /// A hook enters an operation on `[a, b)` of domain `key` (any
@@ -167,7 +182,11 @@ impl Settling {
     /// Returns the decision for `exit` and the end of the part the hook
     /// counts itself (`[a, end)`; empty when `end <= a`).
     pub(crate) fn enter(&self, key: usize, a: u64, b: u64) -> (Decision, u64) {
-        if key == 0 || self.active.load(Acquire) == 0 {
+        if key == 0
+            || self.active.load(Acquire) == 0
+            || !self.keys.iter().any(|k| k.load(Acquire) == key)
+        {
+            // Not settling, or seeded since: a slot's key only goes to 0.
             return (Decision::Count, b);
         }
         let mut slots = self.slots.lock();
@@ -193,14 +212,16 @@ impl Settling {
     /// released and its cursor returned (only what lies below it was
     /// counted).
     pub(crate) fn freed(&self, key: usize) -> Option<u64> {
-        if key == 0 || self.active.load(Acquire) == 0 {
+        if key == 0
+            || self.active.load(Acquire) == 0
+            || !self.keys.iter().any(|k| k.load(Acquire) == key)
+        {
             return None;
         }
         let mut slots = self.slots.lock();
-        let s = slots.iter_mut().find(|s| s.key() == key)?;
+        let (i, s) = slots.iter_mut().enumerate().find(|(_, s)| s.key() == key)?;
         let cursor = s.cursor();
-        *s = Slot::FREE;
-        let _ = self.active.fetch_sub(1, Release);
+        self.release(i, s);
         Some(cursor)
     }
 
@@ -215,8 +236,7 @@ impl Settling {
         let mut slots = self.slots.lock();
         match slots.get_mut(i) {
             Some(s) if s.key() == key && s.ahead_in_flight() == 0 => {
-                *s = Slot::FREE;
-                let _ = self.active.fetch_sub(1, Release);
+                self.release(i, s);
                 true
             }
             _ => false,
@@ -295,6 +315,8 @@ enum Window {
     Held,
     /// The slot is no longer this domain's (freed).
     Gone,
+    /// The registry does not know the domain (being freed, or dropped).
+    Unknown,
 }
 
 impl Seeder {
@@ -324,7 +346,11 @@ impl Seeder {
 
     fn seed_all(&self) {
         let a = &*self.acc;
-        let Ok(mut runs) = KVec::<Run>::with_capacity(MAX_WINDOW_READS, GFP_KERNEL) else {
+        // Calls that were in flight when the hooks were installed were not
+        // seen by them (an unmap preempted half-way would otherwise leave a
+        // page the first window counts): wait until they all returned.
+        crate::sys::task::wait_for_callers();
+        let Ok(mut runs) = KVVec::<Run>::with_capacity(MAX_WINDOW_READS, GFP_KERNEL) else {
             pr_warn!("accounting: no memory to seed the domains found at load\n");
             for i in 0..MAX_SETTLING {
                 let key = a.settling.key_of(i);
@@ -353,25 +379,11 @@ impl Seeder {
                 if key == 0 {
                     continue;
                 }
-                let Some(table) = self.reg.live_one(key).map(|d| d.table) else {
-                    misses[i] += 1;
-                    if misses[i] >= MAX_MISSES && a.settling.give_up(i, key) {
-                        a.seed.given_up.add(1, Relaxed);
-                    }
-                    continue;
-                };
-                misses[i] = 0;
-                let Some(t) = table else {
-                    // No table this module reads: nothing to seed.
-                    if a.settling.finish(i, key) {
-                        a.seed.domains.add(1, Relaxed);
-                    }
-                    continue;
-                };
                 a.seed.windows.add(1, Relaxed);
-                match self.window(i, key, &t, reads[i], &mut runs) {
+                match self.window(i, key, reads[i], &mut runs) {
                     Window::Advanced { cut } => {
                         progress = true;
+                        misses[i] = 0;
                         reads[i] = if cut {
                             a.seed.cut.add(1, Relaxed);
                             (reads[i] / 2).max(MIN_WINDOW_READS)
@@ -380,8 +392,15 @@ impl Seeder {
                         };
                     }
                     Window::Held => {
+                        misses[i] = 0;
                         a.seed.cut.add(1, Relaxed);
                         reads[i] = (reads[i] / 2).max(MIN_WINDOW_READS);
+                    }
+                    Window::Unknown => {
+                        misses[i] += 1;
+                        if misses[i] >= MAX_MISSES && a.settling.give_up(i, key) {
+                            a.seed.given_up.add(1, Relaxed);
+                        }
                     }
                     Window::Gone => {}
                 }
@@ -401,15 +420,8 @@ impl Seeder {
         }
     }
 
-    /// Walks and commits one window of slot `i` (domain `key`, table `t`).
-    fn window(
-        &self,
-        i: usize,
-        key: usize,
-        t: &crate::pure::table::Table,
-        reads: usize,
-        runs: &mut KVec<Run>,
-    ) -> Window {
+    /// Walks and commits one window of slot `i` (domain `key`).
+    fn window(&self, i: usize, key: usize, reads: usize, runs: &mut KVVec<Run>) -> Window {
         let a = &*self.acc;
         let cursor = {
             let mut slots = a.settling.slots.lock();
@@ -418,10 +430,72 @@ impl Seeder {
                 _ => return Window::Gone,
             }
         };
-        // The walk takes no lock: what it reads where an operation acts is
-        // not committed (see `pure/settle.rs`), and a table freed under it
-        // belongs to a freed domain, whose slot is gone at commit.
         runs.clear();
+        // The table is looked up inside the window: a domain that gets one
+        // (first attach) and a map after this is cut by that map.
+        let (end, unknown) = match self.reg.live_one(key) {
+            // Being freed (the free hook releases the slot), or unknown to
+            // the registry: commit nothing.
+            None => (cursor, true),
+            // No table the module reads: nothing to seed up to the end.
+            Some(d) => match d.table {
+                None => (u64::MAX, false),
+                Some(t) => (Self::walk_window(&t, cursor, reads, runs), false),
+            },
+        };
+        // Counter nodes for what can still be committed, so that the
+        // commit needs none (what lies above the limit is never prepared:
+        // a walk through a table freed under it reads garbage there).
+        let limit = {
+            let slots = a.settling.slots.lock();
+            match slots.get(i) {
+                Some(s) if s.key() == key => s.peek_window(end),
+                _ => return Window::Gone,
+            }
+        };
+        for &(iova, pa, len) in runs.iter() {
+            if iova >= limit {
+                break;
+            }
+            a.counts.prepare(pa, len.min(limit - iova));
+        }
+        let mut slots = a.settling.slots.lock();
+        let Some(s) = slots.get_mut(i).filter(|s| s.key() == key) else {
+            return Window::Gone;
+        };
+        let e = s.end_window(end);
+        let mut seeded = 0u64;
+        for &(iova, pa, len) in runs.iter() {
+            if iova >= e {
+                break;
+            }
+            let len = len.min(e - iova);
+            a.account_pa_range(pa, len, true, Alloc::Pool);
+            seeded = seeded.saturating_add(len.div_ceil(UNIT));
+        }
+        a.stats.seeded_pages.add(seeded, Relaxed);
+        if s.seeded() {
+            a.settling.release(i, s);
+            a.seed.domains.add(1, Relaxed);
+        }
+        drop(slots);
+        if unknown {
+            Window::Unknown
+        } else if e > cursor {
+            Window::Advanced { cut: e < end }
+        } else {
+            Window::Held
+        }
+    }
+
+    /// Reads one window of table `t` from `cursor` (at most `reads`
+    /// descriptors and `WINDOW_UNITS` units) into `runs`; returns where it
+    /// stopped (`u64::MAX`: the end of the table).
+    ///
+    /// The walk takes no lock: what it reads where an operation acts is not
+    /// committed (see `pure/settle.rs`), and a table freed under it belongs
+    /// to a freed domain, whose slot is gone at commit.
+    fn walk_window(t: &Table, cursor: u64, reads: usize, runs: &mut KVVec<Run>) -> u64 {
         let mut units = 0u64;
         let mut end = u64::MAX;
         let limits = Limits {
@@ -459,43 +533,6 @@ impl Seeder {
                 _ => {}
             }
         });
-        // Counter nodes for everything found, so the commit needs none.
-        for &(_, pa, len) in runs.iter() {
-            a.counts.prepare(pa, len);
-        }
-        let mut slots = a.settling.slots.lock();
-        let Some(s) = slots.get_mut(i).filter(|s| s.key() == key) else {
-            return Window::Gone;
-        };
-        let e = s.end_window(end);
-        let mut seeded = 0u64;
-        for &(iova, pa, len) in runs.iter() {
-            if iova >= e {
-                break;
-            }
-            let len = len.min(e - iova);
-            a.account_pa_range(pa, len, true, Alloc::Pool);
-            seeded = seeded.saturating_add(len.div_ceil(UNIT));
-        }
-        a.stats.seeded_pages.add(seeded, Relaxed);
-        if s.seeded() {
-            *s = Slot::FREE;
-            let _ = a.settling.active.fetch_sub(1, Release);
-            a.seed.domains.add(1, Relaxed);
-        }
-        drop(slots);
-        if e > cursor {
-            Window::Advanced { cut: e < end }
-        } else {
-            Window::Held
-        }
-    }
-}
-
-impl Settling {
-    /// Marks slot `i` of `key` seeded with nothing to count (no table the
-    /// module reads) once no operation is in flight past its cursor.
-    fn finish(&self, i: usize, key: usize) -> bool {
-        self.give_up(i, key)
+        end
     }
 }

@@ -32,8 +32,8 @@
 //! counts).
 
 /// Operations in flight past the cursor recorded with their start; more at
-/// once are only counted (`untracked`), and then no window can progress.
-pub const TRACKED: usize = 8;
+/// once share one record (`untracked`, with the lowest of their starts).
+pub const TRACKED: usize = 16;
 
 /// No IOVA: a free record, or a window with no limit.
 const NONE: u64 = u64::MAX;
@@ -53,16 +53,20 @@ pub enum Track {
 ///
 /// # Invariants
 ///
-/// `cursor <= s` for every recorded ahead start `s` and for `win_min`
-/// while `walking`; `untracked` counts operations in flight past the
-/// cursor without a record; a slot with `key == 0` is free and records
-/// nothing.
+/// `cursor` is a multiple of `grain` (or `u64::MAX`); `cursor <= s` for
+/// every recorded ahead start `s`, for `untracked_min` while `untracked >
+/// 0` and for `win_min` while `walking`; `untracked` counts operations in
+/// flight past the cursor without a record of their own, `untracked_min`
+/// is at or below each of their starts; a slot with `key == 0` is free and
+/// records nothing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Slot {
     key: usize,
+    grain: u64,
     cursor: u64,
     ahead: [u64; TRACKED],
     untracked: u32,
+    untracked_min: u64,
     walking: bool,
     win_min: u64,
 }
@@ -71,16 +75,34 @@ impl Slot {
     /// A free slot.
     pub const FREE: Slot = Slot {
         key: 0,
+        grain: 1,
         cursor: 0,
         ahead: [NONE; TRACKED],
         untracked: 0,
+        untracked_min: NONE,
         walking: false,
         win_min: NONE,
     };
 
     /// A domain `key` (nonzero) that starts settling: nothing seeded yet.
-    pub const fn settling(key: usize) -> Slot {
-        Slot { key, ..Self::FREE }
+    /// The cursor only stops on multiples of `grain` (a power of two: the
+    /// unit the caller counts in), so a unit is never split between the
+    /// hooks and the walk.
+    pub const fn settling(key: usize, grain: u64) -> Slot {
+        let grain = if grain.is_power_of_two() { grain } else { 1 };
+        Slot {
+            key,
+            grain,
+            ..Self::FREE
+        }
+    }
+
+    fn align_down(&self, x: u64) -> u64 {
+        if x == u64::MAX {
+            x
+        } else {
+            x & !(self.grain - 1)
+        }
     }
 
     /// The domain's key; 0 for a free slot.
@@ -110,7 +132,8 @@ impl Slot {
         if self.key == 0 || b <= c {
             return (Track::Behind, b);
         }
-        let start = a.max(c);
+        // A start inside a unit holds the whole unit back.
+        let start = self.align_down(a).max(c);
         if self.walking {
             self.win_min = self.win_min.min(start);
         }
@@ -122,6 +145,7 @@ impl Slot {
             }
         }
         self.untracked = self.untracked.saturating_add(1);
+        self.untracked_min = self.untracked_min.min(start);
         (Track::Untracked, end)
     }
 
@@ -134,19 +158,38 @@ impl Slot {
                     *s = NONE;
                 }
             }
-            Track::Untracked => self.untracked = self.untracked.saturating_sub(1),
+            Track::Untracked => {
+                self.untracked = self.untracked.saturating_sub(1);
+                if self.untracked == 0 {
+                    self.untracked_min = NONE;
+                }
+            }
         }
     }
 
     /// A window starts at the cursor (returned): the walk reads from there.
     pub fn begin_window(&mut self) -> u64 {
         self.walking = true;
-        self.win_min = if self.untracked > 0 {
-            self.cursor
-        } else {
-            self.ahead.iter().copied().min().unwrap_or(NONE)
-        };
+        self.win_min = self
+            .ahead
+            .iter()
+            .copied()
+            .min()
+            .unwrap_or(NONE)
+            .min(self.untracked_min);
         self.cursor
+    }
+
+    /// Where `end_window(walked_to)` would commit up to if called now; it
+    /// can only commit less later (the limit only drops), so the caller
+    /// may prepare what lies below this outside its lock.
+    pub fn peek_window(&self, walked_to: u64) -> u64 {
+        if self.walking {
+            self.align_down(walked_to.min(self.win_min))
+                .max(self.cursor)
+        } else {
+            self.cursor
+        }
     }
 
     /// The window's walk read everything in `[cursor, walked_to)`: returns
@@ -154,11 +197,7 @@ impl Slot {
     /// the old one). The caller counts what its walk found below it, under
     /// the same lock as this call.
     pub fn end_window(&mut self, walked_to: u64) -> u64 {
-        let e = if self.walking {
-            walked_to.min(self.win_min).max(self.cursor)
-        } else {
-            self.cursor
-        };
+        let e = self.peek_window(walked_to);
         self.walking = false;
         self.win_min = NONE;
         self.cursor = e;

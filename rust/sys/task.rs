@@ -41,3 +41,13 @@ pub(crate) fn context_id() -> usize {
     let in_task = unsafe { ffi::iommu_scope_in_task() };
     current_id() | usize::from(!in_task)
 }
+
+/// Waits until every call that was running, or preempted, when this was
+/// called has returned (process context: sleeps for an RCU and a tasks-RCU
+/// grace period). Used after installing hooks, so that work that began
+/// before them is over.
+pub(crate) fn wait_for_callers() {
+    // SAFETY: the helper only waits for grace periods; the caller is in
+    // process context (it may sleep), as the callers' contract says.
+    unsafe { ffi::iommu_scope_wait_for_callers() };
+}

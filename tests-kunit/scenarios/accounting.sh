@@ -30,7 +30,7 @@ check "maps and unmaps were counted" sh -c "[ \$(awk '/^maps /{print \$2}' $IOPT
 check "accounting equals the dumps page for page ($(wc -l < /tmp/dump_pages) pages)" cmp /tmp/acct_pages /tmp/dump_pages
 check_eq "no underflow" "underflows 0" "$(grep '^underflows ' $IOPT/accounting)"
 check_eq "no overflow" "overflows 0" "$(grep '^overflows ' $IOPT/accounting)"
-check_eq "no table chunk lost" "table_nodes_lost 0" "$(grep '^table_nodes_lost ' $IOPT/accounting)"
+check_eq "no table chunk spilled" "table_nodes_spilled 0" "$(grep '^table_nodes_spilled ' $IOPT/accounting)"
 check_eq "pages_mapped matches the pages file" "$(wc -l < /tmp/acct_pages)" "$(awk '/^pages_mapped /{print $2}' $IOPT/accounting)"
 
 P=$(head -1 /tmp/acct_pages | cut -d' ' -f1); N=$(head -1 /tmp/acct_pages | cut -d' ' -f2)
