@@ -129,8 +129,10 @@ impl Decision {
 /// under `slots`.
 #[pin_data]
 pub(crate) struct Settling {
+    /// `MAX_SETTLING` slots (on the heap: 11 KiB would not fit on the
+    /// kernel stack the initialiser builds them on).
     #[pin]
-    slots: RawSpinLockIrq<[Slot; MAX_SETTLING]>,
+    slots: RawSpinLockIrq<KVec<Slot>>,
     /// The slots' keys, for a lock-free "is it settling?" in the hooks.
     keys: [Atomic<usize>; MAX_SETTLING],
     /// Settling slots: the hooks' lock-free fast path when 0.
@@ -138,13 +140,19 @@ pub(crate) struct Settling {
 }
 
 impl Settling {
-    /// No domain settles.
-    pub(crate) fn new() -> impl PinInit<Self> {
+    /// `MAX_SETTLING` free slots, for `new` (process context).
+    pub(crate) fn alloc_slots() -> Result<KVec<Slot>> {
+        let mut v = KVec::with_capacity(MAX_SETTLING, GFP_KERNEL)?;
+        for _ in 0..MAX_SETTLING {
+            v.push(Slot::FREE, GFP_KERNEL)?;
+        }
+        Ok(v)
+    }
+
+    /// No domain settles; `slots` from `alloc_slots`.
+    pub(crate) fn new(slots: KVec<Slot>) -> impl PinInit<Self> {
         pin_init!(Self {
-            slots <- new_raw_spinlock_irq!(
-                [Slot::FREE; MAX_SETTLING],
-                "iommu_scope::Settling::slots"
-            ),
+            slots <- new_raw_spinlock_irq!(slots, "iommu_scope::Settling::slots"),
             keys: [const { Atomic::new(0) }; MAX_SETTLING],
             active: Atomic::new(0),
         })

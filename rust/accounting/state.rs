@@ -98,10 +98,11 @@ impl Accounting {
     /// A new, empty state.
     pub(crate) fn new() -> Result<Arc<Self>> {
         let counts = PageCounts::new()?;
+        let slots = Settling::alloc_slots()?;
         Arc::pin_init(
             pin_init!(Self {
             counts,
-            settling <- Settling::new(),
+            settling <- Settling::new(slots),
             seed: SeedStats::new(),
             stats: Stats {
                 maps: Atomic::new(0),
