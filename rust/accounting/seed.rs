@@ -50,7 +50,7 @@ use super::state::Accounting;
 use crate::ptdump::registry::Registry;
 use crate::pure::settle::{Slot, Track, TRACKED};
 use crate::pure::table::Table;
-use crate::pure::walk::{walk, Limits, Step};
+use crate::pure::walk::{leaf_part, walk, Limits, Step};
 use crate::sys::domain::DomainKey;
 use crate::sys::phys::PhysMemory;
 use crate::sys::rawlock::{new_raw_spinlock_irq, RawSpinLockIrq};
@@ -235,7 +235,7 @@ impl Settling {
 
     /// The key of slot `i` (0 if free).
     fn key_of(&self, i: usize) -> usize {
-        self.slots.lock().get(i).map_or(0, |s| s.key())
+        self.keys.get(i).map_or(0, |k| k.load(Acquire))
     }
 
     /// Gives up seeding slot `i` of `key`: counted from now on, the part
@@ -517,16 +517,11 @@ impl Seeder {
             }
             match *st {
                 Step::Leaf { iova, pa, size, .. } => {
-                    let from = iova.max(cursor);
-                    let to = iova.saturating_add(size);
-                    let (Some(off), true) = (from.checked_sub(iova), to > from) else {
-                        return;
-                    };
-                    let Some(p) = pa.checked_add(off) else {
+                    let Some((from, p, mut len)) = leaf_part(iova, pa, size, cursor, u64::MAX)
+                    else {
                         return;
                     };
                     let room = WINDOW_UNITS.saturating_sub(units).saturating_mul(UNIT);
-                    let mut len = to - from;
                     if len >= room {
                         len = room;
                         end = from.saturating_add(room);

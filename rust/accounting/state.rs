@@ -21,7 +21,7 @@ use kernel::{
 
 use super::pagecount::{Alloc, PageCounts, Update, UNIT};
 use super::seed::{SeedStats, Settling};
-use crate::pure::walk::{walk, Limits, Step};
+use crate::pure::walk::{leaf_part, walk, Limits, Step};
 use crate::sys::domain::Domain;
 use crate::sys::phys::PhysMemory;
 use crate::sys::{task, work};
@@ -236,10 +236,8 @@ impl Accounting {
             } = *s
             {
                 // The part of the leaf inside `[iova, end)`.
-                let from = liova.max(iova);
-                let to = liova.saturating_add(size).min(end);
-                if let Some(p) = pa.checked_add(from.saturating_sub(liova)) {
-                    self.account_pa_range(p, to.saturating_sub(from), inc, Alloc::Pool);
+                if let Some((_, p, len)) = leaf_part(liova, pa, size, iova, end) {
+                    self.account_pa_range(p, len, inc, Alloc::Pool);
                 }
             }
         });

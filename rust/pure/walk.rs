@@ -196,6 +196,19 @@ pub const MAX_WALK_READS: u64 = 1 << 22;
 /// Deepest hierarchy walked (generic_pt allows 6 levels, LPAE 4).
 pub const MAX_DEPTH: usize = 6;
 
+/// The part of a leaf (`iova`, `pa`, `size` bytes) inside `[start, end)`:
+/// its first IOVA, the physical address there and its length; `None` if
+/// nothing of it is inside (or the physical address would overflow).
+pub fn leaf_part(iova: u64, pa: u64, size: u64, start: u64, end: u64) -> Option<(u64, u64, u64)> {
+    let from = iova.max(start);
+    let to = iova.saturating_add(size).min(end);
+    if to <= from {
+        return None;
+    }
+    let p = pa.checked_add(from - iova)?;
+    Some((from, p, to - from))
+}
+
 #[derive(Clone, Copy)]
 struct Frame {
     table_pa: u64,

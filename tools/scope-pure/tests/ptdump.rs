@@ -114,3 +114,26 @@ proptest! {
         prop_assert_eq!(got, model);
     }
 }
+
+#[test]
+fn leaf_part_clips_to_the_range() {
+    use scope_pure::walk::leaf_part;
+    // A 2M block at IOVA 0x20_0000 -> PA 0x4000_0000.
+    let (iova, pa, size) = (0x20_0000u64, 0x4000_0000u64, 0x20_0000u64);
+    assert_eq!(
+        leaf_part(iova, pa, size, 0, u64::MAX),
+        Some((iova, pa, size))
+    );
+    assert_eq!(
+        leaf_part(iova, pa, size, 0x20_1000, 0x20_3000),
+        Some((0x20_1000, 0x4000_1000, 0x2000))
+    );
+    assert_eq!(leaf_part(iova, pa, size, 0x40_0000, u64::MAX), None);
+    assert_eq!(leaf_part(iova, pa, size, 0, 0x20_0000), None);
+    // At the top of the address spaces: no overflow.
+    assert_eq!(
+        leaf_part(u64::MAX - 0xfff, 0x1000, 0x1000, 0, u64::MAX),
+        Some((u64::MAX - 0xfff, 0x1000, 0xfff))
+    );
+    assert_eq!(leaf_part(0, u64::MAX, 0x2000, 0x1000, u64::MAX), None);
+}
