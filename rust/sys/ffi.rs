@@ -11,7 +11,10 @@
 // Generated code: which of these lints fire depends on what bindgen emits
 // for the header, so they are allowed rather than expected (as the kernel
 // crate does for its own bindings, `rust/bindings/lib.rs`).
+// `unnecessary_transmutes` is a lint since rustc 1.88: older compilers
+// (Debian trixie's 1.85, which built its kernels) must not warn about it.
 #![allow(
+    unknown_lints,
     dead_code,
     non_camel_case_types,
     non_upper_case_globals,
