@@ -2,7 +2,7 @@
 #
 # iommu-scope. `make` builds iommu_scope.ko against KDIR (default: the
 # reference kernel built by scripts/build-kernel, linked at build/kernel).
-# On an arm64 host: make KDIR=/lib/modules/$(uname -r)/build
+# For a stock Debian arm64 kernel (module + .deb): make distro [KVER=...]
 #
 #   make demo    set up, build the reference kernel and the module, boot QEMU
 #   make check   set up and run every test; ends with "N passed, N failed"
@@ -21,7 +21,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 KMAKE = $(MAKE) -C $(KDIR) M=$(REPO) ARCH=arm64 CROSS_COMPILE=$(CROSS_COMPILE) LLVM=
 
-.PHONY: all modules clean clippy fmt fmt-check checkpatch setup kernel demo check test-host
+.PHONY: all modules clean clippy fmt fmt-check checkpatch setup kernel demo check test-host distro
 
 all: modules
 
@@ -62,3 +62,8 @@ demo: kernel
 
 check:
 	scripts/check
+
+# iommu_scope.ko and iommu-scope-modules-KVER_*.deb for a Debian arm64
+# kernel (default: the newest in trixie/trixie-backports), in out/distro/.
+distro:
+	scripts/distro $(KVER)

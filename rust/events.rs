@@ -35,11 +35,18 @@ impl Events {
             );
         }
         let iopf = iopf::IopfFeature::start(root);
-        if let Err(e) = &iopf {
-            pr_warn!(
+        match &iopf {
+            // No such function: the kernel has no IO page fault support
+            // (CONFIG_IOMMU_IOPF is off, as in kernels without SVA), so
+            // there is nothing to count.
+            Err(e) if *e == ENOENT => pr_info!(
+                "iopf: this kernel has no IO page fault support (no iommu_report_device_fault: CONFIG_IOMMU_IOPF off); IOPF accounting unavailable\n"
+            ),
+            Err(e) => pr_warn!(
                 "iopf: cannot probe iommu_report_device_fault (error {}); IOPF accounting disabled\n",
                 e.to_errno()
-            );
+            ),
+            Ok(_) => {}
         }
         Self { evtq, iopf }
     }

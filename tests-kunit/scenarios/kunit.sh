@@ -7,6 +7,7 @@
 # scenario is (built-in suites filtered out), so the TAINT_TEST check that
 # proves the product runs no test is shown to fire for a module that does.
 # qemu-append: kunit.filter_glob=iommu_scope*
+# stock: no (needs the reference kernels' KUnit and kmemleak)
 . /root/lib/check.sh
 taint_test() { echo $(( ($(cat /proc/sys/kernel/tainted) >> 18) & 1 )); }
 check_eq "kernel not TEST-tainted before" 0 "$(taint_test)"

@@ -7,6 +7,7 @@
 # The kernel's built-in KUnit suites are filtered out at boot (they would
 # taint it themselves); a suite named iommu_scope* would still run.
 # qemu-append: kunit.filter_glob=iommu_scope*
+# stock: no (needs the reference kernels' KUnit and kmemleak)
 . /root/lib/check.sh
 KO=/lib/modules/iommu_scope.ko
 # TAINT_TEST is bit 18 of /proc/sys/kernel/tainted ('N' in taint flags).
