@@ -36,11 +36,12 @@ impl Events {
         }
         let iopf = iopf::IopfFeature::start(root);
         match &iopf {
-            // No such function: the kernel has no IO page fault support
-            // (CONFIG_IOMMU_IOPF is off, as in kernels without SVA), so
-            // there is nothing to count.
+            // No such probe-able function: usually the kernel has no IO
+            // page fault support (CONFIG_IOMMU_IOPF is off, as in kernels
+            // without SVA, where it is a static inline stub), so there is
+            // nothing to count.
             Err(e) if *e == ENOENT => pr_info!(
-                "iopf: this kernel has no IO page fault support (no iommu_report_device_fault: CONFIG_IOMMU_IOPF off); IOPF accounting unavailable\n"
+                "iopf: no probe-able iommu_report_device_fault (a kernel without IO page fault support: CONFIG_IOMMU_IOPF off); IOPF accounting unavailable\n"
             ),
             Err(e) => pr_warn!(
                 "iopf: cannot probe iommu_report_device_fault (error {}); IOPF accounting disabled\n",

@@ -58,6 +58,7 @@ if kernel_has_iopf; then
 	WRITABLE="lookup reset iopf/reset"
 	check "the state to protect is not empty" sh -c "grep -q '^pa=' $IOPT/leaks && grep -q 'faults 3' $IOPT/iopf/devices"
 else
+	check "only a stock kernel lacks IOPF support" test -n "$STOCK"
 	IOPF_FILES=
 	WRITABLE="lookup reset"
 	check "the state to protect is not empty" grep -q '^pa=' $IOPT/leaks
