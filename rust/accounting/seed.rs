@@ -185,16 +185,22 @@ impl Settling {
         let _ = self.active.fetch_sub(1, Release);
     }
 
+    /// Whether domain `key` may still settle, without the lock (any
+    /// context): false means it does not, nor will again (a slot's key only
+    /// goes to 0 once the hooks are installed); true is confirmed under
+    /// the lock.
+    fn may_settle(&self, key: usize) -> bool {
+        key != 0
+            && self.active.load(Acquire) != 0
+            && self.keys.iter().any(|k| k.load(Acquire) == key)
+    }
+
     /// A hook enters an operation on `[a, b)` of domain `key` (any
     /// context, bounded: one raw lock, `MAX_SETTLING` + `TRACKED` loads).
     /// Returns the decision for `exit` and the end of the part the hook
     /// counts itself (`[a, end)`; empty when `end <= a`).
     pub(crate) fn enter(&self, key: usize, a: u64, b: u64) -> (Decision, u64) {
-        if key == 0
-            || self.active.load(Acquire) == 0
-            || !self.keys.iter().any(|k| k.load(Acquire) == key)
-        {
-            // Not settling, or seeded since: a slot's key only goes to 0.
+        if !self.may_settle(key) {
             return (Decision::Count, b);
         }
         let mut slots = self.slots.lock();
@@ -220,10 +226,7 @@ impl Settling {
     /// released and its cursor returned (only what lies below it was
     /// counted).
     pub(crate) fn freed(&self, key: usize) -> Option<u64> {
-        if key == 0
-            || self.active.load(Acquire) == 0
-            || !self.keys.iter().any(|k| k.load(Acquire) == key)
-        {
+        if !self.may_settle(key) {
             return None;
         }
         let mut slots = self.slots.lock();
