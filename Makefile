@@ -6,6 +6,7 @@
 #
 #   make demo    set up, build the reference kernel and the module, boot QEMU
 #   make check   set up and run every test; ends with "N passed, N failed"
+#   make bench   the module's cost next to the in-tree C on a non-debug kernel
 
 REPO := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 KDIR ?= $(REPO)/build/kernel
@@ -21,7 +22,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 KMAKE = $(MAKE) -C $(KDIR) M=$(REPO) ARCH=arm64 CROSS_COMPILE=$(CROSS_COMPILE) LLVM=
 
-.PHONY: all modules clean clippy fmt fmt-check checkpatch setup kernel demo check test-host distro
+.PHONY: all modules clean clippy fmt fmt-check checkpatch setup kernel demo check test-host distro bench
 
 all: modules
 
@@ -62,6 +63,10 @@ demo: kernel
 
 check:
 	scripts/check
+
+# Not part of make check: builds the bench kernel variant, boots it twice.
+bench: setup
+	scripts/bench $(BENCH_ARGS)
 
 # iommu_scope.ko and iommu-scope-modules-KVER_*.deb for a Debian arm64
 # kernel (default: the newest in trixie/trixie-backports), in out/distro/.
