@@ -68,7 +68,7 @@ impl AccountingFeature {
             reg.flush();
             seed::snapshot(&state, reg);
         }
-        let hooks = match hooks::Hooks::install(&state) {
+        let hooks = match hooks::Hooks::install(&state, registry.map(|r| r.unmaps.clone())) {
             Ok(h) => h,
             Err(e) => {
                 state.stop();

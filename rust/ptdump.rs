@@ -41,6 +41,8 @@ pub(crate) struct PtDump {
     hooks: KVec<hooks::HookSlot>,
     registry: Arc<Registry>,
     smmu_devices: u32,
+    /// The accounting's unmap probe counts the unmaps in flight.
+    unmaps_shared: bool,
 }
 
 impl PtDump {
@@ -65,7 +67,21 @@ impl PtDump {
             hooks,
             registry,
             smmu_devices,
+            unmaps_shared: false,
         })
+    }
+
+    /// Counts the unmaps in flight for the consistency marks: `shared` if
+    /// the accounting's unmap probe already does, else with a probe of the
+    /// feature's own. Called once, after the accounting started (or not).
+    pub(crate) fn track_unmaps(&mut self, shared: bool) -> Result {
+        if shared {
+            self.unmaps_shared = true;
+            return Ok(());
+        }
+        self.hooks
+            .push(hooks::install_unmap(&self.registry), GFP_KERNEL)?;
+        Ok(())
     }
 
     /// The registry, for the features that walk every live domain.
@@ -85,7 +101,14 @@ impl PtDump {
             st.dirs.load(Relaxed),
             st.dropped.load(Relaxed)
         )?;
-        hooks::write_status(f, &self.hooks)
+        hooks::write_status(f, &self.hooks)?;
+        if self.unmaps_shared {
+            writeln!(
+                f,
+                "probe __iommu_unmap: active (dump consistency marks, the accounting's probe)"
+            )?;
+        }
+        Ok(())
     }
 }
 

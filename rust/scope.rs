@@ -40,7 +40,7 @@ impl Features {
         if smmu.devices() == 0 {
             pr_info!("no device behind arm-smmu-v3; only other drivers' domains are seen\n");
         }
-        let ptdump = PtDump::start(root, smmu.devices());
+        let mut ptdump = PtDump::start(root, smmu.devices());
         if let Err(e) = &ptdump {
             pr_warn!(
                 "io_page_tables: per-domain directories disabled (error {})\n",
@@ -50,6 +50,16 @@ impl Features {
         let accounting = AccountingFeature::start(root, ptdump.as_ref().ok().map(|p| p.registry()));
         if let Err(e) = &accounting {
             pr_warn!("accounting: disabled (error {})\n", e.to_errno());
+        }
+        // One probe per kernel function: the accounting's unmap probe
+        // counts the unmaps in flight for the dumps too.
+        if let Ok(p) = &mut ptdump {
+            if let Err(e) = p.track_unmaps(accounting.is_ok()) {
+                pr_warn!(
+                    "io_page_tables: unmaps not tracked, dumps cannot be consistent (error {})\n",
+                    e.to_errno()
+                );
+            }
         }
         let events = Events::start(root);
         Self {

@@ -14,6 +14,11 @@
 //! - `iommu_domain_free` (entry): a freed domain maps nothing any more, so
 //!   whatever is still in its table is released.
 //!
+//! One probe per kernel function: the unmap probe also counts the unmaps
+//! in flight for the page-table dumps' consistency marks
+//! (`ptdump::registry::UnmapCounters`), which then install no probe of
+//! their own.
+//!
 //! On a domain that still settles (`seed.rs`), each hook counts only the
 //! part of its range below the seeding cursor and says when it returns;
 //! a map into a domain whose table the module cannot read is not counted.
@@ -30,6 +35,7 @@ use kernel::{
 use super::pagecount::{Alloc, UNIT};
 use super::seed::Decision;
 use super::state::Accounting;
+use crate::ptdump::registry::UnmapCounters;
 use crate::sys::domain::Domain;
 use crate::sys::fprobe::{Args, EntryData, Fprobe, Handler};
 
@@ -92,8 +98,9 @@ impl Handler for MapHook {
 /// an encoded `Decision`.
 const SKIPPED: usize = usize::MAX - 2;
 
-/// `__iommu_unmap(domain, iova, size, gather)`.
-pub(crate) struct UnmapHook(pub(crate) Arc<Accounting>);
+/// `__iommu_unmap(domain, iova, size, gather)`; with the dumps' counters
+/// of unmaps in flight, if the page-table dumps run.
+pub(crate) struct UnmapHook(pub(crate) Arc<Accounting>, Option<Arc<UnmapCounters>>);
 
 impl Handler for UnmapHook {
     const WANTS_EXIT: bool = true;
@@ -104,6 +111,9 @@ impl Handler for UnmapHook {
         let Some(d) = (unsafe { args.domain(0) }) else {
             return [0, 0, 0, SKIPPED];
         };
+        if let Some(c) = &self.1 {
+            let _ = c.started(d.key());
+        }
         let (iova, size) = (args.arg(1) as u64, args.arg(2) as u64);
         let key = d.key().index();
         if self.0.is_rollback(key, iova, size) {
@@ -126,6 +136,18 @@ impl Handler for UnmapHook {
     }
 
     fn exit(&self, e: &EntryData, unmapped: usize) {
+        self.account_exit(e, unmapped);
+        // SAFETY: `e[0]` is the domain `entry` saw (or 0); the iommu core
+        // is returning from the unmap on it and still holds it.
+        if let (Some(c), Some(d)) = (&self.1, unsafe { Domain::from_raw(e[0] as *mut _) }) {
+            c.finished_on(d.key());
+        }
+    }
+}
+
+impl UnmapHook {
+    /// The accounting half of `exit`: takes back what was not unmapped.
+    fn account_exit(&self, e: &EntryData, unmapped: usize) {
         let [d, iova, counted, dec] = *e;
         if dec == SKIPPED {
             return;
@@ -176,16 +198,39 @@ impl Handler for FreeHook {
 }
 
 /// The registered hooks.
+///
+/// # Invariants
+///
+/// Fields drop in declaration order: map first (see `install`). While
+/// `unmap` is registered it feeds `unmaps` (if any), which says it no
+/// longer tracks once `drop` has unregistered it.
 pub(crate) struct Hooks {
     map: Pin<KBox<Fprobe<MapHook>>>,
     unmap: Pin<KBox<Fprobe<UnmapHook>>>,
     free: Pin<KBox<Fprobe<FreeHook>>>,
+    unmaps: Option<Arc<UnmapCounters>>,
+}
+
+impl Drop for Hooks {
+    fn drop(&mut self) {
+        // The map probe goes first (its field is dropped after this body,
+        // in order): stop saying the dumps are consistent before the
+        // unmap probe stops counting.
+        if let Some(u) = &self.unmaps {
+            u.stop_tracking();
+        }
+    }
 }
 
 impl Hooks {
     /// Installs all three; without one of them the counts would drift, so
     /// none is kept if one fails.
-    pub(crate) fn install(state: &Arc<Accounting>) -> Result<Self> {
+    /// With `unmaps`, the unmap probe also counts the unmaps in flight for
+    /// the page-table dumps.
+    pub(crate) fn install(
+        state: &Arc<Accounting>,
+        unmaps: Option<Arc<UnmapCounters>>,
+    ) -> Result<Self> {
         // Registering one takes a while: free and unmap first, so that no
         // map is counted whose unmap or free could still be missed (the
         // other way round, a miss is an underflow, never a false report).
@@ -195,14 +240,22 @@ impl Hooks {
             GFP_KERNEL,
         )?;
         let unmap = KBox::pin_init(
-            Fprobe::new(c"__iommu_unmap", UnmapHook(state.clone())),
+            Fprobe::new(c"__iommu_unmap", UnmapHook(state.clone(), unmaps.clone())),
             GFP_KERNEL,
         )?;
         let map = KBox::pin_init(
             Fprobe::new(c"iommu_map_nosync", MapHook(state.clone())),
             GFP_KERNEL,
         )?;
-        Ok(Self { map, unmap, free })
+        if let Some(u) = &unmaps {
+            u.set_tracking();
+        }
+        Ok(Self {
+            map,
+            unmap,
+            free,
+            unmaps,
+        })
     }
 
     /// Writes one `probe <function>: active (...) missed=<n>` line per hook.

@@ -40,7 +40,7 @@ mod tests {
     /// A running accounting: its state and hooks.
     fn start() -> Result<(Arc<Accounting>, Running)> {
         let a = Accounting::new()?;
-        let h = Hooks::install(&a)?;
+        let h = Hooks::install(&a, None)?;
         Ok((a.clone(), Running(Some(h), a)))
     }
 

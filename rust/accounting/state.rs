@@ -47,6 +47,45 @@ pub(crate) struct Stats {
     pub(crate) released_on_free: Atomic<u64>,
 }
 
+/// The changes one call makes to the shared counters, added up before
+/// they are applied (one atomic operation per counter and call).
+#[derive(Default)]
+struct Delta {
+    /// Counters changed.
+    done: u64,
+    /// Counters that went 0 -> 1 (inc) or 1 -> 0 (dec).
+    first: u64,
+    /// Counters that went 1 -> 2 (inc) or 2 -> 1 (dec).
+    second: u64,
+    /// Overflows (inc) or underflows (dec), and the first one's address.
+    flows: u64,
+    flow_pa: Option<u64>,
+    /// Units without a counter (no node, or beyond 48 bits).
+    untracked: u64,
+}
+
+impl Delta {
+    /// Adds up the outcome `u` of the update of the unit at `pa`.
+    fn note(&mut self, u: Update, inc: bool, pa: u64) {
+        match u {
+            Update::Done { old } => {
+                self.done += 1;
+                let (first, second) = if inc { (0, 1) } else { (1, 2) };
+                if old == first {
+                    self.first += 1;
+                } else if old == second {
+                    self.second += 1;
+                }
+            }
+            Update::Overflow | Update::Underflow => {
+                self.flows += 1;
+                let _ = self.flow_pa.get_or_insert(pa);
+            }
+            Update::NoMemory | Update::OutOfRange => self.untracked += 1,
+        }
+    }
+}
+
 /// A map in progress: the context (`task::context_id`) and the range it
 /// maps.
 struct InMap {
@@ -156,67 +195,59 @@ impl Accounting {
         work::flush(&self.work);
     }
 
-    /// Adds one reference to the unit at `pa`, keeping the counters.
-    pub(crate) fn inc_pa(&self, pa: u64, alloc: Alloc) {
-        match self.counts.inc(pa / UNIT, alloc) {
-            Update::Done { old } => {
-                self.stats.refs.add(1, Relaxed);
-                if old == 0 {
-                    self.stats.pages_mapped.add(1, Relaxed);
-                } else if old == 1 {
-                    self.stats.pages_multi.add(1, Relaxed);
-                }
-            }
-            Update::Overflow => {
-                if self.stats.overflows.fetch_add(1, Relaxed) == 0 {
-                    pr_warn!(
-                        "accounting: refcount overflow at pa=0x{:x} (kept at the maximum; see accounting)\n",
-                        pa
-                    );
-                }
-            }
-            _ => self.stats.untracked.add(1, Relaxed),
-        }
-    }
-
-    /// Drops one reference from the unit at `pa`, keeping the counters.
-    pub(crate) fn dec_pa(&self, pa: u64) {
-        match self.counts.dec(pa / UNIT) {
-            Update::Done { old } => {
-                let _ = self.stats.refs.fetch_sub(1, Relaxed);
-                if old == 1 {
-                    let _ = self.stats.pages_mapped.fetch_sub(1, Relaxed);
-                } else if old == 2 {
-                    let _ = self.stats.pages_multi.fetch_sub(1, Relaxed);
-                }
-            }
-            Update::Underflow => {
-                if self.stats.underflows.fetch_add(1, Relaxed) == 0 {
-                    pr_warn!(
-                        "accounting: unmap of pa=0x{:x} that was never counted as mapped (first underflow; see accounting)\n",
-                        pa
-                    );
-                }
-            }
-            _ => self.stats.untracked.add(1, Relaxed),
-        }
-    }
-
     /// Counts (`inc`) or releases every unit of `[pa, pa + size)`; stops
     /// at the end of the physical address space. New table nodes come from
-    /// `alloc` (`Alloc::Pool` in a hook).
+    /// `alloc` (`Alloc::Pool` in a hook). The shared counters of the
+    /// `accounting` file change once per call, not once per unit.
     pub(crate) fn account_pa_range(&self, pa: u64, size: u64, inc: bool, alloc: Alloc) {
+        let mut d = Delta::default();
         let mut off = 0;
         while off < size {
             let Some(p) = pa.checked_add(off) else {
-                return;
+                break;
             };
-            if inc {
-                self.inc_pa(p, alloc);
+            let u = if inc {
+                self.counts.inc(p / UNIT, alloc)
             } else {
-                self.dec_pa(p);
-            }
+                self.counts.dec(p / UNIT)
+            };
+            d.note(u, inc, p);
             off = off.saturating_add(UNIT);
+        }
+        self.apply(&d, inc);
+    }
+
+    /// Applies one call's counter changes.
+    fn apply(&self, d: &Delta, inc: bool) {
+        let s = &self.stats;
+        let add = |c: &Atomic<u64>, n: u64| match (n, inc) {
+            (0, _) => {}
+            (_, true) => c.add(n, Relaxed),
+            (_, false) => {
+                let _ = c.fetch_sub(n, Relaxed);
+            }
+        };
+        add(&s.refs, d.done);
+        add(&s.pages_mapped, d.first);
+        add(&s.pages_multi, d.second);
+        if d.untracked != 0 {
+            s.untracked.add(d.untracked, Relaxed);
+        }
+        let Some(pa) = d.flow_pa else {
+            return;
+        };
+        if inc {
+            if s.overflows.fetch_add(d.flows, Relaxed) == 0 {
+                pr_warn!(
+                    "accounting: refcount overflow at pa=0x{:x} (kept at the maximum; see accounting)\n",
+                    pa
+                );
+            }
+        } else if s.underflows.fetch_add(d.flows, Relaxed) == 0 {
+            pr_warn!(
+                "accounting: unmap of pa=0x{:x} that was never counted as mapped (first underflow; see accounting)\n",
+                pa
+            );
         }
     }
 

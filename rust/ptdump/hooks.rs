@@ -2,7 +2,9 @@
 
 //! The hooks that keep the domain registry current: domain allocation,
 //! attach (five entry points of the iommu core), free, and unmap (for the
-//! dumps' consistency marks).
+//! dumps' consistency marks) when the accounting feature does not run: one
+//! probe per kernel function, so with accounting its unmap probe counts
+//! the unmaps in flight too.
 //!
 //! Owns: which kernel functions are probed for the page-table dumps and
 //! what each hook hands to the registry. Must not: touch debugfs (the
@@ -193,8 +195,14 @@ pub(crate) fn install_all(reg: &Arc<Registry>) -> Result<KVec<HookSlot>> {
             GFP_KERNEL,
         )?;
     }
+    Ok(v)
+}
+
+/// The unmap hook of the dumps' consistency marks, for a module whose
+/// accounting (whose unmap probe counts them otherwise) does not run.
+pub(crate) fn install_unmap(reg: &Arc<Registry>) -> HookSlot {
     let unmap = install(
-        F,
+        "io_page_tables",
         c"__iommu_unmap",
         "dump consistency marks",
         UnmapHook(reg.unmaps.clone()),
@@ -202,6 +210,5 @@ pub(crate) fn install_all(reg: &Arc<Registry>) -> Result<KVec<HookSlot>> {
     if unmap.probe.is_ok() {
         reg.unmaps.set_tracking();
     }
-    v.push(unmap, GFP_KERNEL)?;
-    Ok(v)
+    unmap
 }

@@ -54,7 +54,7 @@ for layout in contiguous scattered; do
 	tail -2 $IOPT/domain_$id/ptdump
 	echo "FLOOR $layout $(cat /sys/module/bench_domain/parameters/walk)"
 	if [ $layout = scattered ]; then
-		awk '{ print "P3", $1, $2 }' $IOPT/accounting/accounting
+		awk '{ print "P3", $1, $2 }' $IOPT/accounting
 	fi
 	rmmod bench_domain
 done
@@ -68,6 +68,8 @@ NIC=$(for d in /sys/bus/pci/devices/*; do
 evtq_irqs() { awk '/evtq/ { s = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i; print s }' /proc/interrupts; }
 ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
 burst() { # state
+	EV0=0
+	[ -e $IOPT/status ] && EV0=$(sed -n 's/^feature smmu_evtq_event: .* events=\([0-9]*\).*/\1/p' $IOPT/status)
 	t0=$(ms)
 	insmod /lib/modules/evtq_flood.ko count=$NEV iova=0x10000000 || exit 1
 	last=$(evtq_irqs); lt=$(ms)
@@ -77,7 +79,7 @@ burst() { # state
 		if [ "$n" != "$last" ]; then last=$n; lt=$t; elif [ $((t - lt)) -ge 500 ]; then break; fi
 	done
 	ev=-
-	[ -e $IOPT/status ] && ev=$(sed -n 's/^feature smmu_evtq_event: .* events=\([0-9]*\).*/\1/p' $IOPT/status)
+	[ -e $IOPT/status ] && ev=$(( $(sed -n 's/^feature smmu_evtq_event: .* events=\([0-9]*\).*/\1/p' $IOPT/status) - EV0 ))
 	echo "P4 $1 events=$ev ms=$((lt - t0))"
 	rmmod evtq_flood
 }
