@@ -79,6 +79,9 @@ impl PtDump {
             self.unmaps_shared = true;
             return Ok(());
         }
+        // Room first: the probe switches tracking on, and a slot that could
+        // not be kept would leave it on with no probe counting.
+        self.hooks.reserve(1, GFP_KERNEL)?;
         self.hooks
             .push(hooks::install_unmap(&self.registry), GFP_KERNEL)?;
         Ok(())
@@ -115,6 +118,8 @@ impl PtDump {
 /// Unregisters every hook but the free hook (first in `hooks`), stops the
 /// registry (no directory or entry is left), then drops the free hook.
 fn stop(mut hooks: KVec<hooks::HookSlot>, registry: &Registry) {
+    // The unmap probe may go first: no dump may say consistent after.
+    registry.unmaps.stop_tracking();
     while hooks.len() > 1 {
         drop(hooks.pop());
     }

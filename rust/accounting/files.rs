@@ -47,15 +47,26 @@ impl Files {
 fn show_accounting(a: &Arc<Accounting>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let s = &a.stats;
     let l = |x: &Atomic<u64>| x.load(Relaxed);
+    // Each hook applies its changes to these once per call: a reader can
+    // see one CPU's decrement before another's increment of the same pages
+    // is applied, a value just below zero for a moment; shown as 0.
+    let c = |x: &Atomic<u64>| {
+        let v = x.load(Relaxed);
+        if v > u64::MAX / 2 {
+            0
+        } else {
+            v
+        }
+    };
     writeln!(f, "maps {}", l(&s.maps))?;
     writeln!(f, "maps_failed {}", l(&s.maps_failed))?;
     writeln!(f, "unmaps {}", l(&s.unmaps))?;
     writeln!(f, "remaps {}", l(&s.remaps))?;
     writeln!(f, "rollbacks_skipped {}", l(&s.rollbacks_skipped))?;
-    writeln!(f, "pages_mapped {}", l(&s.pages_mapped))?;
-    writeln!(f, "refs {}", l(&s.refs))?;
-    writeln!(f, "bytes_mapped {}", l(&s.refs).saturating_mul(UNIT))?;
-    writeln!(f, "pages_mapped_more_than_once {}", l(&s.pages_multi))?;
+    writeln!(f, "pages_mapped {}", c(&s.pages_mapped))?;
+    writeln!(f, "refs {}", c(&s.refs))?;
+    writeln!(f, "bytes_mapped {}", c(&s.refs).saturating_mul(UNIT))?;
+    writeln!(f, "pages_mapped_more_than_once {}", c(&s.pages_multi))?;
     writeln!(f, "overflows {}", l(&s.overflows))?;
     writeln!(f, "underflows {}", l(&s.underflows))?;
     writeln!(f, "untracked {}", l(&s.untracked))?;

@@ -36,7 +36,7 @@ use super::pagecount::{Alloc, UNIT};
 use super::seed::Decision;
 use super::state::Accounting;
 use crate::ptdump::registry::UnmapCounters;
-use crate::sys::domain::Domain;
+use crate::sys::domain::{Domain, DomainKey};
 use crate::sys::fprobe::{Args, EntryData, Fprobe, Handler};
 
 /// `iommu_map_nosync(domain, iova, paddr, size, prot, gfp)`.
@@ -88,7 +88,8 @@ impl Handler for MapHook {
         if counted == 0 {
             return;
         }
-        self.0
+        let _ = self
+            .0
             .account_pa_range(pa as u64, counted as u64, true, Alloc::Pool);
         self.0.refill_if_low();
     }
@@ -125,7 +126,7 @@ impl Handler for UnmapHook {
         // Released here: the part below a settling domain's cursor (all of
         // it otherwise); the rest is the seeding walk's.
         if end > iova {
-            self.0.account_range(&d, iova, end, false);
+            let _ = self.0.account_range(&d, iova, end, false);
         }
         [
             key,
@@ -137,10 +138,10 @@ impl Handler for UnmapHook {
 
     fn exit(&self, e: &EntryData, unmapped: usize) {
         self.account_exit(e, unmapped);
-        // SAFETY: `e[0]` is the domain `entry` saw (or 0); the iommu core
-        // is returning from the unmap on it and still holds it.
-        if let (Some(c), Some(d)) = (&self.1, unsafe { Domain::from_raw(e[0] as *mut _) }) {
-            c.finished_on(d.key());
+        // `e[0]` is the key of the domain `entry` counted as started (0:
+        // none).
+        if let (Some(c), true) = (&self.1, e[0] != 0) {
+            c.finished_on(DomainKey::from_index(e[0]));
         }
     }
 }
@@ -164,7 +165,8 @@ impl UnmapHook {
         };
         let iova = iova as u64;
         let from = iova.saturating_add(unmapped as u64);
-        self.0
+        let _ = self
+            .0
             .account_range(&d, from, iova.saturating_add(counted as u64), true);
         self.0.refill_if_low();
     }
@@ -186,13 +188,10 @@ impl Handler for FreeHook {
         // A domain still settling had only what lies below its cursor
         // counted.
         let end = self.0.settling.freed(d.key().index()).unwrap_or(u64::MAX);
-        let before = st.refs.load(Relaxed);
         if end > 0 {
-            self.0.account_range(&d, 0, end, false);
+            let released = self.0.account_range(&d, 0, end, false);
+            st.released_on_free.add(released, Relaxed);
         }
-        let after = st.refs.load(Relaxed);
-        st.released_on_free
-            .add(before.saturating_sub(after), Relaxed);
         [0; 4]
     }
 }

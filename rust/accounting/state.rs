@@ -198,9 +198,17 @@ impl Accounting {
     /// Counts (`inc`) or releases every unit of `[pa, pa + size)`; stops
     /// at the end of the physical address space. New table nodes come from
     /// `alloc` (`Alloc::Pool` in a hook). The shared counters of the
-    /// `accounting` file change once per call, not once per unit.
-    pub(crate) fn account_pa_range(&self, pa: u64, size: u64, inc: bool, alloc: Alloc) {
+    /// `accounting` file change once per call, not once per unit. Returns
+    /// the counters changed.
+    pub(crate) fn account_pa_range(&self, pa: u64, size: u64, inc: bool, alloc: Alloc) -> u64 {
         let mut d = Delta::default();
+        self.count_pa_range(pa, size, inc, alloc, &mut d);
+        self.apply(&d, inc);
+        d.done
+    }
+
+    /// `account_pa_range` without applying `d`.
+    fn count_pa_range(&self, pa: u64, size: u64, inc: bool, alloc: Alloc, d: &mut Delta) {
         let mut off = 0;
         while off < size {
             let Some(p) = pa.checked_add(off) else {
@@ -214,7 +222,6 @@ impl Accounting {
             d.note(u, inc, p);
             off = off.saturating_add(UNIT);
         }
-        self.apply(&d, inc);
     }
 
     /// Applies one call's counter changes.
@@ -252,11 +259,13 @@ impl Accounting {
     }
 
     /// Counts (`inc`) or releases every unit mapped in `[iova, end)` of
-    /// domain `d`, with one bounded walk of its table (from a hook).
-    pub(crate) fn account_range(&self, d: &Domain<'_>, iova: u64, end: u64, inc: bool) {
+    /// domain `d`, with one bounded walk of its table (from a hook), and
+    /// the shared counters once; returns the counters changed.
+    pub(crate) fn account_range(&self, d: &Domain<'_>, iova: u64, end: u64, inc: bool) -> u64 {
         let Some(t) = d.table() else {
-            return;
+            return 0;
         };
+        let mut delta = Delta::default();
         let limits = Limits::bounded_range(iova, end);
         walk(&t.layout, t.root_pa, &mut PhysMemory, limits, |s| {
             if let Step::Leaf {
@@ -268,10 +277,12 @@ impl Accounting {
             {
                 // The part of the leaf inside `[iova, end)`.
                 if let Some((_, p, len)) = leaf_part(liova, pa, size, iova, end) {
-                    self.account_pa_range(p, len, inc, Alloc::Pool);
+                    self.count_pa_range(p, len, inc, Alloc::Pool, &mut delta);
                 }
             }
         });
+        self.apply(&delta, inc);
+        delta.done
     }
 
     /// Notes that the current task maps `[iova, iova + size)` into domain

@@ -271,7 +271,7 @@ fn footer(
     } else if !e.unmaps_tracked() {
         writeln!(
             f,
-            "# INCONSISTENT: unmaps cannot be tracked on this kernel (__iommu_unmap is not probeable)"
+            "# INCONSISTENT: unmaps cannot be tracked (__iommu_unmap is not probed on this kernel, or not now: module loading or unloading)"
         )
     } else if in_flight || started != s.unmaps_started || walk.unreadable > 0 {
         writeln!(
