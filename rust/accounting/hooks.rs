@@ -88,8 +88,7 @@ impl Handler for MapHook {
         if counted == 0 {
             return;
         }
-        let _ = self
-            .0
+        self.0
             .account_pa_range(pa as u64, counted as u64, true, Alloc::Pool);
         self.0.refill_if_low();
     }

@@ -198,13 +198,11 @@ impl Accounting {
     /// Counts (`inc`) or releases every unit of `[pa, pa + size)`; stops
     /// at the end of the physical address space. New table nodes come from
     /// `alloc` (`Alloc::Pool` in a hook). The shared counters of the
-    /// `accounting` file change once per call, not once per unit. Returns
-    /// the counters changed.
-    pub(crate) fn account_pa_range(&self, pa: u64, size: u64, inc: bool, alloc: Alloc) -> u64 {
+    /// `accounting` file change once per call, not once per unit.
+    pub(crate) fn account_pa_range(&self, pa: u64, size: u64, inc: bool, alloc: Alloc) {
         let mut d = Delta::default();
         self.count_pa_range(pa, size, inc, alloc, &mut d);
         self.apply(&d, inc);
-        d.done
     }
 
     /// `account_pa_range` without applying `d`.

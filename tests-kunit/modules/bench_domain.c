@@ -23,6 +23,7 @@
 #include <linux/uaccess.h>
 
 #include "arm-smmu-v3.h"
+#include "edu_domain.h"
 
 #define BENCH_IOVA	0x100000000UL
 #define BENCH_PA	0x2000000000ULL
@@ -92,7 +93,6 @@ static void cleanup(void)
 
 static int __init bench_domain_init(void)
 {
-	struct pci_dev *pdev = pci_get_device(0x1234, 0x11e8, NULL);
 	bool contiguous = !strcmp(layout, "contiguous");
 	u64 t0 = ktime_get_ns();
 	unsigned int i;
@@ -100,10 +100,7 @@ static int __init bench_domain_init(void)
 
 	if (!contiguous && strcmp(layout, "scattered"))
 		return -EINVAL;
-	if (!pdev)
-		return -ENODEV;
-	domain = iommu_paging_domain_alloc(&pdev->dev);
-	pci_dev_put(pdev);
+	domain = edu_domain_alloc();
 	if (IS_ERR(domain)) {
 		ret = PTR_ERR(domain);
 		domain = NULL;

@@ -15,6 +15,8 @@
 #include <linux/module.h>
 #include <linux/pci.h>
 
+#include "edu_domain.h"
+
 #define STABLE		512
 #define STABLE_IOVA	0x1000000UL
 #define TOGGLE_IOVA	0x40000000UL
@@ -69,14 +71,10 @@ static void cleanup(void)
 
 static int __init unmap_loop_init(void)
 {
-	struct pci_dev *pdev = pci_get_device(0x1234, 0x11e8, NULL);
 	unsigned int i;
 	int ret = 0;
 
-	if (!pdev)
-		return -ENODEV;
-	domain = iommu_paging_domain_alloc(&pdev->dev);
-	pci_dev_put(pdev);
+	domain = edu_domain_alloc();
 	if (IS_ERR(domain)) {
 		ret = PTR_ERR(domain);
 		domain = NULL;

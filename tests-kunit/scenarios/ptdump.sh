@@ -26,6 +26,8 @@ NG=$(ls /sys/kernel/iommu_groups | wc -l)
 check_eq "one directory per PCI device's domain" $NG "$(ls -d $IOPT/domain_* | wc -l)"
 check "directory names are domain_<16 hex digits>" sh -c "ls $IOPT | grep '^domain_' | grep -qvE '^domain_[0-9a-f]{16}$' && exit 1 || exit 0"
 check "status lists the feature active" grep -q "^feature io_page_tables: active smmu_v3_devices=$NG" $IOPT/status
+check "the dumps' unmap marks use the accounting's probe" grep -qx "probe __iommu_unmap: active (dump consistency marks, the accounting's probe)" $IOPT/status
+check_eq "one __iommu_unmap probe with a missed count" 1 "$(grep -c '^probe __iommu_unmap: active .* missed=' $IOPT/status)"
 
 for dev in 0000:00:00.0 0000:00:01.0 0000:00:02.0 0000:00:03.0; do
 	D=$(dom_of $dev)
