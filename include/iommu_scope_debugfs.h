@@ -15,15 +15,33 @@
 struct dentry;
 struct seq_file;
 
+/* What a stream's fill did (see struct iommu_scope_file). */
+enum iommu_scope_fill {
+	IOMMU_SCOPE_FILL_WROTE = 0,	/* appended text; more may follow */
+	IOMMU_SCOPE_FILL_END = 1,	/* appended nothing: the text is over */
+	IOMMU_SCOPE_FILL_NO_ROOM = 2,	/* appended nothing: next piece too big */
+};
+
 /*
  * One file: @show formats it (into a seq_file, process context), @write
  * takes what the user wrote (returns bytes taken or -errno); either may be
  * NULL. @ctx is passed back to both. The struct must stay valid until the
  * file is removed.
+ *
+ * A streamed file (read-only, for text of any length) sets the three
+ * @stream_ callbacks instead of @show: @stream_open makes the state of
+ * one open file from @ctx (NULL: out of memory); @stream_fill appends to
+ * the seq_file whole pieces of text that fit, resuming where the last
+ * call stopped (from the start if @rewind), without ever overflowing it;
+ * @stream_release frees the state. Fill and release never use @ctx: an
+ * open file may outlive this struct.
  */
 struct iommu_scope_file {
 	int (*show)(struct seq_file *m, void *ctx);
 	ssize_t (*write)(void *ctx, const char __user *buf, size_t len);
+	void *(*stream_open)(void *ctx);
+	int (*stream_fill)(struct seq_file *m, void *state, bool rewind);
+	void (*stream_release)(void *state);
 	void *ctx;
 };
 
@@ -40,5 +58,10 @@ struct dentry *iommu_scope_debugfs_file(const char *name, umode_t mode,
 void iommu_scope_debugfs_remove(struct dentry *d);
 /* Append @len bytes to a seq_file; -1 when its buffer is full. */
 int iommu_scope_seq_write(struct seq_file *m, const char *s, size_t len);
+/*
+ * Append @len bytes to a seq_file if they fit; false (and the seq_file
+ * unchanged, not marked overflowed) if not.
+ */
+bool iommu_scope_seq_try_write(struct seq_file *m, const char *s, size_t len);
 
 #endif /* _IOMMU_SCOPE_DEBUGFS_H */

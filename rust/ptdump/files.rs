@@ -2,7 +2,9 @@
 
 //! The files of one `io_page_tables/domain_<id>/` directory: `info`,
 //! `devices`, `ptdump`, `ptdump_raw` (formats in
-//! `Documentation/debugfs.rst`).
+//! `Documentation/debugfs.rst`). The two dumps are streamed: each open
+//! file walks the table once, a read's worth at a time, whatever the
+//! number of lines.
 //!
 //! Owns: what a domain's files show, and the consistency footer of a dump.
 //! Must not: hold the domain's lock while walking, or print a kernel
@@ -13,12 +15,13 @@ use core::fmt::Write;
 use kernel::{fmt, prelude::*, sync::Arc};
 
 use super::registry::DomainEntry;
-use crate::pure::lpae::Stage;
-use crate::pure::ptdump::{self, DumpStats, Size};
+use crate::pure::genpt::PtRuns;
+use crate::pure::lpae::{LpaeRuns, Stage};
+use crate::pure::ptdump::{Body, DumpStats, Raw, Runs, Size};
 use crate::pure::table::{AnyLayout, Table};
+use crate::pure::text::Chunk;
 use crate::pure::walk::{Limits, WalkStats};
-use crate::pure::{genpt, lpae};
-use crate::sys::debugfs::{self, Dir, File};
+use crate::sys::debugfs::{self, Dir, File, Stream};
 use crate::sys::domain::{DomainType, Master, Masters, PtDomain, SmmuDomain};
 use crate::sys::phys::PhysMemory;
 
@@ -39,8 +42,8 @@ impl DomainDir {
         let files = [
             debugfs::read_only(&dir, c"info", e.clone(), &show_info)?,
             debugfs::read_only(&dir, c"devices", e.clone(), &show_devices)?,
-            debugfs::read_only(&dir, c"ptdump", e.clone(), &show_ptdump)?,
-            debugfs::read_only(&dir, c"ptdump_raw", e.clone(), &show_ptdump_raw)?,
+            debugfs::streamed::<DumpStream<false>>(&dir, c"ptdump", e.clone())?,
+            debugfs::streamed::<DumpStream<true>>(&dir, c"ptdump_raw", e.clone())?,
         ];
         Ok(Self {
             _files: files,
@@ -90,7 +93,7 @@ fn write_pgsizes(f: &mut fmt::Formatter<'_>, bitmap: u64) -> fmt::Result {
     writeln!(f, ")")
 }
 
-fn freed(f: &mut fmt::Formatter<'_>) -> fmt::Result {
+fn freed<W: Write>(f: &mut W) -> fmt::Result {
     writeln!(f, "# domain freed: this directory is being removed")
 }
 
@@ -237,19 +240,10 @@ fn show_devices(e: &Arc<DomainEntry>, f: &mut fmt::Formatter<'_>) -> fmt::Result
     Ok(())
 }
 
-/// Adapts the seq_file formatter to `core::fmt::Write` for the pure code.
-struct W<'a, 'b>(&'a mut fmt::Formatter<'b>);
-
-impl Write for W<'_, '_> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.0.write_str(s)
-    }
-}
-
 /// Footer shared by both dumps: counters and the consistency mark.
-fn footer(
+fn footer<W: Write>(
     e: &DomainEntry,
-    f: &mut fmt::Formatter<'_>,
+    f: &mut W,
     s: &Snapshot,
     walk: WalkStats,
     dec: Option<DumpStats>,
@@ -286,9 +280,9 @@ fn footer(
 }
 
 /// The header line and table of a domain, or why it cannot be walked.
-fn header(
+fn header<W: Write>(
     e: &DomainEntry,
-    f: &mut fmt::Formatter<'_>,
+    f: &mut W,
     s: &Snapshot,
 ) -> core::result::Result<Option<(Table, u64)>, fmt::Error> {
     if let Some(p) = &s.pt {
@@ -349,40 +343,132 @@ fn header(
     Ok(Some((t, r.mair())))
 }
 
-/// Both dumps: snapshot, header, walk, consistency footer. The table may be
-/// freed from the snapshot on: `PhysMemory` never faults, and the footer
-/// says whether an unmap or free ran meanwhile.
-fn dump(e: &Arc<DomainEntry>, f: &mut fmt::Formatter<'_>, raw: bool) -> fmt::Result {
-    let Ok(s) = snapshot(e) else {
-        return freed(f);
-    };
-    let Some((t, mair)) = header(e, f, &s)? else {
-        return Ok(());
-    };
-    let limits = Limits::whole();
-    let mut mem = PhysMemory;
-    let mut w = W(f);
-    let (walk, dec) = if raw {
-        (
-            ptdump::write_raw(&mut w, &t.layout, t.root_pa, &mut mem, limits)?,
-            None,
-        )
-    } else {
-        let d = match &t.layout {
+/// The walk and lines of a dump in progress.
+enum DumpBody {
+    Lpae(Runs<LpaeRuns>),
+    Pt(Runs<PtRuns>),
+    Raw(Raw<AnyLayout>),
+}
+
+impl DumpBody {
+    fn new(t: &Table, mair: u64, raw: bool) -> Self {
+        let limits = Limits::whole();
+        if raw {
+            return DumpBody::Raw(Raw::new(t.layout, t.root_pa, limits));
+        }
+        match t.layout {
             AnyLayout::Lpae(g) => {
-                lpae::write_decoded(&mut w, g, t.root_pa, mair, &mut mem, limits)?
+                DumpBody::Lpae(Runs::new(LpaeRuns { g, mair }, t.root_pa, limits))
             }
-            AnyLayout::Pt(g) => genpt::write_decoded(&mut w, g, t.root_pa, &mut mem, limits)?,
-        };
-        (d.walk, Some(d))
-    };
-    footer(e, f, &s, walk, dec)
+            AnyLayout::Pt(g) => DumpBody::Pt(Runs::new(PtRuns { g }, t.root_pa, limits)),
+        }
+    }
+
+    fn next_chunk(&mut self, out: &mut Chunk) -> bool {
+        let mut mem = PhysMemory;
+        match self {
+            DumpBody::Lpae(b) => b.next_chunk(&mut mem, out),
+            DumpBody::Pt(b) => b.next_chunk(&mut mem, out),
+            DumpBody::Raw(b) => b.next_chunk(&mut mem, out),
+        }
+    }
+
+    /// The walk's counters, and the runs' for a decoded dump.
+    fn stats(&self) -> (WalkStats, Option<DumpStats>) {
+        match self {
+            DumpBody::Lpae(b) => (b.stats().walk, Some(b.stats())),
+            DumpBody::Pt(b) => (b.stats().walk, Some(b.stats())),
+            DumpBody::Raw(b) => (b.stats().walk, None),
+        }
+    }
 }
 
-fn show_ptdump(e: &Arc<DomainEntry>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    dump(e, f, false)
+/// Where a dump stream is.
+enum Phase {
+    Header,
+    Body,
+    Footer,
+    Done,
 }
 
-fn show_ptdump_raw(e: &Arc<DomainEntry>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    dump(e, f, true)
+/// One open `ptdump` (`RAW` false) or `ptdump_raw` (`RAW` true): snapshot
+/// and header at the start, then the walk a line at a time, resumed at
+/// each read, then the consistency footer, which covers every unmap from
+/// the snapshot to the end, however long the reader took. The table may be
+/// freed meanwhile: `PhysMemory` never faults, and the footer says whether
+/// an unmap or free ran.
+pub(crate) struct DumpStream<const RAW: bool> {
+    e: Arc<DomainEntry>,
+    phase: Phase,
+    snap: Option<Snapshot>,
+    body: Option<DumpBody>,
+}
+
+/// Writes a piece with `w`, or a mark if it does not fit a chunk.
+fn put(out: &mut Chunk, w: impl FnOnce(&mut Chunk) -> fmt::Result) {
+    if w(out).is_err() {
+        out.set_str("# line too long: cut\n");
+    }
+}
+
+impl<const RAW: bool> Stream for DumpStream<RAW> {
+    type Data = Arc<DomainEntry>;
+
+    fn open(e: &Arc<DomainEntry>) -> Result<Self> {
+        Ok(Self {
+            e: e.clone(),
+            phase: Phase::Header,
+            snap: None,
+            body: None,
+        })
+    }
+
+    fn rewind(&mut self) {
+        self.phase = Phase::Header;
+        self.snap = None;
+        self.body = None;
+    }
+
+    fn next_chunk(&mut self, out: &mut Chunk) -> bool {
+        loop {
+            match self.phase {
+                Phase::Header => {
+                    self.phase = Phase::Done;
+                    let Ok(s) = snapshot(&self.e) else {
+                        put(out, freed);
+                        return true;
+                    };
+                    let mut table = None;
+                    put(out, |w| {
+                        table = header(&self.e, w, &s)?;
+                        Ok(())
+                    });
+                    if let Some((t, mair)) = table {
+                        self.body = Some(DumpBody::new(&t, mair, RAW));
+                        self.snap = Some(s);
+                        self.phase = Phase::Body;
+                    }
+                    return true;
+                }
+                Phase::Body => {
+                    if let Some(b) = &mut self.body {
+                        if b.next_chunk(out) {
+                            return true;
+                        }
+                    }
+                    self.phase = Phase::Footer;
+                }
+                Phase::Footer => {
+                    self.phase = Phase::Done;
+                    let (Some(b), Some(s)) = (&self.body, &self.snap) else {
+                        return false;
+                    };
+                    let (walk, dec) = b.stats();
+                    put(out, |w| footer(&self.e, w, s, walk, dec));
+                    return true;
+                }
+                Phase::Done => return false,
+            }
+        }
+    }
 }

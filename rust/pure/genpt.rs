@@ -18,7 +18,8 @@ pub mod x86_64;
 use core::fmt::{self, Write};
 
 use super::coalesce::Run;
-use super::ptdump::{write_runs, DumpStats, Size};
+use super::ptdump::{write_runs, DumpStats, RunFormat, Size};
+use super::text::Chunk;
 use super::walk::{Class, Layout, Limits, Memory};
 
 /// A generic_pt format.
@@ -146,32 +147,65 @@ pub struct PtLineKey {
 /// Writes one `ptdump` line of a generic_pt run:
 /// `<start>-<end> <size> pa=<pa> L<level> <page|block> <perm> <user|priv>
 /// <A|-> <D|-> <mem> [g] [x<n>]`.
-pub fn write_run<W: Write>(w: &mut W, r: &Run<PtLineKey>) -> fmt::Result {
+pub fn write_run(w: &mut Chunk, r: &Run<PtLineKey>) -> fmt::Result {
     let a = &r.attrs.attrs;
-    write!(
-        w,
-        "0x{:016x}-0x{:016x} {:>6} pa=0x{:016x} L{} {:<6} {}{}{} {} {} {} {}",
-        r.iova,
-        r.iova.wrapping_add(r.size),
-        Size(r.size),
-        r.pa,
-        r.attrs.level,
-        if r.attrs.block { "block" } else { "page" },
-        if a.read { 'R' } else { '-' },
-        if a.write { 'W' } else { '-' },
-        if a.exec { 'X' } else { '-' },
-        if a.user { "user" } else { "priv" },
-        if a.accessed { "A" } else { "-" },
-        if a.dirty { "D" } else { "-" },
-        a.mem,
-    )?;
+    let mut size = [0u8; 24];
+    w.put_hex16(r.iova)?;
+    w.put("-")?;
+    w.put_hex16(r.iova.wrapping_add(r.size))?;
+    w.put(" ")?;
+    w.put_right(Size(r.size).text(&mut size), 6)?;
+    w.put(" pa=")?;
+    w.put_hex16(r.pa)?;
+    w.put(" L")?;
+    w.put_dec(r.attrs.level.into())?;
+    w.put(" ")?;
+    w.put_left(if r.attrs.block { "block" } else { "page" }, 6)?;
+    w.put(" ")?;
+    w.put(if a.read { "R" } else { "-" })?;
+    w.put(if a.write { "W" } else { "-" })?;
+    w.put(if a.exec { "X" } else { "-" })?;
+    w.put(if a.user { " user " } else { " priv " })?;
+    w.put(if a.accessed { "A " } else { "- " })?;
+    w.put(if a.dirty { "D " } else { "- " })?;
+    w.put(a.mem)?;
     if a.global {
-        w.write_str(" g")?;
+        w.put(" g")?;
     }
     if r.leaves > 1 {
-        write!(w, " x{}", r.leaves)?;
+        w.put(" x")?;
+        w.put_dec(r.leaves)?;
     }
-    w.write_char('\n')
+    w.put("\n")
+}
+
+/// The generic_pt decoded dump's grouping and line (a
+/// `ptdump::RunFormat`).
+#[derive(Clone, Copy, Debug)]
+pub struct PtRuns {
+    /// The table's geometry.
+    pub g: PtGeometry,
+}
+
+impl RunFormat for PtRuns {
+    type Layout = PtGeometry;
+    type Key = PtLineKey;
+
+    fn layout(&self) -> &PtGeometry {
+        &self.g
+    }
+
+    fn key(&self, level: u32, block: bool, desc: u64) -> PtLineKey {
+        PtLineKey {
+            level,
+            block,
+            attrs: self.g.attrs(desc),
+        }
+    }
+
+    fn line(&self, w: &mut Chunk, r: &Run<PtLineKey>) -> fmt::Result {
+        write_run(w, r)
+    }
 }
 
 /// Walks a generic_pt table and writes its decoded `ptdump`.
@@ -182,17 +216,5 @@ pub fn write_decoded<M: Memory, W: Write>(
     mem: &mut M,
     limits: Limits,
 ) -> Result<DumpStats, fmt::Error> {
-    write_runs(
-        w,
-        g,
-        root_pa,
-        mem,
-        limits,
-        |level, block, desc| PtLineKey {
-            level,
-            block,
-            attrs: g.attrs(desc),
-        },
-        write_run,
-    )
+    write_runs(w, PtRuns { g: *g }, root_pa, mem, limits)
 }

@@ -14,7 +14,8 @@
 use core::fmt::{self, Write};
 
 use super::coalesce::Run;
-use super::ptdump::{write_runs, DumpStats, Size};
+use super::ptdump::{write_runs, DumpStats, RunFormat, Size};
+use super::text::Chunk;
 use super::walk::{Class, Layout, Limits, Memory};
 
 /// Translation stage of a table.
@@ -537,7 +538,7 @@ fn sh_name(sh: u8) -> &'static str {
 /// Layout (columns separated by single spaces):
 /// `<iova_start>-<iova_end> <size> pa=<pa_start> L<level> <kind> <perm>
 /// <priv|user> <AF|--> <memtype> <sh> <clean|dirty|-> [ns] [ng] [x<n>]`
-pub fn write_run<W: Write>(w: &mut W, r: &Run<LineKey>) -> fmt::Result {
+pub fn write_run(w: &mut Chunk, r: &Run<LineKey>) -> fmt::Result {
     let a = &r.attrs.attrs;
     let kind = match (r.attrs.kind, a.cont) {
         (_, true) => "contig",
@@ -548,41 +549,77 @@ pub fn write_run<W: Write>(w: &mut W, r: &Run<LineKey>) -> fmt::Result {
         MemType::S1 { mair, .. } => mair_name(mair),
         MemType::S2(m) => s2_memattr_name(m),
     };
-    write!(
-        w,
-        "0x{:016x}-0x{:016x} {:>6} pa=0x{:016x} L{} {:<6} {}{}{} {} {} {} {} {}",
-        r.iova,
-        r.iova.wrapping_add(r.size),
-        Size(r.size),
-        r.pa,
-        r.attrs.level,
-        kind,
-        if a.read { 'R' } else { '-' },
-        if a.write { 'W' } else { '-' },
-        if a.exec { 'X' } else { '-' },
-        if a.privileged { "priv" } else { "user" },
-        if a.af { "AF" } else { "--" },
-        mem,
-        sh_name(a.sh),
-        match a.dirty {
-            DirtyState::NotTracked => "-",
-            DirtyState::Clean => "clean",
-            DirtyState::Dirty => "dirty",
-        },
-    )?;
+    let mut size = [0u8; 24];
+    w.put_hex16(r.iova)?;
+    w.put("-")?;
+    w.put_hex16(r.iova.wrapping_add(r.size))?;
+    w.put(" ")?;
+    w.put_right(Size(r.size).text(&mut size), 6)?;
+    w.put(" pa=")?;
+    w.put_hex16(r.pa)?;
+    w.put(" L")?;
+    w.put_dec(r.attrs.level.into())?;
+    w.put(" ")?;
+    w.put_left(kind, 6)?;
+    w.put(" ")?;
+    w.put(if a.read { "R" } else { "-" })?;
+    w.put(if a.write { "W" } else { "-" })?;
+    w.put(if a.exec { "X" } else { "-" })?;
+    w.put(if a.privileged { " priv " } else { " user " })?;
+    w.put(if a.af { "AF " } else { "-- " })?;
+    w.put(mem)?;
+    w.put(" ")?;
+    w.put(sh_name(a.sh))?;
+    w.put(match a.dirty {
+        DirtyState::NotTracked => " -",
+        DirtyState::Clean => " clean",
+        DirtyState::Dirty => " dirty",
+    })?;
     if a.ns {
-        w.write_str(" ns")?;
+        w.put(" ns")?;
     }
     if a.ng {
-        w.write_str(" ng")?;
+        w.put(" ng")?;
     }
     if r.leaves > 1 {
-        write!(w, " x{}", r.leaves)?;
+        w.put(" x")?;
+        w.put_dec(r.leaves)?;
     }
-    w.write_char('\n')
+    w.put("\n")
 }
 
-/// Walks an LPAE table and writes its decoded `ptdump` (see `write_runs`).
+/// The LPAE decoded dump's grouping and line (a `ptdump::RunFormat`).
+#[derive(Clone, Copy, Debug)]
+pub struct LpaeRuns {
+    /// The table's geometry.
+    pub g: Geometry,
+    /// The MAIR the stage-1 attribute indexes select from.
+    pub mair: u64,
+}
+
+impl RunFormat for LpaeRuns {
+    type Layout = Geometry;
+    type Key = LineKey;
+
+    fn layout(&self) -> &Geometry {
+        &self.g
+    }
+
+    fn key(&self, level: u32, block: bool, desc: u64) -> LineKey {
+        LineKey {
+            level,
+            kind: if block { Kind::Block } else { Kind::Page },
+            attrs: attrs(&self.g, desc, self.mair),
+        }
+    }
+
+    fn line(&self, w: &mut Chunk, r: &Run<LineKey>) -> fmt::Result {
+        write_run(w, r)
+    }
+}
+
+/// Walks an LPAE table and writes its decoded `ptdump` (see
+/// `ptdump::Runs`).
 pub fn write_decoded<M: Memory, W: Write>(
     w: &mut W,
     g: &Geometry,
@@ -591,17 +628,5 @@ pub fn write_decoded<M: Memory, W: Write>(
     mem: &mut M,
     limits: Limits,
 ) -> Result<DumpStats, fmt::Error> {
-    write_runs(
-        w,
-        g,
-        root_pa,
-        mem,
-        limits,
-        |level, block, desc| LineKey {
-            level,
-            kind: if block { Kind::Block } else { Kind::Page },
-            attrs: attrs(g, desc, mair),
-        },
-        write_run,
-    )
+    write_runs(w, LpaeRuns { g: *g, mair }, root_pa, mem, limits)
 }

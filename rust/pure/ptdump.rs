@@ -13,28 +13,51 @@
 use core::fmt::{self, Write};
 
 use super::coalesce::{Coalescer, Leaf, Run};
-use super::text::FixedBuf;
-use super::walk::{self, Layout, Limits, Memory, Step, WalkStats};
+use super::text::{self, Chunk};
+use super::walk::{Layout, Limits, Memory, Step, WalkStats, Walker};
 
 /// A size in bytes, printed with the largest binary unit that divides it
 /// ("4K", "2M", "1G", "1536K", "512").
 #[derive(Clone, Copy)]
 pub struct Size(pub u64);
 
+impl Size {
+    /// The text, written into `buf` ("4K", "1536K", "512").
+    pub fn text(self, buf: &mut [u8; 24]) -> &str {
+        let v = self.0;
+        let unit = [
+            (50u32, b'P'),
+            (40, b'T'),
+            (30, b'G'),
+            (20, b'M'),
+            (10, b'K'),
+        ]
+        .into_iter()
+        .find(|&(shift, _)| v >= 1 << shift && v & ((1u64 << shift) - 1) == 0);
+        let (n, u) = match unit {
+            Some((shift, u)) => (v >> shift, Some(u)),
+            None => (v, None),
+        };
+        let mut d = [0u8; 20];
+        let digits = text::dec(&mut d, n).as_bytes();
+        let len = digits.len();
+        buf[..len].copy_from_slice(digits);
+        let len = match u {
+            Some(u) => {
+                buf[len] = u;
+                len + 1
+            }
+            None => len,
+        };
+        // Digits and an ASCII letter: always UTF-8.
+        core::str::from_utf8(&buf[..len]).unwrap_or("")
+    }
+}
+
 impl fmt::Display for Size {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let v = self.0;
-        // At most 20 digits and a unit letter.
         let mut buf = [0u8; 24];
-        let mut b = FixedBuf::new(&mut buf);
-        let unit = [(50u32, "P"), (40, "T"), (30, "G"), (20, "M"), (10, "K")]
-            .into_iter()
-            .find(|&(shift, _)| v >= 1 << shift && v & ((1u64 << shift) - 1) == 0);
-        match unit {
-            Some((shift, u)) => write!(b, "{}{}", v >> shift, u)?,
-            None => write!(b, "{}", v)?,
-        }
-        f.pad(b.as_str())
+        f.pad(self.text(&mut buf))
     }
 }
 
@@ -51,173 +74,292 @@ pub struct DumpStats {
     pub bytes: u64,
 }
 
-/// Walks any table format and writes one line per run of leaves, where
-/// `key` gives what must be equal for leaves to share a line and `line`
-/// writes a run. Anomalies (unreadable tables, reserved encodings,
-/// truncation) get a `#` line where they occur. Returns the counters; the
-/// walk itself is bounded by `limits` even if the writer fails. `key` gets
-/// the leaf's level, whether it is a block, and its descriptor.
-pub fn write_runs<L, K, M, W, FK, FL>(
-    w: &mut W,
-    g: &L,
-    root_pa: u64,
-    mem: &mut M,
-    limits: Limits,
-    key: FK,
-    line: FL,
-) -> Result<DumpStats, fmt::Error>
-where
-    L: Layout,
-    K: PartialEq + Copy,
-    M: Memory,
-    W: Write,
-    FK: Fn(u32, bool, u64) -> K,
-    FL: Fn(&mut W, &Run<K>) -> fmt::Result,
-{
-    let mut st = DumpStats::default();
-    let mut c: Coalescer<K> = Coalescer::new();
-    let mut err = Ok(());
-    let walk = walk::walk(g, root_pa, mem, limits, |s| {
-        if err.is_err() {
-            return;
+/// How one table format's decoded dump groups and prints leaves.
+pub trait RunFormat {
+    /// The layout walked.
+    type Layout: Layout;
+    /// What must be equal for leaves to share a line.
+    type Key: PartialEq + Copy;
+    /// The layout.
+    fn layout(&self) -> &Self::Layout;
+    /// A leaf's key, from its level, whether it is a block, and its
+    /// descriptor.
+    fn key(&self, level: u32, block: bool, desc: u64) -> Self::Key;
+    /// Writes the line of a run.
+    fn line(&self, w: &mut Chunk, r: &Run<Self::Key>) -> fmt::Result;
+}
+
+/// The body of a dump, produced one `Chunk` (line) at a time, so a reader
+/// can take it in pieces: the walk stops after each line and resumes from
+/// where it was.
+pub trait Body {
+    /// Writes the next line into `out` (empty on entry); false when the
+    /// body is over (and `out` left empty).
+    fn next_chunk<M: Memory>(&mut self, mem: &mut M, out: &mut Chunk) -> bool;
+    /// The counters so far (final after `next_chunk` returned false).
+    fn stats(&self) -> DumpStats;
+}
+
+/// Writes `line`'s text into `out`, or a mark if it does not fit (it
+/// always does: lines are far shorter than a chunk).
+fn put_line(out: &mut Chunk, line: impl FnOnce(&mut Chunk) -> fmt::Result) {
+    if line(out).is_err() {
+        out.set_str("# line too long for the dump: cut\n");
+    }
+}
+
+/// The anomaly line of a step that is not a leaf or a table.
+fn anomaly_line(out: &mut Chunk, s: &Step) {
+    put_line(out, |w| match *s {
+        Step::Reserved {
+            level, iova, desc, ..
+        } => writeln!(
+            w,
+            "# 0x{:016x} L{} reserved descriptor 0x{:016x}",
+            iova, level, desc
+        ),
+        Step::Unreadable { level, iova, .. } => writeln!(
+            w,
+            "# 0x{:016x} L{} table unreadable (freed or invalid): skipped",
+            iova, level
+        ),
+        Step::Truncated { iova } => {
+            writeln!(w, "# truncated at 0x{:016x}: walk limit reached", iova)
         }
-        let emit = |w: &mut W, st: &mut DumpStats, r: Option<Run<K>>| -> fmt::Result {
-            if let Some(r) = r {
-                st.runs += 1;
-                line(w, &r)?;
-            }
-            Ok(())
-        };
-        err = match *s {
-            Step::Leaf {
-                level,
-                iova,
-                pa,
-                size,
-                desc,
-                block,
-                ..
-            } => {
-                st.leaves += 1;
-                st.bytes = st.bytes.wrapping_add(size);
-                let closed = c.push(Leaf {
+        Step::Leaf { .. } | Step::Table { .. } => Ok(()),
+    })
+}
+
+/// The decoded dump: one line per run of leaves (`RunFormat::key` says
+/// what must be equal for leaves to share one), with a `#` line where an
+/// anomaly is (unreadable table, reserved encoding, truncation).
+pub struct Runs<F: RunFormat> {
+    fmt: F,
+    walker: Walker,
+    c: Coalescer<F::Key>,
+    /// An anomaly met while a run was open: its line follows the run's.
+    deferred: Option<Step>,
+    st: DumpStats,
+    done: bool,
+}
+
+impl<F: RunFormat> Runs<F> {
+    /// The dump of the table at `root_pa`, bounded by `limits`.
+    pub fn new(fmt: F, root_pa: u64, limits: Limits) -> Self {
+        Runs {
+            fmt,
+            walker: Walker::new(root_pa, limits),
+            c: Coalescer::new(),
+            deferred: None,
+            st: DumpStats::default(),
+            done: false,
+        }
+    }
+
+    fn run_line(&mut self, r: &Run<F::Key>, out: &mut Chunk) {
+        self.st.runs += 1;
+        let fmt = &self.fmt;
+        put_line(out, |w| fmt.line(w, r));
+    }
+}
+
+impl<F: RunFormat> Body for Runs<F> {
+    fn next_chunk<M: Memory>(&mut self, mem: &mut M, out: &mut Chunk) -> bool {
+        if let Some(s) = self.deferred.take() {
+            anomaly_line(out, &s);
+            return true;
+        }
+        if self.done {
+            return false;
+        }
+        loop {
+            let Some(s) = self.walker.next(self.fmt.layout(), mem) else {
+                self.done = true;
+                self.st.walk = self.walker.stats();
+                return match self.c.finish() {
+                    Some(r) => {
+                        self.run_line(&r, out);
+                        true
+                    }
+                    None => false,
+                };
+            };
+            match s {
+                Step::Leaf {
+                    level,
                     iova,
                     pa,
                     size,
-                    attrs: key(level, block, desc),
-                });
-                emit(w, &mut st, closed)
+                    desc,
+                    block,
+                    ..
+                } => {
+                    self.st.leaves += 1;
+                    self.st.bytes = self.st.bytes.wrapping_add(size);
+                    let attrs = self.fmt.key(level, block, desc);
+                    if let Some(r) = self.c.push(Leaf {
+                        iova,
+                        pa,
+                        size,
+                        attrs,
+                    }) {
+                        self.run_line(&r, out);
+                        return true;
+                    }
+                }
+                Step::Table { .. } => {}
+                Step::Reserved { .. } | Step::Unreadable { .. } | Step::Truncated { .. } => {
+                    match self.c.finish() {
+                        Some(r) => {
+                            self.deferred = Some(s);
+                            self.run_line(&r, out);
+                        }
+                        None => anomaly_line(out, &s),
+                    }
+                    return true;
+                }
             }
-            Step::Table { .. } => Ok(()),
-            Step::Reserved {
-                level, iova, desc, ..
-            } => emit(w, &mut st, c.finish()).and_then(|()| {
-                writeln!(
-                    w,
-                    "# 0x{:016x} L{} reserved descriptor 0x{:016x}",
-                    iova, level, desc
-                )
-            }),
-            Step::Unreadable { level, iova, .. } => emit(w, &mut st, c.finish()).and_then(|()| {
-                writeln!(
-                    w,
-                    "# 0x{:016x} L{} table unreadable (freed or invalid): skipped",
-                    iova, level
-                )
-            }),
-            Step::Truncated { iova } => emit(w, &mut st, c.finish())
-                .and_then(|()| writeln!(w, "# truncated at 0x{:016x}: walk limit reached", iova)),
-        };
-    });
-    err?;
-    if let Some(r) = c.finish() {
-        st.runs += 1;
-        line(w, &r)?;
+        }
     }
-    st.walk = walk;
-    Ok(st)
+
+    fn stats(&self) -> DumpStats {
+        let mut st = self.st;
+        st.walk = self.walker.stats();
+        st
+    }
 }
 
-/// Writes the `ptdump_raw` view: one line per valid descriptor, indented
-/// by depth: `L<level>[<index>] iova=0x.. desc=0x.. <table -> 0x..|page|block|reserved>`;
+/// Writes a whole body to `w`; returns its counters.
+pub fn write_body<B: Body, M: Memory, W: Write>(
+    w: &mut W,
+    body: &mut B,
+    mem: &mut M,
+) -> Result<DumpStats, fmt::Error> {
+    let mut c = Chunk::new();
+    while body.next_chunk(mem, &mut c) {
+        // The chunk is UTF-8 (its invariant): the fallback is unreachable.
+        w.write_str(core::str::from_utf8(c.as_bytes()).map_err(|_| fmt::Error)?)?;
+        c.clear();
+    }
+    Ok(body.stats())
+}
+
+/// Walks a table and writes its decoded dump (see `Runs`).
+pub fn write_runs<F: RunFormat, M: Memory, W: Write>(
+    w: &mut W,
+    fmt: F,
+    root_pa: u64,
+    mem: &mut M,
+    limits: Limits,
+) -> Result<DumpStats, fmt::Error> {
+    write_body(w, &mut Runs::new(fmt, root_pa, limits), mem)
+}
+
+/// The `ptdump_raw` view: one line per valid descriptor, indented by
+/// depth: `L<level>[<index>] iova=0x.. desc=0x.. <table -> 0x..|page|block|reserved>`;
 /// unreadable tables get a `#` line.
-pub fn write_raw<L: Layout, M: Memory, W: Write>(
+pub struct Raw<L: Layout> {
+    g: L,
+    walker: Walker,
+}
+
+impl<L: Layout> Raw<L> {
+    /// The raw dump of the table at `root_pa`, bounded by `limits`.
+    pub fn new(g: L, root_pa: u64, limits: Limits) -> Self {
+        Raw {
+            g,
+            walker: Walker::new(root_pa, limits),
+        }
+    }
+}
+
+impl<L: Layout> Body for Raw<L> {
+    fn next_chunk<M: Memory>(&mut self, mem: &mut M, out: &mut Chunk) -> bool {
+        let Some(s) = self.walker.next(&self.g, mem) else {
+            return false;
+        };
+        let root = self.g.root_level();
+        put_line(out, |w| {
+            // `L<level>[<index>] iova=0x.. desc=0x.. `, indented by depth.
+            let head = |w: &mut Chunk, level: u32, index: usize, iova: u64, desc: u64| {
+                for _ in 0..level.abs_diff(root) {
+                    w.put("  ")?;
+                }
+                w.put("L")?;
+                w.put_dec(level.into())?;
+                w.put("[")?;
+                w.put_dec0(index as u64, 3)?;
+                w.put("] iova=")?;
+                w.put_hex16(iova)?;
+                w.put(" desc=")?;
+                w.put_hex16(desc)?;
+                w.put(" ")
+            };
+            match s {
+                Step::Table {
+                    level,
+                    index,
+                    iova,
+                    desc,
+                    next_pa,
+                } => {
+                    head(w, level, index, iova, desc)?;
+                    w.put("table -> ")?;
+                    w.put_hex16(next_pa)?;
+                    w.put("\n")
+                }
+                Step::Leaf {
+                    level,
+                    index,
+                    iova,
+                    desc,
+                    block,
+                    ..
+                } => {
+                    head(w, level, index, iova, desc)?;
+                    w.put(if block { "block\n" } else { "page\n" })
+                }
+                Step::Reserved {
+                    level,
+                    index,
+                    iova,
+                    desc,
+                } => {
+                    head(w, level, index, iova, desc)?;
+                    w.put("reserved\n")
+                }
+                Step::Unreadable {
+                    level,
+                    table_pa,
+                    iova,
+                } => writeln!(
+                    w,
+                    "# L{} table at 0x{:016x} (iova 0x{:016x}) unreadable: skipped",
+                    level, table_pa, iova
+                ),
+                Step::Truncated { iova } => {
+                    writeln!(w, "# truncated at 0x{:016x}: walk limit reached", iova)
+                }
+            }
+        });
+        true
+    }
+
+    fn stats(&self) -> DumpStats {
+        DumpStats {
+            walk: self.walker.stats(),
+            ..DumpStats::default()
+        }
+    }
+}
+
+/// Writes the `ptdump_raw` view of a table (see `Raw`).
+pub fn write_raw<L: Layout + Copy, M: Memory, W: Write>(
     w: &mut W,
     g: &L,
     root_pa: u64,
     mem: &mut M,
     limits: Limits,
 ) -> Result<WalkStats, fmt::Error> {
-    let mut err = Ok(());
-    let root = g.root_level();
-    let st = walk::walk(g, root_pa, mem, limits, |s| {
-        if err.is_err() {
-            return;
-        }
-        let indent = |w: &mut W, level: u32| -> fmt::Result {
-            for _ in 0..level.abs_diff(root) {
-                w.write_str("  ")?;
-            }
-            Ok(())
-        };
-        err = match *s {
-            Step::Table {
-                level,
-                index,
-                iova,
-                desc,
-                next_pa,
-            } => indent(w, level).and_then(|()| {
-                writeln!(
-                    w,
-                    "L{}[{:03}] iova=0x{:016x} desc=0x{:016x} table -> 0x{:016x}",
-                    level, index, iova, desc, next_pa
-                )
-            }),
-            Step::Leaf {
-                level,
-                index,
-                iova,
-                desc,
-                block,
-                ..
-            } => indent(w, level).and_then(|()| {
-                writeln!(
-                    w,
-                    "L{}[{:03}] iova=0x{:016x} desc=0x{:016x} {}",
-                    level,
-                    index,
-                    iova,
-                    desc,
-                    if block { "block" } else { "page" }
-                )
-            }),
-            Step::Reserved {
-                level,
-                index,
-                iova,
-                desc,
-            } => indent(w, level).and_then(|()| {
-                writeln!(
-                    w,
-                    "L{}[{:03}] iova=0x{:016x} desc=0x{:016x} reserved",
-                    level, index, iova, desc
-                )
-            }),
-            Step::Unreadable {
-                level,
-                table_pa,
-                iova,
-            } => writeln!(
-                w,
-                "# L{} table at 0x{:016x} (iova 0x{:016x}) unreadable: skipped",
-                level, table_pa, iova
-            ),
-            Step::Truncated { iova } => {
-                writeln!(w, "# truncated at 0x{:016x}: walk limit reached", iova)
-            }
-        };
-    });
-    err?;
-    Ok(st)
+    Ok(write_body(w, &mut Raw::new(*g, root_pa, limits), mem)?.walk)
 }

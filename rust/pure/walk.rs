@@ -218,10 +218,198 @@ struct Frame {
     entries: usize,
 }
 
+const NO_FRAME: Frame = Frame {
+    table_pa: 0,
+    level: 0,
+    base: 0,
+    index: 0,
+    entries: 0,
+};
+
+/// A walk in progress, one `Step` at a time: what `walk` runs to the end,
+/// and what a streamed dump keeps between two reads to resume exactly
+/// where it stopped (no descriptor is read twice). It borrows nothing: the
+/// layout and the memory are passed to each `next`, and must be the same
+/// every time.
+///
+/// # Invariants
+///
+/// `stack[..depth]` are the tables being walked, root first, each with the
+/// index of its next descriptor; `depth <= MAX_DEPTH`. `deferred` is a step
+/// already counted in `st` and not yet returned.
+#[derive(Clone, Copy)]
+pub struct Walker {
+    stack: [Frame; MAX_DEPTH],
+    depth: usize,
+    root_pa: u64,
+    limits: Limits,
+    st: WalkStats,
+    deferred: Option<Step>,
+    started: bool,
+}
+
+impl Walker {
+    /// A walk of the hierarchy rooted at `root_pa`, bounded by `limits`.
+    pub fn new(root_pa: u64, limits: Limits) -> Self {
+        Walker {
+            stack: [NO_FRAME; MAX_DEPTH],
+            depth: 0,
+            root_pa,
+            limits,
+            st: WalkStats::default(),
+            deferred: None,
+            started: false,
+        }
+    }
+
+    /// The counters so far (final once `next` returned `None`).
+    pub fn stats(&self) -> WalkStats {
+        self.st
+    }
+
+    /// Ends the walk: `next` returns `None` from now on.
+    fn end(&mut self) {
+        self.depth = 0;
+    }
+
+    /// The next table, leaf or anomaly in increasing IOVA order, or `None`
+    /// when the walk is over. Uses no allocation, never goes deeper than
+    /// `MAX_DEPTH` tables, reads each descriptor once, and stops after
+    /// `limits.max_steps` reads (with a `Truncated` step).
+    pub fn next<L: Layout, M: Memory>(&mut self, g: &L, mem: &mut M) -> Option<Step> {
+        if let Some(s) = self.deferred.take() {
+            return Some(s);
+        }
+        if !self.started {
+            self.started = true;
+            let root = g.root_level();
+            if !mem.table_ok(self.root_pa, g.table_bytes(root)) {
+                self.st.unreadable += 1;
+                return Some(Step::Unreadable {
+                    level: root,
+                    table_pa: self.root_pa,
+                    iova: 0,
+                });
+            }
+            let root_entries = g.entries(root);
+            let first = self.limits.start / g.entry_size(root);
+            self.stack[0] = Frame {
+                table_pa: self.root_pa,
+                level: root,
+                base: 0,
+                index: first.min(root_entries as u64) as usize,
+                entries: root_entries,
+            };
+            self.depth = 1;
+        }
+        let limits = self.limits;
+        while self.depth > 0 {
+            let depth = self.depth;
+            let f = &mut self.stack[depth - 1];
+            if f.index >= f.entries {
+                self.depth -= 1;
+                continue;
+            }
+            let index = f.index;
+            f.index += 1;
+            let level = f.level;
+            let esize = g.entry_size(level);
+            let iova = f.base.wrapping_add((index as u64).wrapping_mul(esize));
+            if iova >= limits.end {
+                // Entries only grow from here: this table and every parent
+                // frame are past the end as well.
+                self.end();
+                return None;
+            }
+            if self.st.reads >= limits.max_steps {
+                self.st.truncated = true;
+                self.end();
+                return Some(Step::Truncated { iova });
+            }
+            self.st.reads += 1;
+            let table_pa = f.table_pa;
+            let base = f.base;
+            let Some(desc) = mem.read(table_pa, g.table_bytes(level), index) else {
+                self.st.unreadable += 1;
+                // The rest of this table is unreadable too: pop it.
+                self.depth -= 1;
+                return Some(Step::Unreadable {
+                    level,
+                    table_pa,
+                    iova: base,
+                });
+            };
+            match g.classify(level, index, desc) {
+                Class::Invalid => {}
+                Class::Reserved => {
+                    self.st.reserved += 1;
+                    return Some(Step::Reserved {
+                        level,
+                        index,
+                        iova,
+                        desc,
+                    });
+                }
+                Class::Leaf { pa, size, block } => {
+                    return Some(Step::Leaf {
+                        level,
+                        table_pa,
+                        index,
+                        iova,
+                        pa,
+                        size,
+                        desc,
+                        block,
+                    })
+                }
+                Class::Table(next_pa) => {
+                    let step = Step::Table {
+                        level,
+                        index,
+                        iova,
+                        desc,
+                        next_pa,
+                    };
+                    let next = g.next_level(level);
+                    let ok = match next {
+                        Some(n) => depth < MAX_DEPTH && mem.table_ok(next_pa, g.table_bytes(n)),
+                        None => false,
+                    };
+                    let Some(n) = next.filter(|_| ok) else {
+                        self.st.unreadable += 1;
+                        self.deferred = Some(Step::Unreadable {
+                            level: next.unwrap_or(level),
+                            table_pa: next_pa,
+                            iova,
+                        });
+                        return Some(step);
+                    };
+                    let nesize = g.entry_size(n);
+                    let skip = if limits.start > iova {
+                        (limits.start - iova) / nesize
+                    } else {
+                        0
+                    };
+                    let entries = g.entries(n);
+                    self.stack[depth] = Frame {
+                        table_pa: next_pa,
+                        level: n,
+                        base: iova,
+                        index: skip.min(entries as u64) as usize,
+                        entries,
+                    };
+                    self.depth += 1;
+                    return Some(step);
+                }
+            }
+        }
+        None
+    }
+}
+
 /// Walks the hierarchy rooted at `root_pa` in increasing IOVA order and
-/// reports every table, leaf and anomaly to `visit`. Uses no allocation,
-/// never goes deeper than `MAX_DEPTH` tables, reads each descriptor once,
-/// and stops after `limits.max_steps` reads.
+/// reports every table, leaf and anomaly to `visit` (a `Walker` run to its
+/// end).
 pub fn walk<L: Layout, M: Memory, F: FnMut(&Step)>(
     g: &L,
     root_pa: u64,
@@ -229,128 +417,9 @@ pub fn walk<L: Layout, M: Memory, F: FnMut(&Step)>(
     limits: Limits,
     mut visit: F,
 ) -> WalkStats {
-    let mut st = WalkStats::default();
-    let mut stack = [Frame {
-        table_pa: 0,
-        level: 0,
-        base: 0,
-        index: 0,
-        entries: 0,
-    }; MAX_DEPTH];
-    let root = g.root_level();
-    let root_entries = g.entries(root);
-    if !mem.table_ok(root_pa, g.table_bytes(root)) {
-        st.unreadable += 1;
-        visit(&Step::Unreadable {
-            level: root,
-            table_pa: root_pa,
-            iova: 0,
-        });
-        return st;
+    let mut w = Walker::new(root_pa, limits);
+    while let Some(s) = w.next(g, mem) {
+        visit(&s);
     }
-    let first = limits.start / g.entry_size(root);
-    stack[0] = Frame {
-        table_pa: root_pa,
-        level: root,
-        base: 0,
-        index: first.min(root_entries as u64) as usize,
-        entries: root_entries,
-    };
-    let mut depth = 1usize;
-    while depth > 0 {
-        let f = &mut stack[depth - 1];
-        if f.index >= f.entries {
-            depth -= 1;
-            continue;
-        }
-        let index = f.index;
-        f.index += 1;
-        let level = f.level;
-        let esize = g.entry_size(level);
-        let iova = f.base.wrapping_add((index as u64).wrapping_mul(esize));
-        if iova >= limits.end {
-            // Entries only grow from here: this table and every parent
-            // frame are past the end as well.
-            return st;
-        }
-        if st.reads >= limits.max_steps {
-            st.truncated = true;
-            visit(&Step::Truncated { iova });
-            return st;
-        }
-        st.reads += 1;
-        let Some(desc) = mem.read(f.table_pa, g.table_bytes(level), index) else {
-            st.unreadable += 1;
-            visit(&Step::Unreadable {
-                level,
-                table_pa: f.table_pa,
-                iova: f.base,
-            });
-            // The rest of this table is unreadable too: pop it.
-            depth -= 1;
-            continue;
-        };
-        let table_pa = f.table_pa;
-        match g.classify(level, index, desc) {
-            Class::Invalid => {}
-            Class::Reserved => {
-                st.reserved += 1;
-                visit(&Step::Reserved {
-                    level,
-                    index,
-                    iova,
-                    desc,
-                });
-            }
-            Class::Leaf { pa, size, block } => visit(&Step::Leaf {
-                level,
-                table_pa,
-                index,
-                iova,
-                pa,
-                size,
-                desc,
-                block,
-            }),
-            Class::Table(next_pa) => {
-                visit(&Step::Table {
-                    level,
-                    index,
-                    iova,
-                    desc,
-                    next_pa,
-                });
-                let next = g.next_level(level);
-                let ok = match next {
-                    Some(n) => depth < MAX_DEPTH && mem.table_ok(next_pa, g.table_bytes(n)),
-                    None => false,
-                };
-                let Some(n) = next.filter(|_| ok) else {
-                    st.unreadable += 1;
-                    visit(&Step::Unreadable {
-                        level: next.unwrap_or(level),
-                        table_pa: next_pa,
-                        iova,
-                    });
-                    continue;
-                };
-                let nesize = g.entry_size(n);
-                let skip = if limits.start > iova {
-                    (limits.start - iova) / nesize
-                } else {
-                    0
-                };
-                let entries = g.entries(n);
-                stack[depth] = Frame {
-                    table_pa: next_pa,
-                    level: n,
-                    base: iova,
-                    index: skip.min(entries as u64) as usize,
-                    entries,
-                };
-                depth += 1;
-            }
-        }
-    }
-    st
+    w.stats()
 }

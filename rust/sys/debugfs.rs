@@ -10,8 +10,11 @@
 //! Owns: `Dir` and `File<T>`: a file owns its state `T` (usually an `Arc`
 //! of a feature's state) and holds its parent directory, so a directory is
 //! removed only after everything in it; removing a file waits until no
-//! read or write of it runs, then drops `T`. Also the one write path
-//! (`read_input`, then `pure::input`). Must not: format a file's text.
+//! read or write of it runs, then drops `T`. Streamed files
+//! (`streamed`, a `Stream` per open file) for text of any length: the
+//! kernel buffer stays one page and each read resumes where the last one
+//! stopped. Also the one write path (`read_input`, then `pure::input`).
+//! Must not: format a file's text.
 
 use core::ffi::{c_char, c_int, c_void};
 use core::ptr::NonNull;
@@ -25,6 +28,7 @@ use kernel::{
 
 use super::ffi;
 use crate::pure::input::{self, InputError, MAX_WRITE};
+use crate::pure::text::{Chunk, Pending, Pumped};
 
 /// A debugfs directory.
 ///
@@ -215,6 +219,19 @@ impl<T: Send + Sync + 'static> File<T> {
         show: Option<&'static ShowFn<T>>,
         write: Option<&'static WriteFn<T>>,
     ) -> Result<Self> {
+        Self::create_with(dir, name, mode, data, show, write, |_| {})
+    }
+
+    /// `create`, with `set` filling in more of the C callbacks.
+    fn create_with(
+        dir: &Dir,
+        name: &CStr,
+        mode: u16,
+        data: T,
+        show: Option<&'static ShowFn<T>>,
+        write: Option<&'static WriteFn<T>>,
+        set: impl FnOnce(&mut ffi::iommu_scope_file),
+    ) -> Result<Self> {
         let mut inner = KBox::new(
             Inner {
                 c: ffi::iommu_scope_file::default(),
@@ -231,6 +248,7 @@ impl<T: Send + Sync + 'static> File<T> {
         if write.is_some() {
             inner.c.write = Some(write_trampoline::<T>);
         }
+        set(&mut inner.c);
         // INVARIANT: `ctx` points to the boxed `Inner`, which is never moved
         // out of its box.
         inner.c.ctx = ctx.cast();
@@ -251,6 +269,107 @@ impl<T: Send + Sync + 'static> File<T> {
             _parent: dir.clone(),
         })
     }
+}
+
+/// The text of a streamed file, produced piece by piece for one open
+/// file. Pieces (`Chunk`s) are never split between reads.
+pub(crate) trait Stream: Sized + Send + 'static {
+    /// What the file holds (shared by every open file).
+    type Data: Send + Sync + 'static;
+    /// The state of a new open file.
+    fn open(data: &Self::Data) -> Result<Self>;
+    /// Starts the text over (a read or seek at offset 0).
+    fn rewind(&mut self);
+    /// Writes the next piece into `out` (empty on entry); false when the
+    /// text is over. Runs in process context, under the open file's
+    /// seq_file lock.
+    fn next_chunk(&mut self, out: &mut Chunk) -> bool;
+}
+
+/// The state of one open streamed file.
+struct Open<S> {
+    s: S,
+    pending: Pending,
+}
+
+/// The C `stream_open` callback: a boxed `Open<S>`, or NULL.
+///
+/// # Safety
+///
+/// Called by `c/debugfs.c` only, at open, with the `ctx` of a live file
+/// (an `Inner<S::Data>`).
+unsafe extern "C" fn stream_open_trampoline<S: Stream>(ctx: *mut c_void) -> *mut c_void {
+    // SAFETY: `ctx` is the `Inner` of a file not yet removed (function
+    // contract: debugfs holds the file active during open).
+    let inner = unsafe { &*ctx.cast::<Inner<S::Data>>() };
+    let Ok(s) = S::open(&inner.data) else {
+        return core::ptr::null_mut();
+    };
+    match KBox::new(
+        Open {
+            s,
+            pending: Pending::default(),
+        },
+        GFP_KERNEL,
+    ) {
+        Ok(b) => KBox::into_raw(b).cast(),
+        Err(_) => core::ptr::null_mut(),
+    }
+}
+
+/// The C `stream_fill` callback (an `iommu_scope_fill` value).
+///
+/// # Safety
+///
+/// Called by `c/debugfs.c` only, with the seq_file being read and the
+/// state `stream_open_trampoline::<S>` made for it, not yet released;
+/// seq_file's lock serializes the calls.
+unsafe extern "C" fn stream_fill_trampoline<S: Stream>(
+    m: *mut ffi::seq_file,
+    state: *mut c_void,
+    rewind: bool,
+) -> c_int {
+    // SAFETY: `state` is our live `Open<S>`, used by one read at a time
+    // (function contract).
+    let o = unsafe { &mut *state.cast::<Open<S>>() };
+    if rewind {
+        o.s.rewind();
+        o.pending.reset();
+    }
+    let s = &mut o.s;
+    let r = o.pending.pump(
+        |c| s.next_chunk(c),
+        // SAFETY: `m` is the seq_file of this read (function contract);
+        // the helper copies the bytes or takes none.
+        |b| unsafe { ffi::iommu_scope_seq_try_write(m, b.as_ptr().cast(), b.len()) },
+    );
+    let f = match r {
+        Pumped::Wrote => ffi::iommu_scope_fill_IOMMU_SCOPE_FILL_WROTE,
+        Pumped::Ended => ffi::iommu_scope_fill_IOMMU_SCOPE_FILL_END,
+        Pumped::NoRoom => ffi::iommu_scope_fill_IOMMU_SCOPE_FILL_NO_ROOM,
+    };
+    f as c_int
+}
+
+/// The C `stream_release` callback.
+///
+/// # Safety
+///
+/// Called by `c/debugfs.c` only, once, with a state
+/// `stream_open_trampoline::<S>` made; nothing uses it afterwards.
+unsafe extern "C" fn stream_release_trampoline<S: Stream>(state: *mut c_void) {
+    // SAFETY: `state` came from `KBox::into_raw` in the open trampoline
+    // and is released once (function contract).
+    drop(unsafe { KBox::from_raw(state.cast::<Open<S>>()) });
+}
+
+/// A read-only (0400) streamed file: each open gets an `S`.
+pub(crate) fn streamed<S: Stream>(dir: &Dir, name: &CStr, data: S::Data) -> Result<File<S::Data>> {
+    File::create_with(dir, name, 0o400, data, None, None, |c| {
+        c.stream_open = Some(stream_open_trampoline::<S>);
+        c.stream_fill = Some(stream_fill_trampoline::<S>);
+        c.stream_release = Some(stream_release_trampoline::<S>);
+    })
 }
 
 /// A read-only file (0400) that shows `data` with `show`.
