@@ -18,7 +18,7 @@ mod tests {
     use kernel::{prelude::*, sync::atomic::Relaxed, sync::Arc};
 
     use crate::accounting::hooks::Hooks;
-    use crate::accounting::pagecount::UNIT;
+    use crate::accounting::pagecount::{Alloc, PageCounts, Update, UNIT};
     use crate::accounting::state::Accounting;
     use crate::pure::genpt::Format;
     use crate::sys::testing::{ctx, PagingDomain, PtTable, PROT_RO, PROT_RW as RW};
@@ -46,6 +46,39 @@ mod tests {
 
     fn count(a: &Accounting, pa: u64) -> u32 {
         a.counts.get(pa / UNIT)
+    }
+
+    /// The 16-bit counter: counts up to 32,767, where the next increment
+    /// is an overflow that leaves it unchanged; the reported flag is kept
+    /// by increments and decrements and cleared at zero; a decrement at
+    /// zero is an underflow; a 16 MiB chunk costs 8 KiB (2 bytes per 4 KiB).
+    #[test]
+    fn counter_limits() -> Result {
+        let t = PageCounts::new()?;
+        let pfn = PA / UNIT;
+        let before = t.memory();
+        for i in 0..32767u32 {
+            assert_eq!(t.inc(pfn, Alloc::Kernel), Update::Done { old: i });
+        }
+        assert_eq!(t.memory() - before, 2 * 4096 + 8 * 4096);
+        assert_eq!(t.get(pfn), 32767);
+        assert_eq!(t.inc(pfn, Alloc::Kernel), Update::Overflow);
+        assert_eq!(t.get(pfn), 32767);
+        assert_eq!(t.mark_reported(pfn), Some(32767));
+        assert_eq!(t.mark_reported(pfn), None);
+        assert_eq!(t.inc(pfn, Alloc::Kernel), Update::Overflow);
+        assert_eq!(t.dec(pfn), Update::Done { old: 32767 });
+        assert_eq!(t.get(pfn), 32766);
+        assert_eq!(t.mark_reported(pfn), None);
+        for _ in 0..32765 {
+            let _ = t.dec(pfn);
+        }
+        assert_eq!(t.dec(pfn), Update::Done { old: 1 });
+        assert_eq!(t.dec(pfn), Update::Underflow);
+        assert_eq!(t.inc(pfn, Alloc::Kernel), Update::Done { old: 0 });
+        assert_eq!(t.mark_reported(pfn), Some(1));
+        assert_eq!(t.get(pfn + 1), 0);
+        Ok(())
     }
 
     /// Every page size of an SMMUv3 domain: each 4K unit of the range gets

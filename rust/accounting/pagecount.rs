@@ -6,7 +6,7 @@
 //! Three levels indexed by the number of the 4 KiB unit (`pa / UNIT`, the
 //! "pfn" below, whatever `PAGE_SIZE` is): a root of `ROOT` pointers
 //! allocated at load, mid nodes of `MID` pointers and leaves of `LEAF`
-//! 32-bit counters, both made the first time a page in their range is
+//! 16-bit counters (2 bytes per 4 KiB unit), both made the first time a page in their range is
 //! counted, installed with a compare-and-exchange, and freed only when the
 //! table is dropped. Lookups and updates take no lock.
 //!
@@ -29,7 +29,7 @@ use kernel::{
     sync::atomic::{Acquire, Atomic, Relaxed, Release},
 };
 
-/// Bits of PFN resolved by a leaf: 4096 counters (16 KiB) per 16 MiB.
+/// Bits of PFN resolved by a leaf: 4096 counters (8 KiB) per 16 MiB.
 const LEAF_BITS: u32 = 12;
 /// Bits resolved by a mid node: 4096 leaves (32 KiB of pointers) per 64 GiB.
 const MID_BITS: u32 = 12;
@@ -44,12 +44,29 @@ const ROOT: usize = 1 << ROOT_BITS;
 pub(crate) const UNIT: u64 = 4096;
 
 /// Set in a counter once its page was reported as freed while mapped.
-pub(crate) const REPORTED: u32 = 1 << 31;
+const REPORTED: u16 = 1 << 15;
 /// Largest count: the next increment is an overflow, never a wrap.
-pub(crate) const MAX_COUNT: u32 = REPORTED - 1;
+const MAX_COUNT: u16 = REPORTED - 1;
+
+/// A page's counter: the count in bits 0-14, `REPORTED` in bit 15. Stored
+/// as `i16`, the 16-bit type the kernel's atomics have (load, store and
+/// compare-and-exchange; updates are compare-and-exchange loops anyway).
+type Counter = Atomic<i16>;
+
+/// The counter's bits.
+fn load(c: &Counter) -> u16 {
+    c.load(Relaxed) as u16
+}
+
+/// Compare-and-exchange on the counter's bits: `Err` has the current bits.
+fn cmpxchg(c: &Counter, old: u16, new: u16) -> core::result::Result<(), u16> {
+    c.cmpxchg(old as i16, new as i16, Relaxed)
+        .map(|_| ())
+        .map_err(|cur| cur as u16)
+}
 
 struct Leaf {
-    counts: [Atomic<u32>; LEAF],
+    counts: [Counter; LEAF],
 }
 
 /// Where a new node comes from.
@@ -66,7 +83,7 @@ const POOL_SLOTS: usize = 96;
 /// The largest target a pool grows to: the other slots take back nodes a
 /// hook took but did not install (it lost the race for the same slot).
 const POOL_MAX_TARGET: usize = 64;
-/// Leaves (16 KiB each) a pool holds ahead at first.
+/// Leaves (8 KiB each) a pool holds ahead at first.
 const LEAF_POOL_START: usize = 8;
 /// Mid nodes (32 KiB each) a pool holds ahead at first.
 const MID_POOL_START: usize = 2;
@@ -353,7 +370,7 @@ impl PageCounts {
         &self,
         pfn: u64,
         alloc: Option<Alloc>,
-    ) -> core::result::Result<&Atomic<u32>, Update> {
+    ) -> core::result::Result<&Counter, Update> {
         let r = (pfn >> (LEAF_BITS + MID_BITS)) as usize;
         if r >= ROOT {
             return Err(Update::OutOfRange);
@@ -425,13 +442,17 @@ impl PageCounts {
             Ok(c) => c,
             Err(e) => return e,
         };
-        let mut v = c.load(Relaxed);
+        let mut v = load(c);
         loop {
             if v & MAX_COUNT == MAX_COUNT {
                 return Update::Overflow;
             }
-            match c.cmpxchg(v, v + 1, Relaxed) {
-                Ok(_) => return Update::Done { old: v & MAX_COUNT },
+            match cmpxchg(c, v, v + 1) {
+                Ok(()) => {
+                    return Update::Done {
+                        old: (v & MAX_COUNT).into(),
+                    }
+                }
                 Err(cur) => v = cur,
             }
         }
@@ -445,15 +466,15 @@ impl PageCounts {
             Err(Update::OutOfRange) => return Update::OutOfRange,
             Err(_) => return Update::Underflow,
         };
-        let mut v = c.load(Relaxed);
+        let mut v = load(c);
         loop {
             let n = v & MAX_COUNT;
             if n == 0 {
                 return Update::Underflow;
             }
             let new = if n == 1 { 0 } else { v - 1 };
-            match c.cmpxchg(v, new, Relaxed) {
-                Ok(_) => return Update::Done { old: n },
+            match cmpxchg(c, v, new) {
+                Ok(()) => return Update::Done { old: n.into() },
                 Err(cur) => v = cur,
             }
         }
@@ -462,20 +483,20 @@ impl PageCounts {
     /// The count of `pfn` (0 if never counted).
     pub(crate) fn get(&self, pfn: u64) -> u32 {
         self.counter(pfn, None)
-            .map_or(0, |c| c.load(Relaxed) & MAX_COUNT)
+            .map_or(0, |c| (load(c) & MAX_COUNT).into())
     }
 
     /// If `pfn` is mapped and not yet reported, marks it reported and
     /// returns its count (any context, lock-free).
     pub(crate) fn mark_reported(&self, pfn: u64) -> Option<u32> {
         let c = self.counter(pfn, None).ok()?;
-        let mut v = c.load(Relaxed);
+        let mut v = load(c);
         loop {
             if v & MAX_COUNT == 0 || v & REPORTED != 0 {
                 return None;
             }
-            match c.cmpxchg(v, v | REPORTED, Relaxed) {
-                Ok(_) => return Some(v & MAX_COUNT),
+            match cmpxchg(c, v, v | REPORTED) {
+                Ok(()) => return Some((v & MAX_COUNT).into()),
                 Err(cur) => v = cur,
             }
         }
@@ -484,10 +505,10 @@ impl PageCounts {
     /// Clears every reported-leak flag (so leaks are reported again).
     pub(crate) fn clear_reported(&self) {
         self.for_each_counter_pfn(|_, c| {
-            let mut v = c.load(Relaxed);
+            let mut v = load(c);
             while v & REPORTED != 0 {
-                match c.cmpxchg(v, v & !REPORTED, Relaxed) {
-                    Ok(_) => break,
+                match cmpxchg(c, v, v & !REPORTED) {
+                    Ok(()) => break,
                     Err(cur) => v = cur,
                 }
             }
@@ -498,14 +519,14 @@ impl PageCounts {
     /// order.
     pub(crate) fn for_each_mapped(&self, mut f: impl FnMut(u64, u32)) {
         self.for_each_counter_pfn(|pfn, c| {
-            let n = c.load(Relaxed) & MAX_COUNT;
+            let n = load(c) & MAX_COUNT;
             if n != 0 {
-                f(pfn, n);
+                f(pfn, n.into());
             }
         });
     }
 
-    fn for_each_counter_pfn(&self, mut f: impl FnMut(u64, &Atomic<u32>)) {
+    fn for_each_counter_pfn(&self, mut f: impl FnMut(u64, &Counter)) {
         for (r, slot) in self.root.iter().enumerate() {
             let mid = slot.load(Acquire);
             if mid.is_null() {

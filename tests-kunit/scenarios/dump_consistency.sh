@@ -6,10 +6,11 @@
 # fixed pages with or without the toggled one, and every dump during which
 # at least two unmaps returned (so one ran entirely inside the walk: the
 # loop sleeps period_ms after each map and unmap, and the counter is read
-# with shell builtins just before and after the read(2) that makes the
-# dump) says INCONSISTENT; that oracle is only applied with a 400 ms
-# period, where the shell cannot plausibly be held off a CPU for a whole
-# cycle between its reads (with 2 ms it can: QEMU TCG on a busy host).
+# with shell builtins just before and after the one cat whose reads make
+# the dump: the dump is streamed, from its first read(2) to its last) says
+# INCONSISTENT; that oracle is only applied with a 400 ms period, where
+# neither the shell nor cat's start and exit can plausibly be held off a
+# CPU for a whole cycle (with 2 ms they can: QEMU TCG on a busy host).
 . /root/lib/check.sh
 . /root/lib/iopt.sh
 P=/sys/module/unmap_loop/parameters
@@ -21,18 +22,12 @@ hash=$(dmesg | sed -n 's/.*unmap_loop: domain \([0-9a-f]*\) .*/\1/p' | tail -n1)
 D=$IOPT/domain_$hash
 check "the test domain has a directory" test -n "$hash" -a -d "$D"
 
-# dump FILE: one dump read with builtins only; prints "u0 u1", the unmap
-# counter just before and just after the first read(2) of the file (the
-# whole dump is made by that read: one seq_file show).
+# dump FILE: one dump, read by one cat; prints "u0 u1", the unmap counter
+# read with builtins just before and just after it.
 dump() {
-	: > "$1"
 	read u0 < $P/unmaps
-	exec 3< $D/ptdump
-	IFS= read -r l <&3
+	cat $D/ptdump > "$1"
 	read u1 < $P/unmaps
-	echo "$l" >> "$1"
-	cat <&3 >> "$1"
-	exec 3<&-
 	echo "$u0 $u1"
 }
 body() { grep -v '^#' "$1" | grep -v "^$toggle_re"; }
