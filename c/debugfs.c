@@ -53,7 +53,8 @@ static void *stream_start(struct seq_file *m, loff_t *pos)
 		s->eof = false;
 		s->next = 0;
 	}
-	if (*pos != s->next)
+	/* Never: seq_file asks for the record after the last one or for 0. */
+	if (WARN_ON_ONCE(*pos != s->next))
 		return ERR_PTR(-ESPIPE);
 	return s->eof ? NULL : s;
 }
@@ -76,15 +77,28 @@ static int stream_show(struct seq_file *m, void *v)
 	bool rewind = s->rewind;
 	int r;
 
-	/* Between two pieces of a long walk. */
+	/*
+	 * Between two reads' worth of a long dump (one fill is bounded by the
+	 * walk's own read limit, as a whole dump was before).
+	 */
 	cond_resched();
 	s->rewind = false;
 	r = s->fill(m, s->state, rewind);
-	if (r == IOMMU_SCOPE_FILL_END)
+	switch (r) {
+	case IOMMU_SCOPE_FILL_WROTE:
+		break;
+	case IOMMU_SCOPE_FILL_END:
 		s->eof = true;
-	else if (r == IOMMU_SCOPE_FILL_NO_ROOM)
+		break;
+	case IOMMU_SCOPE_FILL_NO_ROOM:
 		/* Overflow: seq_read drops this record and asks again later. */
 		m->count = m->size;
+		break;
+	default:
+		WARN_ON_ONCE(1);
+		s->eof = true;
+		return -EIO;
+	}
 	return 0;
 }
 

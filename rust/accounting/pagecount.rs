@@ -366,11 +366,7 @@ impl PageCounts {
     }
 
     /// The counter of `pfn`, making its nodes from `alloc` if given.
-    fn counter(
-        &self,
-        pfn: u64,
-        alloc: Option<Alloc>,
-    ) -> core::result::Result<&Counter, Update> {
+    fn counter(&self, pfn: u64, alloc: Option<Alloc>) -> core::result::Result<&Counter, Update> {
         let r = (pfn >> (LEAF_BITS + MID_BITS)) as usize;
         if r >= ROOT {
             return Err(Update::OutOfRange);

@@ -373,6 +373,15 @@ impl DumpBody {
         }
     }
 
+    fn resume(&mut self) {
+        let mut mem = PhysMemory;
+        match self {
+            DumpBody::Lpae(b) => b.resume(&mut mem),
+            DumpBody::Pt(b) => b.resume(&mut mem),
+            DumpBody::Raw(b) => b.resume(&mut mem),
+        }
+    }
+
     /// The walk's counters, and the runs' for a decoded dump.
     fn stats(&self) -> (WalkStats, Option<DumpStats>) {
         match self {
@@ -396,7 +405,9 @@ enum Phase {
 /// each read, then the consistency footer, which covers every unmap from
 /// the snapshot to the end, however long the reader took. The table may be
 /// freed meanwhile: `PhysMemory` never faults, and the footer says whether
-/// an unmap or free ran.
+/// an unmap or free ran. A pause between two reads never leaves the walk
+/// in a page that left the table: at each resume it stops if the domain
+/// was freed, and drops the tables no longer linked from the root.
 pub(crate) struct DumpStream<const RAW: bool> {
     e: Arc<DomainEntry>,
     phase: Phase,
@@ -427,6 +438,20 @@ impl<const RAW: bool> Stream for DumpStream<RAW> {
         self.phase = Phase::Header;
         self.snap = None;
         self.body = None;
+    }
+
+    /// Between two reads the domain may have been freed (its root table
+    /// with it): the walk stops and the footer says so; otherwise the
+    /// tables the walk is in are checked to still be linked.
+    fn resume(&mut self) {
+        if !matches!(self.phase, Phase::Body) {
+            return;
+        }
+        if !self.e.is_alive() {
+            self.phase = Phase::Footer;
+        } else if let Some(b) = &mut self.body {
+            b.resume();
+        }
     }
 
     fn next_chunk(&mut self, out: &mut Chunk) -> bool {

@@ -96,6 +96,9 @@ pub trait Body {
     /// Writes the next line into `out` (empty on entry); false when the
     /// body is over (and `out` left empty).
     fn next_chunk<M: Memory>(&mut self, mem: &mut M, out: &mut Chunk) -> bool;
+    /// Before going on after a pause: drops what left the table meanwhile
+    /// (`Walker::revalidate`).
+    fn resume<M: Memory>(&mut self, mem: &mut M);
     /// The counters so far (final after `next_chunk` returned false).
     fn stats(&self) -> DumpStats;
 }
@@ -222,6 +225,10 @@ impl<F: RunFormat> Body for Runs<F> {
         }
     }
 
+    fn resume<M: Memory>(&mut self, mem: &mut M) {
+        self.walker.revalidate(self.fmt.layout(), mem);
+    }
+
     fn stats(&self) -> DumpStats {
         let mut st = self.st;
         st.walk = self.walker.stats();
@@ -343,6 +350,10 @@ impl<L: Layout> Body for Raw<L> {
             }
         });
         true
+    }
+
+    fn resume<M: Memory>(&mut self, mem: &mut M) {
+        self.walker.revalidate(&self.g, mem);
     }
 
     fn stats(&self) -> DumpStats {

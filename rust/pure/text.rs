@@ -153,46 +153,48 @@ impl Chunk {
 
 /// Appending without `core::fmt` (one bounds check and a copy per field):
 /// the dump lines, written a quarter of a million times per large dump.
-/// Each fails, appending nothing, if the text does not fit.
+/// Each fails if the text does not fit; what a failed call appended before
+/// (padding) stays, so a caller replaces a chunk whose writing failed.
 impl Chunk {
     /// Appends ASCII or UTF-8 text.
     pub fn put(&mut self, s: &str) -> fmt::Result {
         fmt::Write::write_str(self, s)
     }
 
+    /// Appends `n` spaces.
+    fn put_spaces(&mut self, mut n: usize) -> fmt::Result {
+        while n > 0 {
+            let s = spaces(n);
+            self.put(s)?;
+            n -= s.len();
+        }
+        Ok(())
+    }
+
     /// Appends `s` right-aligned in `width` columns.
     pub fn put_right(&mut self, s: &str, width: usize) -> fmt::Result {
-        self.put(spaces(width.saturating_sub(s.len())))?;
+        self.put_spaces(width.saturating_sub(s.len()))?;
         self.put(s)
     }
 
     /// Appends `s` left-aligned in `width` columns.
     pub fn put_left(&mut self, s: &str, width: usize) -> fmt::Result {
         self.put(s)?;
-        self.put(spaces(width.saturating_sub(s.len())))
-    }
-
-    /// The `n` bytes after the text, to be filled with ASCII and counted
-    /// in.
-    fn grow(&mut self, n: usize) -> Result<&mut [u8], fmt::Error> {
-        let end = self.len.checked_add(n).ok_or(fmt::Error)?;
-        let start = self.len;
-        let b = self.buf.get_mut(start..end).ok_or(fmt::Error)?;
-        // INVARIANT: every caller fills the bytes with ASCII, which is
-        // UTF-8.
-        self.len = end;
-        Ok(b)
+        self.put_spaces(width.saturating_sub(s.len()))
     }
 
     /// Appends `0x` and `v` in 16 lower-case hex digits.
     pub fn put_hex16(&mut self, v: u64) -> fmt::Result {
         const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        let b = self.grow(18)?;
+        let end = self.len.checked_add(18).ok_or(fmt::Error)?;
+        let b = self.buf.get_mut(self.len..end).ok_or(fmt::Error)?;
         b[0] = b'0';
         b[1] = b'x';
         for (i, d) in b[2..].iter_mut().enumerate() {
             *d = DIGITS[((v >> (60 - 4 * i)) & 0xf) as usize];
         }
+        // INVARIANT: ASCII (UTF-8) was written within the buffer.
+        self.len = end;
         Ok(())
     }
 
@@ -213,7 +215,7 @@ impl Chunk {
     }
 }
 
-/// `n` spaces (at most 16).
+/// `n` spaces, at most 16 (callers loop).
 fn spaces(n: usize) -> &'static str {
     const SPACES: &str = "                ";
     &SPACES[..n.min(SPACES.len())]
@@ -223,6 +225,8 @@ fn spaces(n: usize) -> &'static str {
 pub fn dec(buf: &mut [u8; 20], mut v: u64) -> &str {
     let mut i = buf.len();
     loop {
+        // A u64 has at most 20 decimal digits, the length of `buf`: `i`
+        // never goes below 0.
         i -= 1;
         buf[i] = b'0' + (v % 10) as u8;
         v /= 10;

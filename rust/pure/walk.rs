@@ -272,6 +272,42 @@ impl Walker {
         self.depth = 0;
     }
 
+    /// Before resuming a walk that was paused (a streamed dump between two
+    /// reads): checks, from the root down, that each table the walk is in
+    /// is still the one its parent's descriptor points to, and stops
+    /// walking the first that is not and every table under it (the rest
+    /// of them is reported as one `Unreadable` step, counted). An unmap
+    /// that freed a table cleared that descriptor first, so a paused walk
+    /// never goes on reading a page that left the table, however long the
+    /// pause. These reads are not counted in `WalkStats::reads` (which
+    /// counts each descriptor walked once).
+    pub fn revalidate<L: Layout, M: Memory>(&mut self, g: &L, mem: &mut M) {
+        for d in 1..self.depth {
+            let parent = self.stack[d - 1];
+            let child = self.stack[d];
+            let still = parent
+                .index
+                .checked_sub(1)
+                .and_then(|i| {
+                    let desc = mem.read(parent.table_pa, g.table_bytes(parent.level), i)?;
+                    Some(g.classify(parent.level, i, desc))
+                })
+                .is_some_and(|c| c == Class::Table(child.table_pa));
+            if !still {
+                self.st.unreadable += 1;
+                // Replaces a deferred step of a table under this one (it
+                // stays counted).
+                self.deferred = Some(Step::Unreadable {
+                    level: child.level,
+                    table_pa: child.table_pa,
+                    iova: child.base,
+                });
+                self.depth = d;
+                return;
+            }
+        }
+    }
+
     /// The next table, leaf or anomaly in increasing IOVA order, or `None`
     /// when the walk is over. Uses no allocation, never goes deeper than
     /// `MAX_DEPTH` tables, reads each descriptor once, and stops after

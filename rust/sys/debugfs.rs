@@ -28,7 +28,11 @@ use kernel::{
 
 use super::ffi;
 use crate::pure::input::{self, InputError, MAX_WRITE};
-use crate::pure::text::{Chunk, Pending, Pumped};
+use crate::pure::text::{Chunk, Pending, Pumped, CHUNK_MAX};
+
+// A piece always fits an empty seq_file buffer (at least a 4 KiB page), so
+// seq_read never grows it for a streamed file.
+const _: () = assert!(CHUNK_MAX < 4096);
 
 /// A debugfs directory.
 ///
@@ -280,6 +284,9 @@ pub(crate) trait Stream: Sized + Send + 'static {
     fn open(data: &Self::Data) -> Result<Self>;
     /// Starts the text over (a read or seek at offset 0).
     fn rewind(&mut self);
+    /// Called at the start of every read's worth of text (the stream may
+    /// have been paused for any time since the last one).
+    fn resume(&mut self);
     /// Writes the next piece into `out` (empty on entry); false when the
     /// text is over. Runs in process context, under the open file's
     /// seq_file lock.
@@ -310,7 +317,7 @@ unsafe extern "C" fn stream_open_trampoline<S: Stream>(ctx: *mut c_void) -> *mut
             s,
             pending: Pending::default(),
         },
-        GFP_KERNEL,
+        GFP_KERNEL_ACCOUNT,
     ) {
         Ok(b) => KBox::into_raw(b).cast(),
         Err(_) => core::ptr::null_mut(),
@@ -336,6 +343,7 @@ unsafe extern "C" fn stream_fill_trampoline<S: Stream>(
         o.s.rewind();
         o.pending.reset();
     }
+    o.s.resume();
     let s = &mut o.s;
     let r = o.pending.pump(
         |c| s.next_chunk(c),

@@ -283,3 +283,77 @@ fn programmed_geometry_is_cross_checked() {
     );
     assert!(Geometry::programmed(Stage::S2, bm4k, 40, 40, 24, sl0 ^ 1).is_err());
 }
+
+/// A paused walk (a streamed dump between two reads) resumes exactly
+/// where it stopped; if an unmap unlinked the table it was in meanwhile,
+/// `revalidate` drops that table (one counted `Unreadable` step) and the
+/// walk goes on with what is still linked, never reading the old page.
+#[test]
+fn paused_walk_resumes_and_drops_unlinked_tables() {
+    use scope_pure::walk::Walker;
+    let g = Geometry::io_pgtable(Stage::S1, 12, 48, 48).unwrap();
+    let mut m = Mem::new(g);
+    let rw = io_prot(Stage::S1, true);
+    // Two leaf tables: 0x0-0x3000 and 2 MiB-2 MiB+0x3000.
+    for i in 0..3u64 {
+        m.map(i * 0x1000, 0x8000_0000 + i * 0x1000, 0x1000, rw);
+        m.map(0x20_0000 + i * 0x1000, 0x9000_0000 + i * 0x1000, 0x1000, rw);
+    }
+    let leaf_iovas = |steps: &[Step]| -> Vec<u64> {
+        steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Leaf { iova, .. } => Some(*iova),
+                _ => None,
+            })
+            .collect()
+    };
+    // Undisturbed pauses change nothing.
+    let mut w = Walker::new(m.root, Limits::default());
+    let mut all = vec![];
+    while let Some(s) = w.next(&g, &mut m) {
+        all.push(s);
+        w.revalidate(&g, &mut m);
+    }
+    assert_eq!(
+        leaf_iovas(&all),
+        vec![0, 0x1000, 0x2000, 0x20_0000, 0x20_1000, 0x20_2000]
+    );
+    assert_eq!(w.stats().unreadable, 0);
+
+    // Pause after the first leaf; meanwhile the first leaf table is
+    // unlinked (its L2 descriptor cleared) and its page reused with
+    // garbage that would read as leaves.
+    let mut w = Walker::new(m.root, Limits::default());
+    let mut seen = vec![];
+    while let Some(s) = w.next(&g, &mut m) {
+        seen.push(s);
+        if matches!(s, Step::Leaf { .. }) {
+            break;
+        }
+    }
+    let Some(Step::Leaf { table_pa, .. }) = seen.last().copied() else {
+        panic!("no leaf");
+    };
+    let (l2, idx) = m
+        .tables
+        .iter()
+        .find_map(|(pa, t)| {
+            t.iter()
+                .position(|&d| d & 3 == 3 && desc_to_pa(&g, d) == table_pa)
+                .map(|i| (*pa, i))
+        })
+        .unwrap();
+    m.tables.get_mut(&l2).unwrap()[idx] = 0;
+    for d in m.tables.get_mut(&table_pa).unwrap().iter_mut() {
+        *d = pa_to_desc_bits(&g, 0xdead_0000) | rw | 0b11;
+    }
+    w.revalidate(&g, &mut m);
+    let mut rest = vec![];
+    while let Some(s) = w.next(&g, &mut m) {
+        rest.push(s);
+    }
+    assert!(matches!(rest[0], Step::Unreadable { table_pa: t, iova: 0, .. } if t == table_pa));
+    assert_eq!(leaf_iovas(&rest), vec![0x20_0000, 0x20_1000, 0x20_2000]);
+    assert_eq!(w.stats().unreadable, 1);
+}
