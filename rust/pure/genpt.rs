@@ -18,7 +18,7 @@ pub mod x86_64;
 use core::fmt::{self, Write};
 
 use super::coalesce::Run;
-use super::ptdump::{write_runs, DumpStats, RunFormat, Size};
+use super::ptdump::{write_run_head, write_runs, DumpStats, RunFormat};
 use super::text::Chunk;
 use super::walk::{Class, Layout, Limits, Memory};
 
@@ -149,22 +149,13 @@ pub struct PtLineKey {
 /// <A|-> <D|-> <mem> [g] [x<n>]`.
 pub fn write_run(w: &mut Chunk, r: &Run<PtLineKey>) -> fmt::Result {
     let a = &r.attrs.attrs;
-    let mut size = [0u8; 24];
-    w.put_hex16(r.iova)?;
-    w.put("-")?;
-    w.put_hex16(r.iova.wrapping_add(r.size))?;
-    w.put(" ")?;
-    w.put_right(Size(r.size).text(&mut size), 6)?;
-    w.put(" pa=")?;
-    w.put_hex16(r.pa)?;
-    w.put(" L")?;
-    w.put_dec(r.attrs.level.into())?;
-    w.put(" ")?;
-    w.put_left(if r.attrs.block { "block" } else { "page" }, 6)?;
-    w.put(" ")?;
-    w.put(if a.read { "R" } else { "-" })?;
-    w.put(if a.write { "W" } else { "-" })?;
-    w.put(if a.exec { "X" } else { "-" })?;
+    write_run_head(
+        w,
+        r,
+        r.attrs.level,
+        if r.attrs.block { "block" } else { "page" },
+        (a.read, a.write, a.exec),
+    )?;
     w.put(if a.user { " user " } else { " priv " })?;
     w.put(if a.accessed { "A " } else { "- " })?;
     w.put(if a.dirty { "D " } else { "- " })?;

@@ -14,7 +14,7 @@
 use core::fmt::{self, Write};
 
 use super::coalesce::Run;
-use super::ptdump::{write_runs, DumpStats, RunFormat, Size};
+use super::ptdump::{write_run_head, write_runs, DumpStats, RunFormat};
 use super::text::Chunk;
 use super::walk::{Class, Layout, Limits, Memory};
 
@@ -549,22 +549,7 @@ pub fn write_run(w: &mut Chunk, r: &Run<LineKey>) -> fmt::Result {
         MemType::S1 { mair, .. } => mair_name(mair),
         MemType::S2(m) => s2_memattr_name(m),
     };
-    let mut size = [0u8; 24];
-    w.put_hex16(r.iova)?;
-    w.put("-")?;
-    w.put_hex16(r.iova.wrapping_add(r.size))?;
-    w.put(" ")?;
-    w.put_right(Size(r.size).text(&mut size), 6)?;
-    w.put(" pa=")?;
-    w.put_hex16(r.pa)?;
-    w.put(" L")?;
-    w.put_dec(r.attrs.level.into())?;
-    w.put(" ")?;
-    w.put_left(kind, 6)?;
-    w.put(" ")?;
-    w.put(if a.read { "R" } else { "-" })?;
-    w.put(if a.write { "W" } else { "-" })?;
-    w.put(if a.exec { "X" } else { "-" })?;
+    write_run_head(w, r, r.attrs.level, kind, (a.read, a.write, a.exec))?;
     w.put(if a.privileged { " priv " } else { " user " })?;
     w.put(if a.af { "AF " } else { "-- " })?;
     w.put(mem)?;

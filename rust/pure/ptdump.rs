@@ -61,6 +61,33 @@ impl fmt::Display for Size {
     }
 }
 
+/// The columns every format's run line starts with:
+/// `<start>-<end> <size> pa=<pa> L<level> <kind> <R|-><W|-><X|->`.
+pub fn write_run_head<A>(
+    w: &mut Chunk,
+    r: &Run<A>,
+    level: u32,
+    kind: &str,
+    rwx: (bool, bool, bool),
+) -> fmt::Result {
+    let mut size = [0u8; 24];
+    w.put_hex16(r.iova)?;
+    w.put("-")?;
+    w.put_hex16(r.iova.wrapping_add(r.size))?;
+    w.put(" ")?;
+    w.put_right(Size(r.size).text(&mut size), 6)?;
+    w.put(" pa=")?;
+    w.put_hex16(r.pa)?;
+    w.put(" L")?;
+    w.put_dec(level.into())?;
+    w.put(" ")?;
+    w.put_left(kind, 6)?;
+    w.put(" ")?;
+    w.put(if rwx.0 { "R" } else { "-" })?;
+    w.put(if rwx.1 { "W" } else { "-" })?;
+    w.put(if rwx.2 { "X" } else { "-" })
+}
+
 /// Counters of one decoded dump.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DumpStats {

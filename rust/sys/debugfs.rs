@@ -215,19 +215,9 @@ unsafe extern "C" fn write_trampoline<T: Send + Sync + 'static>(
 }
 
 impl<T: Send + Sync + 'static> File<T> {
+    /// A file with the callbacks `show` and `write` and what `set` fills
+    /// in of the other C callbacks.
     fn create(
-        dir: &Dir,
-        name: &CStr,
-        mode: u16,
-        data: T,
-        show: Option<&'static ShowFn<T>>,
-        write: Option<&'static WriteFn<T>>,
-    ) -> Result<Self> {
-        Self::create_with(dir, name, mode, data, show, write, |_| {})
-    }
-
-    /// `create`, with `set` filling in more of the C callbacks.
-    fn create_with(
         dir: &Dir,
         name: &CStr,
         mode: u16,
@@ -373,7 +363,7 @@ unsafe extern "C" fn stream_release_trampoline<S: Stream>(state: *mut c_void) {
 
 /// A read-only (0400) streamed file: each open gets an `S`.
 pub(crate) fn streamed<S: Stream>(dir: &Dir, name: &CStr, data: S::Data) -> Result<File<S::Data>> {
-    File::create_with(dir, name, 0o400, data, None, None, |c| {
+    File::create(dir, name, 0o400, data, None, None, |c| {
         c.stream_open = Some(stream_open_trampoline::<S>);
         c.stream_fill = Some(stream_fill_trampoline::<S>);
         c.stream_release = Some(stream_release_trampoline::<S>);
@@ -386,7 +376,7 @@ where
     T: Send + Sync + 'static,
     F: Fn(&T, &mut fmt::Formatter<'_>) -> fmt::Result + Send + Sync,
 {
-    File::create(dir, name, 0o400, data, Some(show), None)
+    File::create(dir, name, 0o400, data, Some(show), None, |_| {})
 }
 
 /// A write-only file (0200) handled by `write`.
@@ -400,7 +390,7 @@ where
     T: Send + Sync + 'static,
     W: Fn(&T, &mut UserSliceReader) -> Result + Send + Sync,
 {
-    File::create(dir, name, 0o200, data, None, Some(write))
+    File::create(dir, name, 0o200, data, None, Some(write), |_| {})
 }
 
 /// A read-write file (0600).
@@ -416,7 +406,7 @@ where
     F: Fn(&T, &mut fmt::Formatter<'_>) -> fmt::Result + Send + Sync,
     W: Fn(&T, &mut UserSliceReader) -> Result + Send + Sync,
 {
-    File::create(dir, name, 0o600, data, Some(show), Some(write))
+    File::create(dir, name, 0o600, data, Some(show), Some(write), |_| {})
 }
 
 /// Reads what the user wrote and applies `parse` to it; a write longer
