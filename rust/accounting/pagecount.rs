@@ -6,9 +6,10 @@
 //! Three levels indexed by the number of the 4 KiB unit (`pa / UNIT`, the
 //! "pfn" below, whatever `PAGE_SIZE` is): a root of `ROOT` pointers
 //! allocated at load, mid nodes of `MID` pointers and leaves of `LEAF`
-//! 16-bit counters (2 bytes per 4 KiB unit), both made the first time a page in their range is
-//! counted, installed with a compare-and-exchange, and freed only when the
-//! table is dropped. Lookups and updates take no lock.
+//! 16-bit counters (2 bytes per 4 KiB unit), both made the first time a
+//! page in their range is counted, installed with a compare-and-exchange,
+//! and freed only when the table is dropped. Lookups and updates take no
+//! lock.
 //!
 //! Hooks cannot allocate (they run with preemption off, on PREEMPT_RT
 //! too), so they take new nodes from pools filled ahead of time in process

@@ -384,11 +384,12 @@ impl DumpBody {
 
     /// The walk's counters, and the runs' for a decoded dump.
     fn stats(&self) -> (WalkStats, Option<DumpStats>) {
-        match self {
-            DumpBody::Lpae(b) => (b.stats().walk, Some(b.stats())),
-            DumpBody::Pt(b) => (b.stats().walk, Some(b.stats())),
-            DumpBody::Raw(b) => (b.stats().walk, None),
-        }
+        let (st, decoded) = match self {
+            DumpBody::Lpae(b) => (b.stats(), true),
+            DumpBody::Pt(b) => (b.stats(), true),
+            DumpBody::Raw(b) => (b.stats(), false),
+        };
+        (st.walk, decoded.then_some(st))
     }
 }
 
@@ -411,15 +412,9 @@ enum Phase {
 pub(crate) struct DumpStream<const RAW: bool> {
     e: Arc<DomainEntry>,
     phase: Phase,
-    snap: Option<Snapshot>,
-    body: Option<DumpBody>,
-}
-
-/// Writes a piece with `w`, or a mark if it does not fit a chunk.
-fn put(out: &mut Chunk, w: impl FnOnce(&mut Chunk) -> fmt::Result) {
-    if w(out).is_err() {
-        out.set_str("# line too long: cut\n");
-    }
+    /// The snapshot the header was made from and the walk, from the
+    /// header on (none if the domain cannot be walked).
+    walk: Option<(Snapshot, DumpBody)>,
 }
 
 impl<const RAW: bool> Stream for DumpStream<RAW> {
@@ -429,15 +424,13 @@ impl<const RAW: bool> Stream for DumpStream<RAW> {
         Ok(Self {
             e: e.clone(),
             phase: Phase::Header,
-            snap: None,
-            body: None,
+            walk: None,
         })
     }
 
     fn rewind(&mut self) {
         self.phase = Phase::Header;
-        self.snap = None;
-        self.body = None;
+        self.walk = None;
     }
 
     /// Between two reads the domain may have been freed (its root table
@@ -449,7 +442,7 @@ impl<const RAW: bool> Stream for DumpStream<RAW> {
         }
         if !self.e.is_alive() {
             self.phase = Phase::Footer;
-        } else if let Some(b) = &mut self.body {
+        } else if let Some((_, b)) = &mut self.walk {
             b.resume();
         }
     }
@@ -460,23 +453,22 @@ impl<const RAW: bool> Stream for DumpStream<RAW> {
                 Phase::Header => {
                     self.phase = Phase::Done;
                     let Ok(s) = snapshot(&self.e) else {
-                        put(out, freed);
+                        out.write_or_mark(freed);
                         return true;
                     };
                     let mut table = None;
-                    put(out, |w| {
+                    out.write_or_mark(|w| {
                         table = header(&self.e, w, &s)?;
                         Ok(())
                     });
                     if let Some((t, mair)) = table {
-                        self.body = Some(DumpBody::new(&t, mair, RAW));
-                        self.snap = Some(s);
+                        self.walk = Some((s, DumpBody::new(&t, mair, RAW)));
                         self.phase = Phase::Body;
                     }
                     return true;
                 }
                 Phase::Body => {
-                    if let Some(b) = &mut self.body {
+                    if let Some((_, b)) = &mut self.walk {
                         if b.next_chunk(out) {
                             return true;
                         }
@@ -485,11 +477,11 @@ impl<const RAW: bool> Stream for DumpStream<RAW> {
                 }
                 Phase::Footer => {
                     self.phase = Phase::Done;
-                    let (Some(b), Some(s)) = (&self.body, &self.snap) else {
+                    let Some((s, b)) = &self.walk else {
                         return false;
                     };
                     let (walk, dec) = b.stats();
-                    put(out, |w| footer(&self.e, w, s, walk, dec));
+                    out.write_or_mark(|w| footer(&self.e, w, s, walk, dec));
                     return true;
                 }
                 Phase::Done => return false,

@@ -130,17 +130,10 @@ pub trait Body {
     fn stats(&self) -> DumpStats;
 }
 
-/// Writes `line`'s text into `out`, or a mark if it does not fit (it
-/// always does: lines are far shorter than a chunk).
-fn put_line(out: &mut Chunk, line: impl FnOnce(&mut Chunk) -> fmt::Result) {
-    if line(out).is_err() {
-        out.set_str("# line too long for the dump: cut\n");
-    }
-}
-
-/// The anomaly line of a step that is not a leaf or a table.
-fn anomaly_line(out: &mut Chunk, s: &Step) {
-    put_line(out, |w| match *s {
+/// The `#` line of a step that is not a leaf or a table (both dumps share
+/// the truncation line).
+fn anomaly_text(w: &mut Chunk, s: &Step) -> fmt::Result {
+    match *s {
         Step::Reserved {
             level, iova, desc, ..
         } => writeln!(
@@ -157,7 +150,7 @@ fn anomaly_line(out: &mut Chunk, s: &Step) {
             writeln!(w, "# truncated at 0x{:016x}: walk limit reached", iova)
         }
         Step::Leaf { .. } | Step::Table { .. } => Ok(()),
-    })
+    }
 }
 
 /// The decoded dump: one line per run of leaves (`RunFormat::key` says
@@ -189,14 +182,14 @@ impl<F: RunFormat> Runs<F> {
     fn run_line(&mut self, r: &Run<F::Key>, out: &mut Chunk) {
         self.st.runs += 1;
         let fmt = &self.fmt;
-        put_line(out, |w| fmt.line(w, r));
+        out.write_or_mark(|w| fmt.line(w, r));
     }
 }
 
 impl<F: RunFormat> Body for Runs<F> {
     fn next_chunk<M: Memory>(&mut self, mem: &mut M, out: &mut Chunk) -> bool {
         if let Some(s) = self.deferred.take() {
-            anomaly_line(out, &s);
+            out.write_or_mark(|w| anomaly_text(w, &s));
             return true;
         }
         if self.done {
@@ -205,7 +198,6 @@ impl<F: RunFormat> Body for Runs<F> {
         loop {
             let Some(s) = self.walker.next(self.fmt.layout(), mem) else {
                 self.done = true;
-                self.st.walk = self.walker.stats();
                 return match self.c.finish() {
                     Some(r) => {
                         self.run_line(&r, out);
@@ -244,7 +236,7 @@ impl<F: RunFormat> Body for Runs<F> {
                             self.deferred = Some(s);
                             self.run_line(&r, out);
                         }
-                        None => anomaly_line(out, &s),
+                        None => out.write_or_mark(|w| anomaly_text(w, &s)),
                     }
                     return true;
                 }
@@ -313,7 +305,7 @@ impl<L: Layout> Body for Raw<L> {
             return false;
         };
         let root = self.g.root_level();
-        put_line(out, |w| {
+        out.write_or_mark(|w| {
             // `L<level>[<index>] iova=0x.. desc=0x.. `, indented by depth.
             let head = |w: &mut Chunk, level: u32, index: usize, iova: u64, desc: u64| {
                 for _ in 0..level.abs_diff(root) {
@@ -371,9 +363,7 @@ impl<L: Layout> Body for Raw<L> {
                     "# L{} table at 0x{:016x} (iova 0x{:016x}) unreadable: skipped",
                     level, table_pa, iova
                 ),
-                Step::Truncated { iova } => {
-                    writeln!(w, "# truncated at 0x{:016x}: walk limit reached", iova)
-                }
+                Step::Truncated { .. } => anomaly_text(w, &s),
             }
         });
         true

@@ -138,6 +138,15 @@ impl fmt::Write for Chunk {
 }
 
 impl Chunk {
+    /// Writes one piece with `w`; if it does not fit (pieces are far
+    /// shorter than a chunk, so never in practice), the chunk holds a
+    /// `#` line saying so instead of a cut piece.
+    pub fn write_or_mark(&mut self, w: impl FnOnce(&mut Chunk) -> fmt::Result) {
+        if w(self).is_err() {
+            self.set_str("# line too long: cut\n");
+        }
+    }
+
     /// Replaces the text with `s` (cut to the capacity at a character
     /// boundary).
     pub fn set_str(&mut self, s: &str) {
