@@ -4,7 +4,10 @@
 # reference kernel built by scripts/build-kernel, linked at build/kernel).
 # For a stock Debian arm64 kernel (module + .deb): make distro [KVER=...]
 #
-#   make demo    set up, build the reference kernel and the module, boot QEMU
+#   make demo    set up, build the reference kernel, the module and the CLI,
+#                boot QEMU
+#   make cli     the iommu-scope CLI as a static aarch64 program (cross-built
+#                in the Debian chroot, out/cli/aarch64-unknown-linux-gnu/)
 #   make check   set up and run every test; ends with "N passed, N failed"
 #   make bench   the module's cost next to the in-tree C on a non-debug kernel
 
@@ -22,7 +25,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 KMAKE = $(MAKE) -C $(KDIR) M=$(REPO) ARCH=arm64 CROSS_COMPILE=$(CROSS_COMPILE) LLVM=
 
-.PHONY: all modules clean clippy fmt fmt-check checkpatch setup kernel demo check test-host distro bench
+.PHONY: cli all modules clean clippy fmt fmt-check checkpatch setup kernel demo check test-host distro bench
 
 all: modules
 
@@ -56,6 +59,9 @@ setup:
 
 kernel: setup
 	scripts/build-kernel >/dev/null
+
+cli:
+	scripts/build-cli
 
 demo: kernel
 	$(MAKE) modules

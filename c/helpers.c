@@ -95,6 +95,17 @@ int iommu_scope_read_phys_u64(phys_addr_t pa, u64 *out)
 	return 0;
 }
 
+int iommu_scope_read_phys_block(phys_addr_t pa, u64 *out, unsigned int n)
+{
+	if (!n || !IS_ALIGNED(pa, sizeof(u64)) ||
+	    offset_in_page(pa) + (size_t)n * sizeof(u64) > PAGE_SIZE ||
+	    !pfn_valid(PHYS_PFN(pa)))
+		return -EINVAL;
+	if (copy_from_kernel_nofault(out, phys_to_virt(pa), n * sizeof(u64)))
+		return -EFAULT;
+	return 0;
+}
+
 bool iommu_scope_table_ok(phys_addr_t pa, u64 size)
 {
 	phys_addr_t p;
@@ -159,9 +170,4 @@ void iommu_scope_wait_for_callers(void)
 	if (IS_ENABLED(CONFIG_TASKS_RCU))
 		synchronize_rcu_tasks();
 	synchronize_rcu();
-}
-
-bool iommu_scope_in_task(void)
-{
-	return in_task();
 }

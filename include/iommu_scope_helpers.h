@@ -46,6 +46,11 @@ void iommu_scope_with_dev_domain(struct device *dev, iommu_scope_domain_fn_t cb,
  * map has no valid mapping for it (freed and unmapped, ...).
  */
 int iommu_scope_read_phys_u64(phys_addr_t pa, u64 *out);
+/*
+ * Read @n (>= 1) u64 words at physical address @pa, all within one page,
+ * the same way: -EINVAL or -EFAULT and @out undefined on failure.
+ */
+int iommu_scope_read_phys_block(phys_addr_t pa, u64 *out, unsigned int n);
 
 /*
  * Whether @size bytes at @pa can be a live page table: RAM with struct
@@ -78,9 +83,6 @@ void iommu_scope_raw_spin_assert_held(raw_spinlock_t *lock);
  */
 void iommu_scope_wait_for_callers(void);
 
-/* Whether the caller runs in task context (not hardirq, softirq or NMI). */
-bool iommu_scope_in_task(void);
-
 /* Called for every freed range of pages (any context) with @data. */
 typedef void (*iommu_scope_free_cb_t)(void *data, unsigned long pfn,
 				      unsigned int nr);
@@ -94,6 +96,23 @@ typedef void (*iommu_scope_free_cb_t)(void *data, unsigned long pfn,
 int iommu_scope_page_free_register(iommu_scope_free_cb_t cb, void *data);
 /* Unregister both probes and wait until none runs. */
 void iommu_scope_page_free_unregister(void);
+/* Called for every map that reached a page table (any context). */
+typedef void (*iommu_scope_map_cb_t)(void *data, unsigned long iova,
+				     phys_addr_t paddr, size_t size);
+
+/*
+ * Probe iommu:map, calling @cb with @data; -EBUSY while a registration
+ * exists (one at a time; process context, serialised by the caller).
+ */
+int iommu_scope_map_trace_register(iommu_scope_map_cb_t cb, void *data);
+/* Unregister the probe and wait until it no longer runs. */
+void iommu_scope_map_trace_unregister(void);
+/*
+ * 0 in task context, 1 serving a softirq (also PREEMPT_RT's), 2 hardirq,
+ * 3 NMI (any context).
+ */
+unsigned int iommu_scope_context_level(void);
+
 /* The current task's comm (@len >= TASK_COMM_LEN) and pid. */
 void iommu_scope_current_comm(char *buf, size_t len, int *pid);
 

@@ -78,7 +78,7 @@ impl AccountingFeature {
         // The seeding runs in the background: `insmod` does not wait for
         // a quiet moment of every domain.
         let seeder = match registry {
-            Some(reg) => match seed::Seeder::start(&state, reg) {
+            Some(reg) => match seed::Seeder::start(&state, reg, hooks.ctl()) {
                 Ok(s) => Some(s),
                 Err(e) => {
                     drop(hooks);

@@ -10,6 +10,7 @@
 //! - `sys`: the kernel-facing layer, the only code that touches C;
 //! - `pure`: kernel-free logic (page-table formats, walker, decoders, text
 //!   formats), also built and tested on the host (`tools/scope-pure`);
+//! - `streams`: the SMMUv3 stream table view (`smmu_<device>/`);
 //! - `scope`: the module object that starts and stops the features.
 //!
 //! Owns: the module declaration. Must not: contain logic.
@@ -22,6 +23,7 @@ mod ptdump;
 #[expect(dead_code, unreachable_pub)]
 mod pure;
 mod scope;
+mod streams;
 mod sys;
 
 use kernel::prelude::*;

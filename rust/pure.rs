@@ -13,11 +13,13 @@
 pub mod coalesce;
 pub mod evtq;
 pub mod genpt;
+pub mod idr;
 pub mod input;
 pub mod liveset;
 pub mod lpae;
 pub mod ptdump;
 pub mod settle;
+pub mod ste;
 pub mod table;
 pub mod text;
 pub mod walk;

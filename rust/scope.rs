@@ -12,6 +12,7 @@ use kernel::{fmt, prelude::*, sync::Arc};
 use crate::accounting::AccountingFeature;
 use crate::events::Events;
 use crate::ptdump::PtDump;
+use crate::streams::Streams;
 use crate::sys::debugfs::{self, Dir, File};
 use crate::sys::smmu::SmmuSupport;
 
@@ -20,10 +21,12 @@ use crate::sys::smmu::SmmuSupport;
 /// # Invariants
 ///
 /// Fields drop in declaration order, the reverse of their start order:
-/// events, then accounting (its hooks read domains the registry tracks),
+/// events, the stream table view (its files read the registry's live
+/// domains), then accounting (its hooks read domains the registry tracks),
 /// then the page-table dumps (their registry).
 pub(crate) struct Features {
     events: Events,
+    streams: Result<Streams>,
     accounting: Result<AccountingFeature>,
     ptdump: Result<PtDump>,
     /// Last: the features read the SMMUv3 instances and their clients.
@@ -61,9 +64,14 @@ impl Features {
                 );
             }
         }
+        let streams = Streams::start(root, ptdump.as_ref().ok().map(|p| p.registry().clone()));
+        if let Err(e) = &streams {
+            pr_warn!("smmu_streams: disabled (error {})\n", e.to_errno());
+        }
         let events = Events::start(root);
         Self {
             events,
+            streams,
             accounting,
             ptdump,
             smmu,
@@ -86,6 +94,14 @@ fn show_status(s: &Arc<Features>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         }
     }
     s.events.write_status(f, s.smmu.clients_dropped())?;
+    match &s.streams {
+        Ok(st) => st.write_status(f)?,
+        Err(e) => writeln!(
+            f,
+            "feature smmu_streams: unavailable error={}",
+            e.to_errno()
+        )?,
+    }
     match &s.ptdump {
         Ok(p) => p.write_status(f),
         Err(e) => writeln!(

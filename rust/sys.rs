@@ -10,6 +10,7 @@
 //!   its SMMUv3 or generic_pt page table and attached devices;
 //! - `fprobe`: function entry/exit probes owning their handler;
 //! - `page_free`: the probes on the page allocator's free tracepoints;
+//! - `map_trace`: the probe on the iommu core's `iommu:map` tracepoint;
 //! - `smmu`: the SMMUv3 driver's event queue and instances;
 //! - `iopf`: IO page fault reports as plain records;
 //! - `trace`: firing the module's tracepoints;
@@ -30,6 +31,7 @@ pub(crate) mod fprobe;
 pub(crate) mod iopf;
 #[cfg(iommu_scope_kunit)]
 mod kunit;
+pub(crate) mod map_trace;
 pub(crate) mod page_free;
 pub(crate) mod phys;
 pub(crate) mod rawlock;

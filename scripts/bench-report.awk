@@ -31,9 +31,10 @@ END {
 			op = (k == 1) ? "map" : "unmap"
 			b = median("base" SUBSEP p SUBSEP t SUBSEP op)
 			m = median("module" SUBSEP p SUBSEP t SUBSEP op) - b
-			n = median("intree" SUBSEP p SUBSEP t SUBSEP op) - b
-			r = ratio(m, n); if (r >= 0 && m <= 0) r = 0
-			line = line sprintf(" %-6.1f %-+8.1f %-+8.1f %-6s %-6s |", b, m, n,
+			n = median("intree" SUBSEP p SUBSEP t SUBSEP op)
+			if (n < 0) { r = -1; ns = "-" } else { n -= b; ns = sprintf("%+.1f", n); r = ratio(m, n) }
+			if (r >= 0 && m <= 0) r = 0
+			line = line sprintf(" %-6.1f %-+8.1f %-8s %-6s %-6s |", b, m, ns,
 				(r < 0) ? "n/a" : sprintf("%.2f", r), verdict(r, goal) "<=" goal)
 		}
 		print line

@@ -46,6 +46,31 @@ ls /sys/kernel/tracing/events/iommu_scope/ /sys/kernel/tracing/events/arm_smmu_v
 for e in /sys/kernel/tracing/events/arm_smmu_v3/smmu_evtq_event/format; do
 	echo "--- $e"; cat "$e"
 done
+# The CLI (scripts/build-cli, copied to /usr/bin by scripts/demo): the same
+# views, read and decoded by iommu-scope from debugfs and tracefs.
+# cli CMD...: print the command line, run it, say a non-zero exit status.
+cli() {
+	echo "\$ iommu-scope $*"
+	iommu-scope "$@" || echo "(exit status $?)"
+}
+if command -v iommu-scope >/dev/null; then
+	section "the iommu-scope CLI (static aarch64, /usr/bin/iommu-scope)"
+	cli status
+	echo; cli domains
+	echo; cli ptdump nvme0
+	if [ -f /lib/modules/edu_dma.ko ]; then
+		echo
+		echo "--- events while the edu device reads 3 unmapped IOVAs"
+		cli events --count 3 --timeout 20 > /tmp/cli-events.txt 2>&1 &
+		sleep 1
+		insmod /lib/modules/edu_dma.ko count=3
+		wait $!
+		rmmod edu_dma
+		cat /tmp/cli-events.txt
+	fi
+else
+	section "the iommu-scope CLI: not in this guest (no tools/iommu-scope crate to build)"
+fi
 section "rmmod"
 rmmod iommu_scope
 dmesg | tail -n 2

@@ -59,10 +59,8 @@ fn show_accounting(a: &Arc<Accounting>, f: &mut fmt::Formatter<'_>) -> fmt::Resu
         }
     };
     writeln!(f, "maps {}", l(&s.maps))?;
-    writeln!(f, "maps_failed {}", l(&s.maps_failed))?;
     writeln!(f, "unmaps {}", l(&s.unmaps))?;
     writeln!(f, "remaps {}", l(&s.remaps))?;
-    writeln!(f, "rollbacks_skipped {}", l(&s.rollbacks_skipped))?;
     writeln!(f, "pages_mapped {}", c(&s.pages_mapped))?;
     writeln!(f, "refs {}", c(&s.refs))?;
     writeln!(f, "bytes_mapped {}", c(&s.refs).saturating_mul(UNIT))?;

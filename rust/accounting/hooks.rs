@@ -2,45 +2,71 @@
 
 //! The accounting hooks on the generic iommu core:
 //!
-//! - `iommu_map_nosync` (entry and return): on success, one reference per
-//!   4 KiB unit of `[paddr, paddr + size)`. A map that fails part-way rolls
-//!   itself back with an unmap; that unmap is recognised (same task, same
-//!   domain, inside the failed range) and not counted, so the counts are
-//!   exactly as before.
+//! - the `iommu:map` tracepoint (a direct call inside `iommu_map_nosync`,
+//!   with the IOVA, physical address and size actually mapped): one
+//!   reference per 4 KiB unit (`Accounting::mapped`). A map that fails
+//!   part-way still fires it with what it mapped, then unmaps exactly that:
+//!   the unmap hook releases it like any other.
+//! - `iommu_map_nosync` (entry and return), armed only while it is needed
+//!   (`MapCtl`): while a domain found at load settles (`seed.rs`: each call
+//!   may count only below the domain's cursor, and must say when it
+//!   returns) or once an IOMMU or a domain whose table the module cannot
+//!   read was seen (its maps must not be counted: their unmaps could not
+//!   be released). It leaves a note per call for the tracepoint.
 //! - `__iommu_unmap` (entry and return): at entry the range's leaves are
 //!   found with one walk of the domain's table and every unit is released;
 //!   at return, what was not unmapped is walked again and taken back
 //!   ("remap").
 //! - `iommu_domain_free` (entry): a freed domain maps nothing any more, so
 //!   whatever is still in its table is released.
+//! - `iommu_device_register` (entry): an IOMMU that is not an arm-smmu-v3
+//!   instance arrives; maps are no longer counted without the map probe,
+//!   which is armed again.
 //!
 //! One probe per kernel function: the unmap probe also counts the unmaps
 //! in flight for the page-table dumps' consistency marks
 //! (`ptdump::registry::UnmapCounters`), which then install no probe of
 //! their own.
 //!
-//! On a domain that still settles (`seed.rs`), each hook counts only the
-//! part of its range below the seeding cursor and says when it returns;
-//! a map into a domain whose table the module cannot read is not counted.
-//!
-//! Owns: which functions are probed for accounting and how their arguments
-//! are read. Must not: sleep, allocate or take a sleeping lock (handlers run
-//! with preemption off, in any context; the settling lock is a raw one).
+//! Owns: which functions and tracepoints are probed for accounting, when
+//! the map probe is armed, and how their arguments are read. Must not:
+//! sleep, allocate or take a sleeping lock in a handler (handlers run with
+//! preemption off, in any context; the settling lock is a raw one).
 
 use kernel::{
+    new_mutex,
     prelude::*,
-    sync::{atomic::Relaxed, Arc},
+    sync::{
+        atomic::{Atomic, Relaxed, Release},
+        Arc, ArcBorrow, Mutex,
+    },
+    workqueue::{impl_has_work, new_work, Work, WorkItem},
 };
 
-use super::pagecount::{Alloc, UNIT};
 use super::seed::Decision;
 use super::state::Accounting;
 use crate::ptdump::registry::UnmapCounters;
+use crate::pure::table::Table;
 use crate::sys::domain::{Domain, DomainKey};
 use crate::sys::fprobe::{Args, EntryData, Fprobe, Handler};
+use crate::sys::map_trace::{self, MapHandler, MapTrace};
+use crate::sys::work;
 
-/// `iommu_map_nosync(domain, iova, paddr, size, prot, gfp)`.
-pub(crate) struct MapHook(pub(crate) Arc<Accounting>);
+/// The `iommu:map` tracepoint: counts the map (and has the map probe armed
+/// when something unreadable was seen since it was disarmed).
+pub(crate) struct MapCount(Arc<MapCtl>);
+
+impl MapHandler for MapCount {
+    fn mapped(this: ArcBorrow<'_, Self>, iova: u64, pa: u64, size: u64) {
+        if this.0.acc.mapped(iova, pa, size) {
+            this.0.queue();
+        }
+    }
+}
+
+/// `iommu_map_nosync(domain, iova, paddr, size, prot, gfp)`, while armed:
+/// tells the tracepoint what it may count of this call.
+pub(crate) struct MapHook(Arc<Accounting>);
 
 /// Marks a map into a domain whose table the module cannot read; never an
 /// encoded `Decision`.
@@ -51,56 +77,186 @@ impl Handler for MapHook {
 
     fn entry(&self, args: &Args) -> EntryData {
         let (d, iova, pa, size) = (args.arg(0), args.arg(1), args.arg(2), args.arg(3));
-        let (iova, size64) = (iova as u64, size as u64);
-        let slot = self.0.claim_in_map(d, iova, size64);
+        let (iova, size, pa) = (iova as u64, size as u64, pa as u64);
         // SAFETY: the iommu core holds the domain it maps into for the
         // whole call.
-        let readable = unsafe { args.domain(0) }.is_some_and(|d| d.table().is_some());
+        let readable =
+            unsafe { args.domain(0) }.is_some_and(|d| d.check_readable() && d.is_paging());
         if !readable {
-            // Its unmaps and its free could not be counted: never count it.
-            return [NO_TABLE, pa, size, slot];
+            // Its unmaps and its free could not be released: never count
+            // it (armed, a map without a note is not counted).
+            return [NO_TABLE, 0, 0, usize::MAX];
         }
-        let (dec, end) = self.0.settling.enter(d, iova, iova.saturating_add(size64));
-        // What this hook counts: the part below a settling domain's cursor
-        // (all of it otherwise).
-        let counted = end.saturating_sub(iova) as usize;
-        [dec.encode(), pa, counted, slot]
+        let (dec, end) = self.0.settling.enter(d, iova, iova.saturating_add(size));
+        // What the tracepoint may count: the part below a settling
+        // domain's cursor (all of it otherwise).
+        let slot = self.0.claim_in_map(iova, pa, end.saturating_sub(iova));
+        [dec.encode(), 0, 0, slot]
     }
 
-    fn exit(&self, e: &EntryData, ret: usize) {
-        let [dec, pa, counted, slot] = *e;
+    fn exit(&self, e: &EntryData, _ret: usize) {
+        let [dec, _, _, slot] = *e;
         self.0.release_in_map(slot);
         if dec != NO_TABLE {
             self.0.settling.exit(Decision::decode(dec));
         }
-        if ret as i32 != 0 {
-            self.0.stats.maps_failed.add(1, Relaxed);
-            return;
-        }
-        self.0.stats.maps.add(1, Relaxed);
-        if dec == NO_TABLE {
-            self.0
-                .stats
-                .untracked
-                .add((counted as u64).div_ceil(UNIT), Relaxed);
-            return;
-        }
-        if counted == 0 {
-            return;
-        }
-        self.0
-            .account_pa_range(pa as u64, counted as u64, true, Alloc::Pool);
-        self.0.refill_if_low();
     }
 }
 
-/// Marks an unmap that was not accounted (rollback of a failed map); never
-/// an encoded `Decision`.
+/// `iommu_device_register(iommu, ops, hwdev)`: an IOMMU that is not an
+/// arm-smmu-v3 instance stops the counting of maps without a note (before
+/// it has a domain) and arms the map probe.
+struct RegisterHook(Arc<MapCtl>);
+
+impl Handler for RegisterHook {
+    fn entry(&self, args: &Args) -> EntryData {
+        // Argument 1: the ops the IOMMU registers with (only compared).
+        if !map_trace::is_smmu_v3_ops(args.arg(1)) {
+            self.0.acc.saw_foreign();
+            self.0.queue();
+        }
+        [0; 4]
+    }
+}
+
+/// Arms and disarms the map probe (process context, from a work item).
+///
+/// # Invariants
+///
+/// `probe` is only changed under its lock, by `run` while `stopping` is
+/// false or by `stop`. The work item is queued by the hooks and the
+/// seeder; `stop` is called once none of them can run any more (see
+/// `Hooks::drop`) and flushes it.
+#[pin_data]
+pub(crate) struct MapCtl {
+    acc: Arc<Accounting>,
+    #[pin]
+    probe: Mutex<Option<Pin<KBox<Fprobe<MapHook>>>>>,
+    /// The last registration error (0: none).
+    error: Atomic<i32>,
+    stopping: Atomic<bool>,
+    #[pin]
+    work: Work<MapCtl>,
+}
+
+impl_has_work! {
+    impl HasWork<Self> for MapCtl { self.work }
+}
+
+impl WorkItem for MapCtl {
+    type Pointer = Arc<MapCtl>;
+
+    fn run(this: Arc<MapCtl>) {
+        this.reconcile();
+    }
+}
+
+impl MapCtl {
+    /// Registers the map probe (process context).
+    fn arm(acc: &Arc<Accounting>) -> Result<Pin<KBox<Fprobe<MapHook>>>> {
+        KBox::pin_init(
+            Fprobe::new(c"iommu_map_nosync", MapHook(acc.clone())),
+            GFP_KERNEL,
+        )
+    }
+
+    /// With the map probe armed (process context).
+    fn new(acc: &Arc<Accounting>) -> Result<Arc<Self>> {
+        let probe = Self::arm(acc)?;
+        Arc::pin_init(
+            pin_init!(Self {
+                acc: acc.clone(),
+                probe <- new_mutex!(Some(probe)),
+                error: Atomic::new(0),
+                stopping: Atomic::new(false),
+                work <- new_work!("iommu_scope::MapCtl::work"),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// Asks for the probe to be armed or disarmed as needed (any context).
+    pub(crate) fn queue(self: &Arc<Self>) {
+        if !self.stopping.load(Relaxed) {
+            // Already queued is fine.
+            let _ = work::queue().enqueue(self.clone());
+        }
+    }
+
+    /// Arms the probe while a domain settles or a domain the module cannot
+    /// read may exist, disarms it otherwise.
+    fn reconcile(&self) {
+        let mut probe = self.probe.lock();
+        if self.stopping.load(Relaxed) {
+            return;
+        }
+        let a = &self.acc;
+        let needed = a.settling.active() > 0 || a.any_foreign();
+        match (needed, probe.is_some()) {
+            (true, false) => {
+                a.unnoted_counted.store(false, Release);
+                match Self::arm(a) {
+                    Ok(p) => {
+                        self.error.store(0, Relaxed);
+                        *probe = Some(p);
+                    }
+                    Err(e) => {
+                        self.error.store(e.to_errno(), Relaxed);
+                        pr_warn!(
+                            "accounting: cannot arm the map probe (error {}); maps are not counted\n",
+                            e.to_errno()
+                        );
+                    }
+                }
+            }
+            (false, true) => {
+                // Maps without a note are counted from now on; a call the
+                // probe saw still finds its note until the probe is gone.
+                a.unnoted_counted.store(true, Release);
+                *probe = None;
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether the map probe is armed.
+    pub(crate) fn armed(&self) -> bool {
+        self.probe.lock().is_some()
+    }
+
+    /// The table of `d`, a domain a hook holds; a paging domain without
+    /// one that the module can read, the first seen, has the map probe
+    /// armed (maps into it must not be counted). Any context.
+    fn table_of(self: &Arc<Self>, d: &Domain<'_>) -> Option<Table> {
+        let t = d.table();
+        if t.is_none() && d.is_paging() && !self.acc.any_foreign() {
+            self.acc.saw_foreign();
+            self.queue();
+        }
+        t
+    }
+
+    /// Waits for the work item (tests).
+    #[cfg(iommu_scope_kunit)]
+    pub(crate) fn flush(&self) {
+        work::flush(&self.work);
+    }
+
+    /// Stops the work item and disarms the probe (process context).
+    fn stop(&self) {
+        self.stopping.store(true, Relaxed);
+        work::flush(&self.work);
+        *self.probe.lock() = None;
+    }
+}
+
+/// Marks an unmap that was not accounted (no domain, or a table the module
+/// cannot read); never an encoded `Decision`.
 const SKIPPED: usize = usize::MAX - 2;
 
 /// `__iommu_unmap(domain, iova, size, gather)`; with the dumps' counters
 /// of unmaps in flight, if the page-table dumps run.
-pub(crate) struct UnmapHook(pub(crate) Arc<Accounting>, Option<Arc<UnmapCounters>>);
+pub(crate) struct UnmapHook(Arc<MapCtl>, Option<Arc<UnmapCounters>>);
 
 impl Handler for UnmapHook {
     const WANTS_EXIT: bool = true;
@@ -116,16 +272,16 @@ impl Handler for UnmapHook {
         }
         let (iova, size) = (args.arg(1) as u64, args.arg(2) as u64);
         let key = d.key().index();
-        if self.0.is_rollback(key, iova, size) {
-            self.0.stats.rollbacks_skipped.add(1, Relaxed);
+        let a = &self.0.acc;
+        a.stats.unmaps.add(1, Relaxed);
+        let Some(t) = self.0.table_of(&d) else {
             return [key, iova as usize, 0, SKIPPED];
-        }
-        let (dec, end) = self.0.settling.enter(key, iova, iova.saturating_add(size));
-        self.0.stats.unmaps.add(1, Relaxed);
+        };
+        let (dec, end) = a.settling.enter(key, iova, iova.saturating_add(size));
         // Released here: the part below a settling domain's cursor (all of
         // it otherwise); the rest is the seeding walk's.
         if end > iova {
-            let _ = self.0.account_range(&d, iova, end, false);
+            let _ = a.account_table_range(&t, iova, end, false);
         }
         [
             key,
@@ -152,11 +308,12 @@ impl UnmapHook {
         if dec == SKIPPED {
             return;
         }
-        self.0.settling.exit(Decision::decode(dec));
+        let a = &self.0.acc;
+        a.settling.exit(Decision::decode(dec));
         if unmapped >= counted {
             return;
         }
-        self.0.stats.remaps.add(1, Relaxed);
+        a.stats.remaps.add(1, Relaxed);
         // SAFETY: `d` is the domain `entry` saw; the iommu core is returning
         // from the unmap on it and still holds it.
         let Some(d) = (unsafe { Domain::from_raw(d as *mut _) }) else {
@@ -164,16 +321,14 @@ impl UnmapHook {
         };
         let iova = iova as u64;
         let from = iova.saturating_add(unmapped as u64);
-        let _ = self
-            .0
-            .account_range(&d, from, iova.saturating_add(counted as u64), true);
-        self.0.refill_if_low();
+        let _ = a.account_range(&d, from, iova.saturating_add(counted as u64), true);
+        a.refill_if_low();
     }
 }
 
 /// `iommu_domain_free(domain)`: releases what the freed domain still maps
 /// (its table is intact at entry).
-pub(crate) struct FreeHook(pub(crate) Arc<Accounting>);
+pub(crate) struct FreeHook(Arc<MapCtl>);
 
 impl Handler for FreeHook {
     fn entry(&self, args: &Args) -> EntryData {
@@ -182,13 +337,15 @@ impl Handler for FreeHook {
         let Some(d) = (unsafe { args.domain(0) }) else {
             return [0; 4];
         };
-        let st = &self.0.stats;
+        let a = &self.0.acc;
+        let st = &a.stats;
         st.freed_domains.add(1, Relaxed);
+        let t = self.0.table_of(&d);
         // A domain still settling had only what lies below its cursor
         // counted.
-        let end = self.0.settling.freed(d.key().index()).unwrap_or(u64::MAX);
-        if end > 0 {
-            let released = self.0.account_range(&d, 0, end, false);
+        let end = a.settling.freed(d.key().index()).unwrap_or(u64::MAX);
+        if let (Some(t), true) = (t, end > 0) {
+            let released = a.account_table_range(&t, 0, end, false);
             st.released_on_free.add(released, Relaxed);
         }
         [0; 4]
@@ -199,76 +356,165 @@ impl Handler for FreeHook {
 ///
 /// # Invariants
 ///
-/// Fields drop in declaration order: map first (see `install`). While
-/// `unmap` is registered it feeds `unmaps` (if any), which says it no
-/// longer tracks once `drop` has unregistered it.
+/// The probes are `Some` until `drop`, which unregisters them (the map
+/// tracepoint first, see `install`), so that nothing can queue `ctl` any
+/// more, and only then stops `ctl`. While `unmap` is registered it feeds
+/// `unmaps` (if any), which says it no longer tracks once `drop` began.
 pub(crate) struct Hooks {
-    map: Pin<KBox<Fprobe<MapHook>>>,
-    unmap: Pin<KBox<Fprobe<UnmapHook>>>,
-    free: Pin<KBox<Fprobe<FreeHook>>>,
+    map: Option<MapTrace<MapCount>>,
+    unmap: Option<Pin<KBox<Fprobe<UnmapHook>>>>,
+    free: Option<Pin<KBox<Fprobe<FreeHook>>>>,
+    register: Option<Result<Pin<KBox<Fprobe<RegisterHook>>>>>,
+    ctl: Arc<MapCtl>,
     unmaps: Option<Arc<UnmapCounters>>,
 }
 
 impl Drop for Hooks {
     fn drop(&mut self) {
-        // The map probe goes first (its field is dropped after this body,
-        // in order): stop saying the dumps are consistent before the
-        // unmap probe stops counting.
+        // Stop saying the dumps are consistent before the unmap probe
+        // stops counting.
         if let Some(u) = &self.unmaps {
             u.stop_tracking();
         }
+        self.map = None;
+        self.unmap = None;
+        self.free = None;
+        self.register = None;
+        // The seeder, the other one to queue it, was stopped before.
+        self.ctl.stop();
     }
 }
 
+/// The probes of `Hooks::install`, in the order they are dropped.
+type Probes = (
+    MapTrace<MapCount>,
+    Pin<KBox<Fprobe<UnmapHook>>>,
+    Pin<KBox<Fprobe<FreeHook>>>,
+    Result<Pin<KBox<Fprobe<RegisterHook>>>>,
+);
+
 impl Hooks {
-    /// Installs all three; without one of them the counts would drift, so
-    /// none is kept if one fails.
-    /// With `unmaps`, the unmap probe also counts the unmaps in flight for
-    /// the page-table dumps.
+    /// Installs them all; without one of them the counts would drift, so
+    /// none is kept if one fails (but the probe that notices IOMMUs
+    /// registered later: without it, maps are only counted with the map
+    /// probe armed). With `unmaps`, the unmap probe also counts the unmaps
+    /// in flight for the page-table dumps.
     pub(crate) fn install(
         state: &Arc<Accounting>,
         unmaps: Option<Arc<UnmapCounters>>,
     ) -> Result<Self> {
+        let ctl = MapCtl::new(state)?;
+        match Self::probes(state, &ctl, &unmaps) {
+            Ok((map, unmap, free, register)) => {
+                if let Some(u) = &unmaps {
+                    u.set_tracking();
+                }
+                // Disarms the map probe if nothing settles and every IOMMU
+                // is readable (the seeder asks again when the last domain
+                // settled).
+                ctl.queue();
+                Ok(Self {
+                    map: Some(map),
+                    unmap: Some(unmap),
+                    free: Some(free),
+                    register: Some(register),
+                    ctl,
+                    unmaps,
+                })
+            }
+            Err(e) => {
+                // The probes registered so far are gone: none can queue it.
+                ctl.stop();
+                Err(e)
+            }
+        }
+    }
+
+    /// Registers the probes (dropped again, in reverse order, on error).
+    fn probes(
+        state: &Arc<Accounting>,
+        ctl: &Arc<MapCtl>,
+        unmaps: &Option<Arc<UnmapCounters>>,
+    ) -> Result<Probes> {
         // Registering one takes a while: free and unmap first, so that no
         // map is counted whose unmap or free could still be missed (the
         // other way round, a miss is an underflow, never a false report).
-        // Dropped in field order: map first.
+        // The map probe (in `ctl`) is armed before the tracepoint counts:
+        // a map is never counted without its note while a domain settles.
         let free = KBox::pin_init(
-            Fprobe::new(c"iommu_domain_free", FreeHook(state.clone())),
+            Fprobe::new(c"iommu_domain_free", FreeHook(ctl.clone())),
             GFP_KERNEL,
         )?;
         let unmap = KBox::pin_init(
-            Fprobe::new(c"__iommu_unmap", UnmapHook(state.clone(), unmaps.clone())),
+            Fprobe::new(c"__iommu_unmap", UnmapHook(ctl.clone(), unmaps.clone())),
             GFP_KERNEL,
         )?;
-        let map = KBox::pin_init(
-            Fprobe::new(c"iommu_map_nosync", MapHook(state.clone())),
+        let register = KBox::pin_init(
+            Fprobe::new(c"iommu_device_register", RegisterHook(ctl.clone())),
             GFP_KERNEL,
-        )?;
-        if let Some(u) = &unmaps {
-            u.set_tracking();
+        );
+        if register.is_err() || map_trace::foreign_iommu_devices() > 0 {
+            state.saw_foreign();
         }
-        Ok(Self {
-            map,
-            unmap,
-            free,
-            unmaps,
-        })
+        let map = MapTrace::register(Arc::new(MapCount(ctl.clone()), GFP_KERNEL)?)?;
+        Ok((map, unmap, free, register))
     }
 
-    /// Writes one `probe <function>: active (...) missed=<n>` line per hook.
+    /// What the seeder calls once the last domain settled.
+    pub(crate) fn ctl(&self) -> Arc<MapCtl> {
+        self.ctl.clone()
+    }
+
+    /// Writes one `probe <function>: ...` line per hook.
     pub(crate) fn write_status(&self, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
+        writeln!(f, "probe iommu:map: active (map accounting)")?;
+        let armed = self.ctl.armed();
+        let why = if self.ctl.acc.any_foreign() {
+            "an IOMMU or domain the module cannot read was seen"
+        } else if self.ctl.acc.settling.active() > 0 {
+            "domains settle"
+        } else {
+            "not needed"
+        };
+        match self.ctl.error.load(Relaxed) {
+            0 => writeln!(
+                f,
+                "probe iommu_map_nosync: {} ({})",
+                if armed { "armed" } else { "disarmed" },
+                why
+            )?,
+            e => writeln!(
+                f,
+                "probe iommu_map_nosync: unavailable ({}) error={}",
+                why, e
+            )?,
+        }
         for (func, what, missed) in [
-            ("iommu_map_nosync", "map accounting", self.map.missed()),
-            ("__iommu_unmap", "unmap accounting", self.unmap.missed()),
+            (
+                "__iommu_unmap",
+                "unmap accounting",
+                self.unmap.as_ref().map_or(0, |p| p.missed()),
+            ),
             (
                 "iommu_domain_free",
                 "release on domain free",
-                self.free.missed(),
+                self.free.as_ref().map_or(0, |p| p.missed()),
             ),
         ] {
             writeln!(f, "probe {}: active ({}) missed={}", func, what, missed)?;
         }
-        Ok(())
+        match &self.register {
+            None => Ok(()),
+            Some(Ok(p)) => writeln!(
+                f,
+                "probe iommu_device_register: active (IOMMUs registered later) missed={}",
+                p.missed()
+            ),
+            Some(Err(e)) => writeln!(
+                f,
+                "probe iommu_device_register: unavailable (IOMMUs registered later) error={}",
+                e.to_errno()
+            ),
+        }
     }
 }

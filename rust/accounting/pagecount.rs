@@ -70,6 +70,41 @@ struct Leaf {
     counts: [Counter; LEAF],
 }
 
+/// One more reference on `c`, unless it is at `MAX_COUNT` (overflow).
+fn inc_counter(c: &Counter) -> Update {
+    let mut v = load(c);
+    loop {
+        if v & MAX_COUNT == MAX_COUNT {
+            return Update::Overflow;
+        }
+        match cmpxchg(c, v, v + 1) {
+            Ok(()) => {
+                return Update::Done {
+                    old: (v & MAX_COUNT).into(),
+                }
+            }
+            Err(cur) => v = cur,
+        }
+    }
+}
+
+/// One reference less on `c`, unless it is zero (underflow); reaching zero
+/// clears the reported flag.
+fn dec_counter(c: &Counter) -> Update {
+    let mut v = load(c);
+    loop {
+        let n = v & MAX_COUNT;
+        if n == 0 {
+            return Update::Underflow;
+        }
+        let new = if n == 1 { 0 } else { v - 1 };
+        match cmpxchg(c, v, new) {
+            Ok(()) => return Update::Done { old: n.into() },
+            Err(cur) => v = cur,
+        }
+    }
+}
+
 /// Where a new node comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Alloc {
@@ -368,19 +403,76 @@ impl PageCounts {
 
     /// The counter of `pfn`, making its nodes from `alloc` if given.
     fn counter(&self, pfn: u64, alloc: Option<Alloc>) -> core::result::Result<&Counter, Update> {
+        let leaf = self.leaf(pfn, alloc)?;
+        Ok(&leaf.counts[(pfn as usize) & (LEAF - 1)])
+    }
+
+    /// The leaf holding the counter of `pfn`, making its nodes from `alloc`
+    /// if given.
+    fn leaf(&self, pfn: u64, alloc: Option<Alloc>) -> core::result::Result<&Leaf, Update> {
         let r = (pfn >> (LEAF_BITS + MID_BITS)) as usize;
         if r >= ROOT {
             return Err(Update::OutOfRange);
         }
         let m = ((pfn >> LEAF_BITS) as usize) & (MID - 1);
-        let l = (pfn as usize) & (LEAF - 1);
         let mid = self.node(&self.root[r], alloc, &self.mid_pool, &self.stats.mids)?;
         // SAFETY: non-null node pointers stay valid while `self` lives
         // (type invariant).
         let mid = unsafe { &*mid };
         let leaf = self.node(&mid.leaves[m], alloc, &self.leaf_pool, &self.stats.leaves)?;
         // SAFETY: as above.
-        Ok(unsafe { &(*leaf).counts[l] })
+        Ok(unsafe { &*leaf })
+    }
+
+    /// Adds (`inc`, making nodes from `alloc`) or drops one reference to
+    /// each of the `n` counters from `pfn` on, finding each leaf once; calls
+    /// `f(outcome, pfn)` for each, in order. Stops at the end of the table.
+    pub(crate) fn update_range(
+        &self,
+        pfn: u64,
+        n: u64,
+        inc: bool,
+        alloc: Alloc,
+        mut f: impl FnMut(Update, u64),
+    ) {
+        let Some(end) = pfn.checked_add(n) else {
+            return;
+        };
+        let mut p = pfn;
+        while p < end {
+            // This leaf's part of the range.
+            let span = (LEAF as u64 - (p & (LEAF as u64 - 1))).min(end - p);
+            let leaf = if inc {
+                self.leaf(p, Some(alloc))
+            } else {
+                self.leaf(p, None).map_err(|e| match e {
+                    Update::OutOfRange => Update::OutOfRange,
+                    _ => Update::Underflow,
+                })
+            };
+            match leaf {
+                Ok(leaf) => {
+                    let first = (p as usize) & (LEAF - 1);
+                    for (i, c) in leaf.counts[first..first + span as usize].iter().enumerate() {
+                        let u = if inc { inc_counter(c) } else { dec_counter(c) };
+                        f(u, p + i as u64);
+                    }
+                }
+                Err(Update::OutOfRange) => {
+                    // Every unit from here on is beyond the table.
+                    for q in p..end {
+                        f(Update::OutOfRange, q);
+                    }
+                    return;
+                }
+                Err(e) => {
+                    for i in 0..span {
+                        f(e, p + i);
+                    }
+                }
+            }
+            p += span;
+        }
     }
 
     /// Loads (or installs) the node a slot points to.
@@ -433,47 +525,24 @@ impl PageCounts {
     }
 
     /// Adds one reference to `pfn`, making its counter's nodes from
-    /// `alloc` if needed.
+    /// `alloc` if needed (tests; the hooks use `update_range`).
+    #[cfg(iommu_scope_kunit)]
     pub(crate) fn inc(&self, pfn: u64, alloc: Alloc) -> Update {
-        let c = match self.counter(pfn, Some(alloc)) {
-            Ok(c) => c,
-            Err(e) => return e,
-        };
-        let mut v = load(c);
-        loop {
-            if v & MAX_COUNT == MAX_COUNT {
-                return Update::Overflow;
-            }
-            match cmpxchg(c, v, v + 1) {
-                Ok(()) => {
-                    return Update::Done {
-                        old: (v & MAX_COUNT).into(),
-                    }
-                }
-                Err(cur) => v = cur,
-            }
+        match self.counter(pfn, Some(alloc)) {
+            Ok(c) => inc_counter(c),
+            Err(e) => e,
         }
     }
 
     /// Drops one reference from `pfn`. Reaching zero clears the
-    /// reported-leak flag, so a later leak of the page is reported again.
+    /// reported-leak flag, so a later leak of the page is reported again
+    /// (tests; the hooks use `update_range`).
+    #[cfg(iommu_scope_kunit)]
     pub(crate) fn dec(&self, pfn: u64) -> Update {
-        let c = match self.counter(pfn, None) {
-            Ok(c) => c,
-            Err(Update::OutOfRange) => return Update::OutOfRange,
-            Err(_) => return Update::Underflow,
-        };
-        let mut v = load(c);
-        loop {
-            let n = v & MAX_COUNT;
-            if n == 0 {
-                return Update::Underflow;
-            }
-            let new = if n == 1 { 0 } else { v - 1 };
-            match cmpxchg(c, v, new) {
-                Ok(()) => return Update::Done { old: n.into() },
-                Err(cur) => v = cur,
-            }
+        match self.counter(pfn, None) {
+            Ok(c) => dec_counter(c),
+            Err(Update::OutOfRange) => Update::OutOfRange,
+            Err(_) => Update::Underflow,
         }
     }
 

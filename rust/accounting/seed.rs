@@ -45,6 +45,7 @@ use kernel::{
     workqueue::{impl_has_work, new_work, Work, WorkItem},
 };
 
+use super::hooks::MapCtl;
 use super::pagecount::{Alloc, UNIT};
 use super::state::Accounting;
 use crate::ptdump::registry::Registry;
@@ -300,6 +301,8 @@ type Run = (u64, u64, u64);
 #[pin_data]
 pub(crate) struct Seeder {
     acc: Arc<Accounting>,
+    /// Told when the last domain settled (the map probe may go).
+    ctl: Arc<MapCtl>,
     reg: Arc<Registry>,
     stopping: Atomic<bool>,
     #[pin]
@@ -315,6 +318,7 @@ impl WorkItem for Seeder {
 
     fn run(this: Arc<Seeder>) {
         this.seed_all();
+        this.ctl.queue();
     }
 }
 
@@ -333,10 +337,15 @@ enum Window {
 impl Seeder {
     /// Starts seeding the settling domains of `acc` in the background
     /// (after the hooks are installed).
-    pub(crate) fn start(acc: &Arc<Accounting>, reg: &Arc<Registry>) -> Result<Arc<Self>> {
+    pub(crate) fn start(
+        acc: &Arc<Accounting>,
+        reg: &Arc<Registry>,
+        ctl: Arc<MapCtl>,
+    ) -> Result<Arc<Self>> {
         let s = Arc::pin_init(
             pin_init!(Self {
                 acc: acc.clone(),
+                ctl,
                 reg: reg.clone(),
                 stopping: Atomic::new(false),
                 work <- new_work!("iommu_scope::Seeder::work"),

@@ -5,15 +5,24 @@
 //! (`pagecount::UNIT`), whatever the kernel's page size and the domain's
 //! granule, so a 16K or 64K page is several units and a 2M block 512.
 //!
-//! Owns: `Accounting` (counts, counters of the `accounting` file, the maps
-//! in progress that recognise a failed map's own rollback). Must not: sleep,
+//! Maps are counted at the iommu core's `iommu:map` tracepoint (`mapped`),
+//! which does not say the domain. A domain matters only while it settles
+//! (`seed.rs`) or when its table cannot be read (its unmaps could not be
+//! released): then a probe on `iommu_map_nosync` is armed (`hooks.rs`),
+//! and each call it sees leaves a note in an `in_map` slot (the context,
+//! the range, what may be counted) that the tracepoint consumes. Without
+//! the probe, maps are counted only while no IOMMU or domain the module
+//! cannot read was ever seen (`foreign`).
+//!
+//! Owns: `Accounting` (counts, counters of the `accounting` file, the
+//! notes of maps in progress, the map-counting mode). Must not: sleep,
 //! allocate or take a lock: everything here runs in the hooks, in any
 //! context, softirq and hardirq included.
 
 use kernel::{
     prelude::*,
     sync::{
-        atomic::{Atomic, Relaxed},
+        atomic::{Acquire, Atomic, Relaxed, Release},
         Arc,
     },
     workqueue::{impl_has_work, new_work, Work, WorkItem},
@@ -21,21 +30,25 @@ use kernel::{
 
 use super::pagecount::{Alloc, PageCounts, Update, UNIT};
 use super::seed::{SeedStats, Settling};
+use crate::pure::table::Table;
 use crate::pure::walk::{leaf_part, walk, Limits, Step};
 use crate::sys::domain::Domain;
-use crate::sys::phys::PhysMemory;
+use crate::sys::phys::SequentialPhys;
 use crate::sys::{task, work};
 
-/// Slots for maps in progress (per task), to recognise their rollback.
+/// Slots for the notes of maps in progress (while the map probe is armed).
 const IN_MAP_SLOTS: usize = 64;
+
+/// An `in_map` note's limit for a map into a domain whose table the module
+/// cannot read: not counted. Any other limit is the number of bytes from
+/// the map's IOVA that may be counted.
+pub(crate) const UNREADABLE: u64 = u64::MAX;
 
 /// Counters of the `accounting` file.
 pub(crate) struct Stats {
     pub(crate) maps: Atomic<u64>,
-    pub(crate) maps_failed: Atomic<u64>,
     pub(crate) unmaps: Atomic<u64>,
     pub(crate) remaps: Atomic<u64>,
-    pub(crate) rollbacks_skipped: Atomic<u64>,
     pub(crate) pages_mapped: Atomic<u64>,
     pub(crate) refs: Atomic<u64>,
     pub(crate) pages_multi: Atomic<u64>,
@@ -86,13 +99,13 @@ impl Delta {
     }
 }
 
-/// A map in progress: the context (`task::context_id`) and the range it
-/// maps.
+/// The note of a map in progress: the context (`task::context_id`), where
+/// it maps, and how much of it may be counted (`UNREADABLE`: nothing).
 struct InMap {
     task: Atomic<usize>,
-    domain: Atomic<usize>,
     iova: Atomic<u64>,
-    size: Atomic<u64>,
+    pa: Atomic<u64>,
+    limit: Atomic<u64>,
 }
 
 /// The accounting state shared by the hooks and the files (through an
@@ -101,9 +114,13 @@ struct InMap {
 /// # Invariants
 ///
 /// An `in_map` slot whose `task` is nonzero belongs to that context
-/// (`task::context_id`), which is inside `iommu_map_nosync` on `domain`
-/// for `[iova, iova + size)`. The work item (refilling the table's node
-/// pools) is only queued while `stopping` is false, and `stop` flushes it.
+/// (`task::context_id`), which is inside `iommu_map_nosync` mapping `iova`
+/// to `pa`, or returned from it without reaching the tracepoint; only that
+/// context clears it (at the tracepoint or at the probe's return).
+/// `in_map_busy` is at least the number of slots with a nonzero `task`
+/// (incremented before a claim, decremented after a clear). The work item
+/// (refilling the table's node pools) is only queued while `stopping` is
+/// false, and `stop` flushes it.
 #[pin_data]
 pub(crate) struct Accounting {
     pub(crate) counts: PageCounts,
@@ -114,6 +131,12 @@ pub(crate) struct Accounting {
     pub(crate) settling: Settling,
     pub(crate) seed: SeedStats,
     in_map: [InMap; IN_MAP_SLOTS],
+    in_map_busy: Atomic<usize>,
+    /// Maps without a note are counted (the map probe is not needed).
+    pub(crate) unnoted_counted: Atomic<bool>,
+    /// An IOMMU or a domain whose table the module cannot read was seen:
+    /// maps without a note are no longer counted (sticky).
+    pub(crate) foreign: Atomic<bool>,
     stopping: Atomic<bool>,
     #[pin]
     work: Work<Accounting>,
@@ -145,10 +168,8 @@ impl Accounting {
             seed: SeedStats::new(),
             stats: Stats {
                 maps: Atomic::new(0),
-                maps_failed: Atomic::new(0),
                 unmaps: Atomic::new(0),
                 remaps: Atomic::new(0),
-                rollbacks_skipped: Atomic::new(0),
                 pages_mapped: Atomic::new(0),
                 refs: Atomic::new(0),
                 pages_multi: Atomic::new(0),
@@ -162,11 +183,14 @@ impl Accounting {
             in_map: [const {
                 InMap {
                     task: Atomic::new(0),
-                    domain: Atomic::new(0),
                     iova: Atomic::new(0),
-                    size: Atomic::new(0),
+                    pa: Atomic::new(0),
+                    limit: Atomic::new(0),
                 }
             }; IN_MAP_SLOTS],
+            in_map_busy: Atomic::new(0),
+            unnoted_counted: Atomic::new(false),
+            foreign: Atomic::new(false),
             stopping: Atomic::new(false),
             work <- new_work!("iommu_scope::Accounting::work"),
             }),
@@ -207,19 +231,12 @@ impl Accounting {
 
     /// `account_pa_range` without applying `d`.
     fn count_pa_range(&self, pa: u64, size: u64, inc: bool, alloc: Alloc, d: &mut Delta) {
-        let mut off = 0;
-        while off < size {
-            let Some(p) = pa.checked_add(off) else {
-                break;
-            };
-            let u = if inc {
-                self.counts.inc(p / UNIT, alloc)
-            } else {
-                self.counts.dec(p / UNIT)
-            };
-            d.note(u, inc, p);
-            off = off.saturating_add(UNIT);
-        }
+        // One unit per started 4 KiB of `size`, from `pa`'s on (mappings
+        // are at least 4 KiB aligned).
+        self.counts
+            .update_range(pa / UNIT, size.div_ceil(UNIT), inc, alloc, |u, pfn| {
+                d.note(u, inc, pfn.saturating_mul(UNIT))
+            });
     }
 
     /// Applies one call's counter changes.
@@ -260,60 +277,148 @@ impl Accounting {
     /// domain `d`, with one bounded walk of its table (from a hook), and
     /// the shared counters once; returns the counters changed.
     pub(crate) fn account_range(&self, d: &Domain<'_>, iova: u64, end: u64, inc: bool) -> u64 {
-        let Some(t) = d.table() else {
-            return 0;
-        };
+        match d.table() {
+            Some(t) => self.account_table_range(&t, iova, end, inc),
+            None => 0,
+        }
+    }
+
+    /// `account_range` on a table already looked up.
+    pub(crate) fn account_table_range(&self, t: &Table, iova: u64, end: u64, inc: bool) -> u64 {
         let mut delta = Delta::default();
         let limits = Limits::bounded_range(iova, end);
-        walk(&t.layout, t.root_pa, &mut PhysMemory, limits, |s| {
-            if let Step::Leaf {
-                iova: liova,
-                pa,
-                size,
-                ..
-            } = *s
-            {
-                // The part of the leaf inside `[iova, end)`.
-                if let Some((_, p, len)) = leaf_part(liova, pa, size, iova, end) {
-                    self.count_pa_range(p, len, inc, Alloc::Pool, &mut delta);
+        walk(
+            &t.layout,
+            t.root_pa,
+            &mut SequentialPhys::new(),
+            limits,
+            |s| {
+                if let Step::Leaf {
+                    iova: liova,
+                    pa,
+                    size,
+                    ..
+                } = *s
+                {
+                    // The part of the leaf inside `[iova, end)`.
+                    if let Some((_, p, len)) = leaf_part(liova, pa, size, iova, end) {
+                        self.count_pa_range(p, len, inc, Alloc::Pool, &mut delta);
+                    }
                 }
-            }
-        });
+            },
+        );
         self.apply(&delta, inc);
         delta.done
     }
 
-    /// Notes that the current task maps `[iova, iova + size)` into domain
-    /// `d`; returns the slot to give to `release_in_map`.
-    pub(crate) fn claim_in_map(&self, d: usize, iova: u64, size: u64) -> usize {
+    /// An IOMMU or a domain whose table the module cannot read was seen:
+    /// from now on a map is only counted with a note from the map probe
+    /// (which the caller has armed again). Any context.
+    pub(crate) fn saw_foreign(&self) {
+        if !self.foreign.load(Relaxed) {
+            self.foreign.store(true, Release);
+        }
+    }
+
+    /// Whether an IOMMU or a paging domain whose table the module cannot
+    /// read was seen (by the hooks here, or by the dumps' registry).
+    pub(crate) fn any_foreign(&self) -> bool {
+        self.foreign.load(Acquire) || crate::sys::domain::unreadable_seen()
+    }
+
+    /// A map of `size` bytes at `iova` to `pa` reached the page table
+    /// (the `iommu:map` tracepoint, any context): counts what its note
+    /// allows, or all of it if maps without a note are counted. Returns
+    /// true if the map probe must be armed (something unreadable was seen
+    /// while maps without a note were counted).
+    pub(crate) fn mapped(self: &Arc<Self>, iova: u64, pa: u64, size: u64) -> bool {
+        self.stats.maps.add(1, Relaxed);
+        // Consumed even for an empty map, so that no note outlives its call.
+        let note = self.take_in_map(iova, pa);
+        let mut arm = false;
+        let limit = match note {
+            Some(limit) => limit,
+            None if self.unnoted_counted.load(Acquire) => {
+                if self.any_foreign() {
+                    arm = true;
+                    UNREADABLE
+                } else {
+                    size
+                }
+            }
+            // The probe is armed and did not see this call (it began
+            // before the probe was registered, or found no free slot).
+            None => UNREADABLE,
+        };
+        if size == 0 {
+            return arm;
+        }
+        if limit == UNREADABLE {
+            self.stats.untracked.add(size.div_ceil(UNIT), Relaxed);
+            return arm;
+        }
+        let n = size.min(limit);
+        if n == 0 {
+            return arm;
+        }
+        self.account_pa_range(pa, n, true, Alloc::Pool);
+        self.refill_if_low();
+        arm
+    }
+
+    /// Leaves the note that the current context maps `iova` to `pa` and
+    /// that `limit` bytes of it may be counted; returns the slot to give to
+    /// `release_in_map` (`IN_MAP_SLOTS` if none was free: the map is then
+    /// not counted).
+    pub(crate) fn claim_in_map(&self, iova: u64, pa: u64, limit: u64) -> usize {
         let me = task::context_id();
+        self.in_map_busy.add(1, Relaxed);
         for (i, s) in self.in_map.iter().enumerate() {
-            if s.task.cmpxchg(0, me, Relaxed).is_ok() {
-                s.domain.store(d, Relaxed);
+            if s.task.load(Relaxed) == 0 && s.task.cmpxchg(0, me, Relaxed).is_ok() {
                 s.iova.store(iova, Relaxed);
-                s.size.store(size, Relaxed);
+                s.pa.store(pa, Relaxed);
+                s.limit.store(limit, Relaxed);
                 return i;
             }
         }
+        let _ = self.in_map_busy.fetch_sub(1, Relaxed);
         IN_MAP_SLOTS
     }
 
-    /// The map of slot `i` returned.
+    /// The map of slot `i` returned: clears the note if the tracepoint did
+    /// not consume it.
     pub(crate) fn release_in_map(&self, i: usize) {
-        if let Some(s) = self.in_map.get(i) {
-            s.task.store(0, Relaxed);
+        let Some(s) = self.in_map.get(i) else {
+            return;
+        };
+        if s.task.cmpxchg(task::context_id(), 0, Relaxed).is_ok() {
+            let _ = self.in_map_busy.fetch_sub(1, Relaxed);
         }
     }
 
-    /// Whether this unmap is the rollback of a failed map of the same task.
-    pub(crate) fn is_rollback(&self, d: usize, iova: u64, size: u64) -> bool {
+    /// Consumes the current context's note for a map of `iova` to `pa`:
+    /// its limit, or `None` if there is none (one load when no note exists:
+    /// a note this context left is seen by it, in program order, on any
+    /// CPU).
+    fn take_in_map(&self, iova: u64, pa: u64) -> Option<u64> {
+        if self.in_map_busy.load(Relaxed) == 0 {
+            return None;
+        }
         let me = task::context_id();
-        self.in_map.iter().any(|s| {
-            s.task.load(Relaxed) == me
-                && s.domain.load(Relaxed) == d
-                && iova >= s.iova.load(Relaxed)
-                && iova.saturating_add(size)
-                    <= s.iova.load(Relaxed).saturating_add(s.size.load(Relaxed))
-        })
+        for s in self.in_map.iter() {
+            // Only this context writes a slot it owns, and it wrote the
+            // note before this call (program order): plain loads suffice.
+            if s.task.load(Relaxed) == me
+                && s.iova.load(Relaxed) == iova
+                && s.pa.load(Relaxed) == pa
+            {
+                let limit = s.limit.load(Relaxed);
+                if s.task.cmpxchg(me, 0, Relaxed).is_ok() {
+                    let _ = self.in_map_busy.fetch_sub(1, Relaxed);
+                    return Some(limit);
+                }
+            }
+        }
+        None
     }
 }

@@ -39,7 +39,7 @@ use super::files::DomainDir;
 use crate::pure::liveset::{self, Occupancy, Slot};
 use crate::pure::table::Table;
 use crate::sys::debugfs::Dir;
-use crate::sys::domain::{DirName, Domain, DomainKey};
+use crate::sys::domain::{DirName, Domain, DomainKey, MmName};
 use crate::sys::rawlock::{new_raw_spinlock_irq, RawSpinLockIrq};
 use crate::sys::work;
 
@@ -51,6 +51,19 @@ pub(crate) struct LiveDomain {
     pub(crate) name: DirName,
     /// Its page table, if the module can walk it.
     pub(crate) table: Option<Table>,
+}
+
+/// A table a live domain owns, for finding what an SMMU's STE or CD
+/// points at.
+pub(crate) struct TableOwner {
+    /// The physical address of the table's root (an SVA domain: its
+    /// process's pgd).
+    pub(crate) root_pa: u64,
+    /// The domain's directory name.
+    pub(crate) name: DirName,
+    /// For an SVA domain, its process (the table is the process's, not
+    /// the domain's).
+    pub(crate) mm: Option<MmName>,
 }
 
 /// Number of unmap counter buckets.
@@ -391,6 +404,9 @@ impl Registry {
         if !d.has_translations() {
             return;
         }
+        // Before its first map, for most domains (allocation, attach,
+        // load): the accounting stops counting maps without the map probe.
+        let _ = d.check_readable();
         let mut g = self.live.inner.lock();
         let new = liveset::find(&g.slots, d.key().index()).is_none();
         if new {
@@ -519,6 +535,34 @@ impl Registry {
         for m in members.iter() {
             if let Some(d) = self.copy(DomainKey::from_index(m.key), m.id) {
                 out.push(d, GFP_KERNEL)?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The table of every live domain that has one: its IO page table, or
+    /// for an SVA domain its process's (process context; copied under the
+    /// live-set lock, so each was a live domain's table at that moment).
+    pub(crate) fn table_owners(&self) -> Result<KVec<TableOwner>> {
+        let members = self.live.members()?;
+        let mut out = KVec::with_capacity(members.len(), GFP_KERNEL)?;
+        for m in members.iter() {
+            let key = DomainKey::from_index(m.key);
+            let owner = self.live.with(key, m.id, |d| {
+                if let Some(t) = d.table() {
+                    return Some((t.root_pa, None));
+                }
+                d.smmu()?.sva_mm().map(|(pgd, mm)| (pgd, Some(mm)))
+            });
+            if let Some(Some((root_pa, mm))) = owner {
+                out.push(
+                    TableOwner {
+                        root_pa,
+                        name: key.dir_name(),
+                        mm,
+                    },
+                    GFP_KERNEL,
+                )?;
             }
         }
         Ok(out)

@@ -14,7 +14,11 @@
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 
-use kernel::{bindings, prelude::*};
+use kernel::{
+    bindings,
+    prelude::*,
+    sync::atomic::{Acquire, Atomic, Release},
+};
 
 use super::ffi;
 use crate::pure::genpt::{Format, PtGeometry};
@@ -207,6 +211,22 @@ impl<'a> Domain<'a> {
         }
     }
 
+    /// Whether the domain is a paging domain (the iommu core maps into it).
+    pub(crate) fn is_paging(&self) -> bool {
+        self.type_bits() & bindings::__IOMMU_DOMAIN_PAGING != 0
+    }
+
+    /// Whether the module can read the domain's table if it is a paging
+    /// domain; a paging domain it cannot read is remembered for
+    /// `unreadable_seen` (any context: no lock, no allocation).
+    pub(crate) fn check_readable(&self) -> bool {
+        if self.is_paging() && self.table().is_none() {
+            UNREADABLE_SEEN.store(true, Release);
+            return false;
+        }
+        true
+    }
+
     /// Whether the domain translates through a page table (paging) or a
     /// process's (SVA): the domains the module shows.
     pub(crate) fn has_translations(&self) -> bool {
@@ -258,6 +278,16 @@ impl<'a> Domain<'a> {
     }
 }
 
+/// A paging domain whose table the module cannot read was seen by
+/// `Domain::check_readable` (sticky, for this load of the module).
+static UNREADABLE_SEEN: Atomic<bool> = Atomic::new(false);
+
+/// Whether a paging domain whose table the module cannot read was seen
+/// (any context: one load).
+pub(crate) fn unreadable_seen() -> bool {
+    UNREADABLE_SEEN.load(Acquire)
+}
+
 /// Length of a directory name buffer: "domain_" + 16 hex digits + NUL.
 const DIR_NAME_LEN: usize = 32;
 
@@ -279,6 +309,17 @@ impl DirName {
     /// The name as text.
     pub(crate) fn as_str(&self) -> &str {
         self.as_cstr().to_str().unwrap_or("domain_?")
+    }
+}
+
+/// A process's `mm_<hashed %p>` name, as `iopf/` shows it.
+#[derive(Clone, Copy)]
+pub(crate) struct MmName([kernel::ffi::c_char; ffi::IOMMU_SCOPE_MM_LEN as usize]);
+
+impl MmName {
+    /// The name as text.
+    pub(crate) fn as_str(&self) -> &str {
+        super::c_chars(&self.0)
     }
 }
 
@@ -363,6 +404,12 @@ impl SmmuDomain {
     /// The SMMU instance's device name.
     pub(crate) fn smmu_name(&self) -> &str {
         super::c_chars(&self.0.smmu_name)
+    }
+
+    /// For an SVA domain, the physical address of its process's pgd (what
+    /// its CDs' TTB0 point at) and the process's `mm_<hashed %p>` name.
+    pub(crate) fn sva_mm(&self) -> Option<(u64, MmName)> {
+        (self.0.mm_pgd_pa != 0).then_some((self.0.mm_pgd_pa, MmName(self.0.mm)))
     }
 }
 

@@ -51,6 +51,10 @@ impl Args {
 /// What an entry handler passes to the exit handler of the same call.
 pub(crate) type EntryData = [usize; 4];
 
+/// What the entry trampoline stores for the exit: the handler's data and
+/// the registration's cookie.
+type Stored = (EntryData, u64);
+
 /// What a probe does when the probed function is entered.
 ///
 /// The handler runs in the probed function's context with preemption
@@ -77,7 +81,11 @@ pub(crate) trait Handler: Sync + Send + 'static {
 /// pointer to the `Fprobe<H>`. While `registered` is true the fprobe is
 /// registered with the kernel, and `self` is pinned, so its address stays
 /// valid for the kernel until `drop` has unregistered it and waited for
-/// every handler call in flight; only then is `handler` dropped.
+/// every handler call in flight; only then is `handler` dropped. `cookie`
+/// is nonzero and differs between registrations (a clock reading), so an
+/// exit of a call that entered under an earlier registration at the same
+/// address (fgraph keeps only the fprobe's address) is recognised and
+/// skipped.
 #[repr(C)]
 #[pin_data(PinnedDrop)]
 pub(crate) struct Fprobe<H: Handler> {
@@ -85,6 +93,7 @@ pub(crate) struct Fprobe<H: Handler> {
     fp: Opaque<ffi::fprobe>,
     handler: H,
     registered: Atomic<bool>,
+    cookie: u64,
     #[pin]
     _pin: PhantomPinned,
 }
@@ -118,9 +127,9 @@ unsafe extern "C" fn entry_trampoline<H: Handler>(
     let v = this.handler.entry(&args);
     if H::WANTS_EXIT && !data.is_null() {
         // SAFETY: with `WANTS_EXIT` the fprobe was registered with
-        // `entry_data_size == size_of::<EntryData>()`, so `data` points to
+        // `entry_data_size == size_of::<Stored>()`, so `data` points to
         // that many bytes private to this call (not necessarily aligned).
-        unsafe { data.cast::<EntryData>().write_unaligned(v) };
+        unsafe { data.cast::<Stored>().write_unaligned((v, this.cookie)) };
     }
     0
 }
@@ -141,13 +150,17 @@ unsafe extern "C" fn exit_trampoline<H: Handler>(
 ) {
     // SAFETY: as in `entry_trampoline`.
     let this = unsafe { &*fp.cast::<Fprobe<H>>() };
-    let v = if data.is_null() {
-        [0; 4]
-    } else {
-        // SAFETY: `data` holds the `EntryData` the entry callback wrote for
-        // this call (see `entry_trampoline`).
-        unsafe { data.cast::<EntryData>().read_unaligned() }
-    };
+    if data.is_null() {
+        return;
+    }
+    // SAFETY: `data` holds the `Stored` an entry callback wrote for this
+    // call (see `entry_trampoline`), of this registration or, at the same
+    // address, of an earlier one of the same type (same size).
+    let (v, cookie) = unsafe { data.cast::<Stored>().read_unaligned() };
+    if cookie != this.cookie {
+        // The call entered under another registration.
+        return;
+    }
     // SAFETY: `fregs` is the live return state of the probed call.
     let ret = unsafe { ffi::iommu_scope_fregs_ret(fregs) } as usize;
     this.handler.exit(&v, ret);
@@ -162,6 +175,7 @@ impl<H: Handler> Fprobe<H> {
             fp: Opaque::zeroed(),
             handler,
             registered: Atomic::new(false),
+            cookie: super::task::monotonic_ns().max(1),
             _pin: PhantomPinned,
         })
         .pin_chain(move |this| {
@@ -174,7 +188,7 @@ impl<H: Handler> Fprobe<H> {
                 (*fp).entry_handler = Some(entry_trampoline::<H>);
                 if H::WANTS_EXIT {
                     (*fp).exit_handler = Some(exit_trampoline::<H>);
-                    (*fp).entry_data_size = core::mem::size_of::<EntryData>();
+                    (*fp).entry_data_size = core::mem::size_of::<Stored>();
                 }
                 ffi::register_fprobe(fp, filter.as_char_ptr(), core::ptr::null())
             };

@@ -6,7 +6,9 @@
 //! linear map, after checking that the address is RAM with a
 //! `struct page`).
 //!
-//! Owns: `PhysMemory`, the `walk::Memory` every walk of a live table uses.
+//! Owns: `PhysMemory`, the `walk::Memory` every walk of a live table uses,
+//! and `SequentialPhys`, the one the hooks' range walks use (it reads a run
+//! of descriptors at once once a walk reads a table in order).
 //! Must not: write memory, or promise more than it does: a table freed and
 //! reused during a walk is read as whatever the page then holds (the dumps
 //! detect that with the unmap counters, see `ptdump`).
@@ -31,5 +33,86 @@ impl Memory for PhysMemory {
     fn table_ok(&mut self, pa: u64, size: u64) -> bool {
         // SAFETY: the helper only inspects `struct page`s of valid PFNs.
         unsafe { ffi::iommu_scope_table_ok(pa, size) }
+    }
+}
+
+/// Descriptors `SequentialPhys` reads at once (256 bytes on the stack).
+const BLOCK: usize = 32;
+
+/// `PhysMemory` for walks that read tables in order (the hooks' walks of
+/// an unmapped range): once two descriptors of a table were read one after
+/// the other, the next ones come `BLOCK` at a time (one check and one
+/// never-faulting copy, within the table and its page), so a long range
+/// costs a fraction of a read per descriptor and a short one what it did.
+/// Like `PhysMemory` it reads only inside the table (`index` below
+/// `size / 8`).
+///
+/// # Invariants
+///
+/// `buf[..n]` are the descriptors at `base`, `base + 8`, ... as read from
+/// memory during this walk: a view up to one walk old, so it serves one
+/// walk from start to end only (never a paused walk that revalidates, nor
+/// two walks).
+pub(crate) struct SequentialPhys {
+    base: u64,
+    n: usize,
+    /// The physical address of the last descriptor read one at a time.
+    last: u64,
+    buf: [u64; BLOCK],
+}
+
+impl SequentialPhys {
+    /// Nothing read yet.
+    pub(crate) fn new() -> Self {
+        Self {
+            base: 0,
+            n: 0,
+            last: u64::MAX,
+            buf: [0; BLOCK],
+        }
+    }
+}
+
+impl Memory for SequentialPhys {
+    fn read(&mut self, table_pa: u64, size: u64, index: usize) -> Option<u64> {
+        if (index as u64) >= size / 8 {
+            return None;
+        }
+        let pa = table_pa.checked_add(8u64.checked_mul(index as u64)?)?;
+        if let Some(off) = pa.checked_sub(self.base) {
+            if off % 8 == 0 && ((off / 8) as usize) < self.n {
+                return self.buf.get((off / 8) as usize).copied();
+            }
+        }
+        let sequential = self.last.checked_add(8) == Some(pa);
+        self.last = pa;
+        if !sequential {
+            return PhysMemory.read(table_pa, size, index);
+        }
+        // The rest of the table, within `BLOCK` and this page.
+        let table_end = table_pa.checked_add(size)?;
+        let page_end = (pa | (kernel::page::PAGE_SIZE as u64 - 1)).checked_add(1)?;
+        let n = ((table_end.min(page_end).saturating_sub(pa)) / 8).min(BLOCK as u64) as usize;
+        if n == 0 {
+            return None;
+        }
+        self.n = 0;
+        // SAFETY: the helper validates the range (aligned, one page, a
+        // valid PFN) and reads it with `copy_from_kernel_nofault`; `buf`
+        // has room for `n <= BLOCK` words.
+        let r = unsafe { ffi::iommu_scope_read_phys_block(pa, self.buf.as_mut_ptr(), n as u32) };
+        if r != 0 {
+            return None;
+        }
+        // INVARIANT: `buf[..n]` was just read from `pa` on.
+        self.base = pa;
+        self.n = n;
+        // The read after the block is in order too.
+        self.last = pa.saturating_add(8 * (n as u64 - 1));
+        self.buf.first().copied()
+    }
+
+    fn table_ok(&mut self, pa: u64, size: u64) -> bool {
+        PhysMemory.table_ok(pa, size)
     }
 }

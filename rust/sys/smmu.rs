@@ -157,3 +157,204 @@ impl Smmu {
         kernel::str::CStr::from_bytes_until_nul(buf).unwrap_or(c"-")
     }
 }
+
+/// An SMMUv3 instance by its place among the instances `c/smmu_v3.c`
+/// found at load (a small number, never an address), for the stream
+/// table view.
+///
+/// # Invariants
+///
+/// `0 <= idx < iommu_scope_smmu_count()`; the C helpers check it again.
+#[derive(Clone, Copy)]
+pub(crate) struct SmmuInstance {
+    idx: i32,
+}
+
+/// The SMMUv3 instances found at load.
+pub(crate) fn instances() -> impl Iterator<Item = SmmuInstance> {
+    // SAFETY: reads the instance table filled at init.
+    let n = unsafe { ffi::iommu_scope_smmu_count() };
+    // INVARIANT: every index below the count.
+    (0..n.max(0)).map(|idx| SmmuInstance { idx })
+}
+
+/// An SMMU's ID registers and the driver's settings (a copy).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct SmmuCaps(ffi::iommu_scope_smmu_caps);
+
+impl SmmuCaps {
+    /// The SMMU's device name.
+    pub(crate) fn name(&self) -> &str {
+        super::c_chars(&self.0.name)
+    }
+
+    /// The registers and settings, as the decoder takes them.
+    pub(crate) fn caps(&self) -> crate::pure::idr::Caps {
+        let c = &self.0;
+        crate::pure::idr::Caps {
+            idr: c.idr,
+            iidr: c.iidr,
+            aidr: c.aidr,
+            strtab_base: c.strtab_base,
+            strtab_base_cfg: c.strtab_base_cfg,
+            features: c.features,
+            options: c.options,
+            asid_bits: c.asid_bits,
+            vmid_bits: c.vmid_bits,
+            ssid_bits: c.ssid_bits,
+            sid_bits: c.sid_bits,
+            oas: c.oas,
+            pgsize_bitmap: c.pgsize_bitmap,
+            cmdq_shift: c.cmdq_shift,
+            evtq_shift: c.evtq_shift,
+            priq_shift: c.priq_shift,
+            max_stalls: c.max_stalls,
+            strtab_entries: c.strtab_entries,
+        }
+    }
+}
+
+/// Why a stage-1 STE's CDs were read or not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CdState {
+    /// Not a stage-1 STE (or its STE was torn).
+    None,
+    /// Read from the driver's CD table of the device.
+    Read,
+    /// Nested: the CD table's address is a guest IPA, not read.
+    Ipa,
+    /// The STE points at a table that is not the device's in the driver.
+    Foreign,
+}
+
+/// One stream ID in use and its STE (a copy).
+#[repr(transparent)]
+#[derive(Clone, Copy, Default)]
+pub(crate) struct StreamRec(ffi::iommu_scope_stream);
+
+impl StreamRec {
+    /// The stream ID.
+    pub(crate) fn sid(&self) -> u32 {
+        self.0.sid
+    }
+
+    /// The client device's name.
+    pub(crate) fn dev(&self) -> &str {
+        super::c_chars(&self.0.dev)
+    }
+
+    fn flag(&self, f: u32) -> bool {
+        self.0.flags & f != 0
+    }
+
+    /// The STE's words, unless the stream has no STE (no level-2 table).
+    pub(crate) fn ste(&self) -> Option<[u64; crate::pure::ste::STE_DWORDS]> {
+        (!self.flag(ffi::IOMMU_SCOPE_STREAM_NO_STE)).then_some(self.0.ste)
+    }
+
+    /// The STE changed under every re-read: the words are a torn view.
+    pub(crate) fn ste_torn(&self) -> bool {
+        self.flag(ffi::IOMMU_SCOPE_STREAM_STE_TORN)
+    }
+
+    /// The driver's stall, ATS and PRI state of the device.
+    pub(crate) fn master_flags(&self) -> crate::pure::ste::MasterFlags {
+        crate::pure::ste::MasterFlags {
+            stall: self.flag(ffi::IOMMU_SCOPE_STREAM_STALL),
+            ats: self.flag(ffi::IOMMU_SCOPE_STREAM_ATS),
+            pri: self.flag(ffi::IOMMU_SCOPE_STREAM_PRI),
+        }
+    }
+
+    /// Whether the CD scan or the CD records ran out for this stream.
+    pub(crate) fn cds_cut(&self) -> bool {
+        self.flag(ffi::IOMMU_SCOPE_STREAM_CDS_CUT)
+    }
+
+    /// What became of the CDs.
+    pub(crate) fn cd_state(&self) -> CdState {
+        match self.0.cd_state {
+            ffi::iommu_scope_cd_state_IOMMU_SCOPE_CDS_READ => CdState::Read,
+            ffi::iommu_scope_cd_state_IOMMU_SCOPE_CDS_IPA => CdState::Ipa,
+            ffi::iommu_scope_cd_state_IOMMU_SCOPE_CDS_FOREIGN => CdState::Foreign,
+            _ => CdState::None,
+        }
+    }
+
+    /// Its valid CDs among all the records `cds` of the same copy.
+    pub(crate) fn cds<'c>(&self, cds: &'c [CdRec]) -> &'c [CdRec] {
+        let a = (self.0.cd_first as usize).min(cds.len());
+        let b = a.saturating_add(self.0.cd_count as usize).min(cds.len());
+        &cds[a..b]
+    }
+
+    /// CD slots read.
+    pub(crate) fn cd_scanned(&self) -> u32 {
+        self.0.cd_scanned
+    }
+}
+
+/// One valid CD (a copy).
+#[repr(transparent)]
+#[derive(Clone, Copy, Default)]
+pub(crate) struct CdRec(ffi::iommu_scope_cd);
+
+impl CdRec {
+    /// Its substream ID.
+    pub(crate) fn ssid(&self) -> u32 {
+        self.0.ssid
+    }
+
+    /// Its words.
+    pub(crate) fn words(&self) -> [u64; crate::pure::ste::CD_DWORDS] {
+        self.0.cd
+    }
+
+    /// The CD changed under every re-read.
+    pub(crate) fn torn(&self) -> bool {
+        self.0.torn != 0
+    }
+}
+
+// The records carry the entries the decoders read.
+const _: () = assert!(ffi::IOMMU_SCOPE_ENT_DWORDS as usize == crate::pure::ste::STE_DWORDS);
+const _: () = assert!(ffi::IOMMU_SCOPE_ENT_DWORDS as usize == crate::pure::ste::CD_DWORDS);
+
+impl SmmuInstance {
+    /// The instance's registers and driver settings.
+    pub(crate) fn caps(&self) -> Option<SmmuCaps> {
+        let mut c = SmmuCaps::default();
+        // SAFETY: the helper checks the index and fills `c.0`.
+        let r = unsafe { ffi::iommu_scope_smmu_caps(self.idx, &mut c.0) };
+        (r == 0).then_some(c)
+    }
+
+    /// Copies the stream IDs in use (up to `streams.len()`) and their
+    /// valid CDs (up to `cds.len()` in all); returns the number of SIDs in
+    /// use (possibly more than copied) and of CDs copied. Process context:
+    /// takes the driver's `streams_mutex`.
+    pub(crate) fn streams(
+        &self,
+        streams: &mut [StreamRec],
+        cds: &mut [CdRec],
+    ) -> Result<(usize, usize)> {
+        let ms = u32::try_from(streams.len()).unwrap_or(u32::MAX);
+        let mc = u32::try_from(cds.len()).unwrap_or(u32::MAX);
+        let mut n_cds = 0u32;
+        // SAFETY: the buffers have room for `ms` and `mc` records (the
+        // wrappers are transparent); the helper checks the index and takes
+        // only the driver's mutex (process context: we are in a file read).
+        let r = unsafe {
+            ffi::iommu_scope_smmu_streams(
+                self.idx,
+                streams.as_mut_ptr().cast(),
+                ms,
+                cds.as_mut_ptr().cast(),
+                mc,
+                &mut n_cds,
+            )
+        };
+        let total = usize::try_from(r).map_err(|_| ENODEV)?;
+        Ok((total, (n_cds as usize).min(cds.len())))
+    }
+}

@@ -32,14 +32,15 @@ pub(crate) fn monotonic_ns() -> u64 {
     u64::try_from(t).unwrap_or(0)
 }
 
-/// An identity of the current execution context: the task in task
-/// context, the interrupted task with the low bit set in an interrupt
-/// (hardirq, softirq or NMI), so that work an interrupt does is never taken
-/// for the interrupted task's own. Task pointers are aligned: bit 0 is free.
+/// An identity of the current execution context: the task, plus the
+/// interrupt level in its low two bits (0 task, 1 softirq, 2 hardirq, 3
+/// NMI), so that work an interrupt does is never taken for the interrupted
+/// task's own, nor a hardirq's for the softirq it interrupted. A
+/// `task_struct` is aligned to at least 8 bytes: bits 0-1 are free.
 pub(crate) fn context_id() -> usize {
     // SAFETY: reads the preempt count of this CPU; callable anywhere.
-    let in_task = unsafe { ffi::iommu_scope_in_task() };
-    current_id() | usize::from(!in_task)
+    let level = unsafe { ffi::iommu_scope_context_level() };
+    current_id() | (level as usize & 3)
 }
 
 /// Waits until every call that was running, or preempted, when this was

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Guest side of make bench (scripts/bench), sourced after ROUNDS, SECS,
 # BOOT (module: base and module rounds, P2-P4; intree: the kernel's
-# iommu.debug_pagealloc only), CONFIGS ("pages/threads" list) are set.
+# iommu.debug_pagealloc only), CONFIGS ("pages/threads" list) and P1ONLY
+# (1: stop after P1) are set.
 # Prints machine-readable lines:
 #   BENCH <side> <pages> <threads> <map us> <unmap us>
 #   P2 <layout> <file> bytes=<n> ns=<t> mem_kb=<k>    FLOOR <layout> reads=... ns=...
@@ -34,12 +35,24 @@ while [ $i -lt "$ROUNDS" ]; do
 		echo "BENCH base ${c%/*} ${c#*/} $(run ${c%/*} ${c#*/})"
 	done
 	insmod $KO || exit 1
+	# Steady state: the domains found at load have settled (the seeding
+	# is a one-off after insmod; see accounting.rst).
+	w=0
+	while [ $w -lt 100 ] && [ "$(sed -n 's/^seed_settling //p' $IOPT/accounting)" != 0 ]; do
+		sleep 0.1; w=$((w + 1))
+	done
+	echo "STATE $(grep '^probe iommu_map_nosync' $IOPT/status)"
 	for c in $CONFIGS; do
 		echo "BENCH module ${c%/*} ${c#*/} $(run ${c%/*} ${c#*/})"
 	done
 	rmmod iommu_scope || exit 1
 	i=$((i + 1))
 done
+
+if [ "${P1ONLY:-0}" = 1 ]; then
+	echo BENCH-DONE
+	exit 0
+fi
 
 # P2 and P3: a domain of 262,144 4K mappings, as one run and as 262,144.
 insmod $KO || exit 1

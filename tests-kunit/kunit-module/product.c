@@ -15,3 +15,4 @@
 #include "../../c/smmu_v3.c"
 #include "../../c/generic_pt.c"
 #include "../../c/page_free_hooks.c"
+#include "../../c/map_trace.c"

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommu-scope: a probe on the iommu core's own iommu:map tracepoint
+ * (include/trace/events/iommu.h, exported to GPL modules, registered with
+ * its typed register_trace_map()), that hands each map's (iova, paddr,
+ * mapped size) to a Rust callback. In 7.x the core fires it once per
+ * iommu_map_nosync() that passed its argument checks, with the size
+ * actually mapped (0 included), also when the call fails (it then unmaps
+ * exactly that much), so counting at it needs no return probe.
+ *
+ * Also: which IOMMU drivers the module can read the tables of, and how
+ * execution contexts nest (for recognising a map at its tracepoint).
+ *
+ * Owns: the registration of that probe. Must not: decide anything; the
+ * callback does.
+ */
+#include <linux/device.h>
+#include <linux/iommu.h>
+#include <linux/preempt.h>
+#include <linux/tracepoint.h>
+#include <trace/events/iommu.h>
+
+#include "iommu_scope_helpers.h"
+
+static iommu_scope_map_cb_t map_cb;
+static void *map_data;
+static bool map_registered;
+
+static void probe_map(void *data, unsigned long iova, phys_addr_t paddr,
+		      size_t size)
+{
+	map_cb(data, iova, paddr, size);
+}
+
+int iommu_scope_map_trace_register(iommu_scope_map_cb_t cb, void *data)
+{
+	int ret;
+
+	if (map_registered)
+		return -EBUSY;
+	map_cb = cb;
+	map_data = data;
+	ret = register_trace_map(probe_map, data);
+	if (ret)
+		return ret;
+	map_registered = true;
+	return 0;
+}
+
+void iommu_scope_map_trace_unregister(void)
+{
+	if (!map_registered)
+		return;
+	map_registered = false;
+	unregister_trace_map(probe_map, map_data);
+	tracepoint_synchronize_unregister();
+}
+
+unsigned int iommu_scope_context_level(void)
+{
+	/* in_serving_softirq() also counts PREEMPT_RT's per-task softirqs. */
+	if (in_nmi())
+		return 3;
+	if (in_hardirq())
+		return 2;
+	if (in_serving_softirq())
+		return 1;
+	return 0;
+}

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! What a `ptdump` argument names: a domain id (`domain_<16 hex>` or the
+//! 16 hex digits), a PCI device (`0000:00:02.0`, or `00:02.0` in segment
+//! 0), or any other device or driver name resolved through sysfs (a class
+//! device such as `nvme0`, `nvme0n1`, `vda`, `eth0`: the first ancestor in
+//! its sysfs path that a domain lists; a driver such as `nvme`: the device
+//! bound to it). Also the driver bound to a device, for the listings.
+//!
+//! Owns: name resolution. Must not: guess when a name is ambiguous.
+
+use crate::env::{self, name};
+use crate::error::{Error, Result};
+use crate::parse::devices::{self, Devices};
+use std::path::{Path, PathBuf};
+
+/// A domain directory with its parsed `devices`.
+#[derive(Debug, Clone)]
+pub struct DomainDevices {
+    /// `<io_page_tables>/domain_<id>`.
+    pub dir: PathBuf,
+    /// Its `devices`.
+    pub devices: Devices,
+}
+
+impl DomainDevices {
+    /// `domain_<id>`.
+    pub fn id(&self) -> String {
+        self.dir
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+}
+
+/// Every domain and its devices.
+pub fn all_domains(iopt: &Path) -> Result<Vec<DomainDevices>> {
+    let mut v = Vec::new();
+    for dir in env::domain_dirs(iopt)? {
+        let f = dir.join("devices");
+        let devices = match env::open(&f).and_then(|r| devices::parse(r, &name(&f))) {
+            // Freed between the listing and the read: skip it.
+            Ok(d) if d.comments.iter().any(|c| c == env::DOMAIN_FREED) => continue,
+            Ok(d) => d,
+            Err(e) if env::domain_gone(&dir, &e) => continue,
+            Err(e) => return Err(e),
+        };
+        v.push(DomainDevices { dir, devices });
+    }
+    Ok(v)
+}
+
+fn is_domain_id(s: &str) -> bool {
+    s.len() == 16 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// `0000:00:02.0` (or `00:02.0`, made `0000:00:02.0`) if `s` is a PCI
+/// device name.
+pub fn pci_name(s: &str) -> Option<String> {
+    let full = if s.matches(':').count() == 1 {
+        format!("0000:{}", s)
+    } else {
+        s.to_string()
+    };
+    let b = full.as_bytes();
+    let ok = b.len() == 12
+        && b[4] == b':'
+        && b[7] == b':'
+        && b[10] == b'.'
+        && [0, 1, 2, 3, 5, 6, 8, 9]
+            .iter()
+            .all(|&i| b[i].is_ascii_hexdigit())
+        && (b'0'..=b'7').contains(&b[11]);
+    ok.then(|| full.to_ascii_lowercase())
+}
+
+/// The domains a device is attached to (RID attachments first).
+fn domains_of<'a>(doms: &'a [DomainDevices], dev: &str) -> Vec<&'a DomainDevices> {
+    let mut v: Vec<&DomainDevices> = doms
+        .iter()
+        .filter(|d| d.devices.devices.iter().any(|x| x.name == dev))
+        .collect();
+    v.sort_by_key(|d| {
+        !d.devices
+            .devices
+            .iter()
+            .any(|x| x.name == dev && x.pasid.is_none())
+    });
+    v
+}
+
+/// The device names bound to driver `drv` on any bus.
+fn driver_devices(sysfs: &Path, drv: &str) -> Vec<String> {
+    let mut v = Vec::new();
+    let Ok(buses) = std::fs::read_dir(sysfs.join("bus")) else {
+        return v;
+    };
+    for b in buses.flatten() {
+        let Ok(rd) = std::fs::read_dir(b.path().join("drivers").join(drv)) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let n = e.file_name().to_string_lossy().into_owned();
+            let is_link = e.file_type().map(|t| t.is_symlink()).unwrap_or(false);
+            if is_link && n != "module" && !n.starts_with("bind") {
+                v.push(n);
+            }
+        }
+    }
+    v.sort();
+    v
+}
+
+/// The driver bound to device `dev` (on any bus), if any.
+pub fn driver_of(sysfs: &Path, dev: &str) -> Option<String> {
+    let buses = std::fs::read_dir(sysfs.join("bus")).ok()?;
+    for b in buses.flatten() {
+        let Ok(drivers) = std::fs::read_dir(b.path().join("drivers")) else {
+            continue;
+        };
+        for d in drivers.flatten() {
+            if std::fs::symlink_metadata(d.path().join(dev)).is_ok() {
+                return Some(d.file_name().to_string_lossy().into_owned());
+            }
+        }
+    }
+    None
+}
+
+/// The sysfs path components of class device `n` (`/sys/class/*/<n>`),
+/// canonical, from the device up.
+fn class_ancestors(sysfs: &Path, n: &str) -> Option<Vec<String>> {
+    let classes = std::fs::read_dir(sysfs.join("class")).ok()?;
+    for c in classes.flatten() {
+        let p = c.path().join(n);
+        if std::fs::symlink_metadata(&p).is_ok() {
+            let real = std::fs::canonicalize(&p).ok()?;
+            let mut v: Vec<String> = real
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            v.reverse();
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// The domain directory `target` names (see the module docs).
+pub fn domain_dir(iopt: &Path, sysfs: &Path, target: &str) -> Result<PathBuf> {
+    let id = target.strip_prefix("domain_").unwrap_or(target);
+    if is_domain_id(id) {
+        let d = iopt.join(format!("domain_{}", id.to_ascii_lowercase()));
+        if d.is_dir() {
+            return Ok(d);
+        }
+        return Err(Error::Request(format!(
+            "no domain {} (see \"iommu-scope domains\")",
+            target
+        )));
+    }
+    let doms = all_domains(iopt)?;
+    let pick = |dev: &str, how: &str| -> Result<PathBuf> {
+        let all = domains_of(&doms, dev);
+        let rid = |d: &DomainDevices| {
+            d.devices
+                .devices
+                .iter()
+                .any(|x| x.name == dev && x.pasid.is_none())
+        };
+        // The RID attachment is the device's domain; with none, PASID
+        // attachments in several domains are ambiguous: no guess.
+        if all.len() > 1 && !rid(all[0]) {
+            return Err(Error::Request(format!(
+                "device {}{} has no RID domain and PASID attachments in {} domains: name one ({})",
+                dev,
+                how,
+                all.len(),
+                all.iter().map(|d| d.id()).collect::<Vec<_>>().join(", ")
+            )));
+        }
+        match all.first() {
+            Some(d) => Ok(d.dir.clone()),
+            None => Err(Error::Request(format!(
+                "device {}{} is attached to no domain the module lists (see \"iommu-scope domains\")",
+                dev, how
+            ))),
+        }
+    };
+    if let Some(pci) = pci_name(target) {
+        return pick(&pci, "");
+    }
+    if doms
+        .iter()
+        .any(|d| d.devices.devices.iter().any(|x| x.name == target))
+    {
+        return pick(target, "");
+    }
+    if let Some(anc) = class_ancestors(sysfs, target) {
+        for a in &anc {
+            if !domains_of(&doms, a).is_empty() {
+                return pick(a, &format!(" (for {})", target));
+            }
+        }
+        return Err(Error::Request(format!(
+            "{} is not behind any device a domain lists",
+            target
+        )));
+    }
+    let bound = driver_devices(sysfs, target);
+    let with_dom: Vec<&String> = bound
+        .iter()
+        .filter(|d| !domains_of(&doms, d).is_empty())
+        .collect();
+    match with_dom.as_slice() {
+        [one] => pick(one, &format!(" (bound to {})", target)),
+        [] if bound.is_empty() => Err(Error::Request(format!(
+            "unknown device or domain {:?}: not a domain id, a PCI name, a device in {}/class or a driver in {}/bus/*/drivers",
+            target,
+            sysfs.display(),
+            sysfs.display()
+        ))),
+        [] => Err(Error::Request(format!(
+            "driver {} has no device attached to a domain",
+            target
+        ))),
+        many => Err(Error::Request(format!(
+            "driver {} is bound to several devices ({}): name one",
+            target,
+            many.iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
