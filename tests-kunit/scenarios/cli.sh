@@ -11,6 +11,15 @@
 # guest: cli
 . /root/lib/check.sh
 . /root/lib/iopt.sh
+# The SMMU's granule is the kernel's page size; a 48-bit IOVA space takes
+# 4 levels of 4K or 16K tables, 3 of 64K ones.
+PS=$(page_size)
+case $PS in
+4096) GRAN=4K; LEVELS=4;;
+16384) GRAN=16K; LEVELS=4;;
+65536) GRAN=64K; LEVELS=3;;
+*) GRAN=?; LEVELS=?;;
+esac
 echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >> /etc/passwd
 echo 'nogroup:x:65534:' >> /etc/group
 
@@ -61,20 +70,20 @@ NV=$(basename $(dom_of 0000:00:02.0))
 EDU=$(basename $(dom_of 0000:00:01.0))
 nvmapped=$(sed -n 's/^# runs=\([0-9]*\) leaves=[0-9]* mapped=\([0-9]*\) .*/\2 \1/p' $IOPT/$NV/ptdump)
 check "domains: the nvme row (driver nvme, mapped bytes and runs of its dump: $nvmapped)" \
-	sh -c "grep -E '^$NV +arm-smmu-v3 +DMA +ARM_64_LPAE_S1 +4K +$(echo $nvmapped | tr ' ' '+' | sed 's/+/ +/') +0000:00:02.0\(nvme\)$' /tmp/o"
+	sh -c "grep -E '^$NV +arm-smmu-v3 +DMA +ARM_64_LPAE_S1 +$GRAN +$(echo $nvmapped | tr ' ' '+' | sed 's/+/ +/') +0000:00:02.0\(nvme\)$' /tmp/o"
 run --json domains
 check_eq "domains --json: one object per domain" "$ndom" "$(grep -o '"id":"domain_[0-9a-f]*"' /tmp/o | wc -l)"
-check "domains --json: the edu domain, its device and SID" grep -q "\"id\":\"$EDU\",\"driver\":\"arm-smmu-v3\",\"type\":\"DMA\",\"smmu\":\"[^\"]*\",\"format\":\"ARM_64_LPAE_S1\",\"granule\":\"4K\",\"ias\":[0-9]*,\"oas\":[0-9]*,\"devices\":\[{\"name\":\"0000:00:01.0\",\"driver\":null,\"group\":[0-9]*,\"sids\":\[[0-9]*\],\"pasid\":null}\]" /tmp/o
+check "domains --json: the edu domain, its device and SID" grep -q "\"id\":\"$EDU\",\"driver\":\"arm-smmu-v3\",\"type\":\"DMA\",\"smmu\":\"[^\"]*\",\"format\":\"ARM_64_LPAE_S1\",\"granule\":\"$GRAN\",\"ias\":[0-9]*,\"oas\":[0-9]*,\"devices\":\[{\"name\":\"0000:00:01.0\",\"driver\":null,\"group\":[0-9]*,\"sids\":\[[0-9]*\],\"pasid\":null}\]" /tmp/o
 
 # --- ptdump -----------------------------------------------------------------
 for t in nvme0 nvme0n1 nvme 0000:00:02.0 00:02.0 $NV; do
 	run ptdump $t
 	check_eq "ptdump $t: exit 0" 0 "$rc"
-	check_eq "ptdump $t: the nvme domain's header" "# $NV stage 1 granule 4K levels 4 ias 48 oas 44" "$(head -n1 /tmp/o)"
+	check_eq "ptdump $t: the nvme domain's header" "# $NV stage 1 granule $GRAN levels $LEVELS ias 48 oas 44" "$(head -n1 /tmp/o)"
 done
 check "ptdump: ends with the consistency mark" sh -c "tail -n1 /tmp/o | grep -q '^# consistent: '"
 run ptdump --raw vda
-check_eq "ptdump --raw vda: the virtio-blk domain" "# $(basename $(dom_of 0000:00:03.0)) stage 1 granule 4K levels 4 ias 48 oas 44" "$(head -n1 /tmp/o)"
+check_eq "ptdump --raw vda: the virtio-blk domain" "# $(basename $(dom_of 0000:00:03.0)) stage 1 granule $GRAN levels $LEVELS ias 48 oas 44" "$(head -n1 /tmp/o)"
 check "ptdump --raw: raw descriptor lines" grep -q '^L0\[[0-9]*\] iova=0x0000000000000000 desc=0x[0-9a-f]* table -> ' /tmp/o
 run ptdump nosuchdevice
 check_eq "ptdump of an unknown name: exit 1" 1 "$rc"
@@ -103,13 +112,13 @@ run --json leaks
 check "leaks --json: the page and owner" grep -q "^{\"leaks\":\[{\"pa\":\"$PA16\",\"pfn\":[0-9]*,\"order\":0,\"mapcount\":1,\"freed_by\":{\"comm\":\"insmod\",\"pid\":[0-9]*},\"resolved\":true,\"owners\":\[{\"domain\":\"$EDU\",\"iova\":\"0x0000000010000000\",\"devices\":\[\"0000:00:01.0\"\],\"truncated\":false}\]}\],\"more_not_kept\":0}$" /tmp/o
 iommu-scope ptdump 0000:00:01.0 > /tmp/after.ptdump
 run diff /tmp/before.ptdump /tmp/after.ptdump
-check "diff: the leaked page's mapping added" sh -c "head -n1 /tmp/o | grep -q '^+ 0x0000000010000000-0x0000000010001000     4K pa=$PA16 RWX user AF '"
+check "diff: the leaked page's mapping added" sh -c "head -n1 /tmp/o | grep -q '^+ 0x0000000010000000-$(printf '0x%016x' $((0x10000000 + PS))) $(printf '%6s' $GRAN) pa=$PA16 RWX user AF '"
 check_eq "diff: one change and the sums" 2 "$(lines /tmp/o)"
-check_eq "diff: the sums" "# added=4096 removed=0 changed=0 unchanged=$(sed -n 's/^# runs=[0-9]* leaves=[0-9]* mapped=\([0-9]*\) .*/\1/p' /tmp/before.ptdump) (bytes)" "$(tail -n1 /tmp/o)"
+check_eq "diff: the sums" "# added=$PS removed=0 changed=0 unchanged=$(sed -n 's/^# runs=[0-9]* leaves=[0-9]* mapped=\([0-9]*\) .*/\1/p' /tmp/before.ptdump) (bytes)" "$(tail -n1 /tmp/o)"
 run --json diff /tmp/after.ptdump /tmp/before.ptdump
-check "diff --json: removed in the other direction" sh -c "head -n1 /tmp/o | grep -q '^{\"type\":\"change\",\"change\":\"removed\",\"iova\":\"0x0000000010000000\",\"end\":\"0x0000000010001000\",\"size\":4096,'"
+check "diff --json: removed in the other direction" sh -c "head -n1 /tmp/o | grep -q '^{\"type\":\"change\",\"change\":\"removed\",\"iova\":\"0x0000000010000000\",\"end\":\"$(printf '0x%016x' $((0x10000000 + PS)))\",\"size\":$PS,'"
 check_eq "diff --json: one change line and the summary line" 2 "$(lines /tmp/o)"
-check "diff --json: the summary" sh -c "tail -n1 /tmp/o | grep -q '^{\"type\":\"summary\",.*\"added_bytes\":0,\"removed_bytes\":4096,\"changed_bytes\":0,'"
+check "diff --json: the summary" sh -c "tail -n1 /tmp/o | grep -q '^{\"type\":\"summary\",.*\"added_bytes\":0,\"removed_bytes\":$PS,\"changed_bytes\":0,'"
 run diff /tmp/before.ptdump /dev/null
 check_eq "diff against /dev/null (not a dump): exit 1" 1 "$rc"
 run diff /tmp/before.ptdump /nonexistent
