@@ -4,8 +4,10 @@
 //! 16 hex digits), a PCI device (`0000:00:02.0`, or `00:02.0` in segment
 //! 0), or any other device or driver name resolved through sysfs (a class
 //! device such as `nvme0`, `nvme0n1`, `vda`, `eth0`: the first ancestor in
-//! its sysfs path that a domain lists; a driver such as `nvme`: the device
-//! bound to it). Also the driver bound to a device, for the listings.
+//! its sysfs path that a domain lists, or for a stacked block device with
+//! no such ancestor (an NVMe multipath head, a dm or md device) the one
+//! device behind its `multipath/` or `slaves/` links; a driver such as
+//! `nvme`: the device bound to it). Also the driver bound to a device, for the listings.
 //!
 //! Owns: name resolution. Must not: guess when a name is ambiguous.
 
@@ -127,23 +129,66 @@ pub fn driver_of(sysfs: &Path, dev: &str) -> Option<String> {
     None
 }
 
-/// The sysfs path components of class device `n` (`/sys/class/*/<n>`),
-/// canonical, from the device up.
-fn class_ancestors(sysfs: &Path, n: &str) -> Option<Vec<String>> {
+/// The canonical sysfs directory of class device `n` (`/sys/class/*/<n>`).
+fn class_device(sysfs: &Path, n: &str) -> Option<PathBuf> {
     let classes = std::fs::read_dir(sysfs.join("class")).ok()?;
     for c in classes.flatten() {
         let p = c.path().join(n);
         if std::fs::symlink_metadata(&p).is_ok() {
-            let real = std::fs::canonicalize(&p).ok()?;
-            let mut v: Vec<String> = real
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect();
-            v.reverse();
-            return Some(v);
+            return std::fs::canonicalize(&p).ok();
         }
     }
     None
+}
+
+/// The components of sysfs device path `real`, from the device up.
+fn ancestors(real: &Path) -> Vec<String> {
+    let mut v: Vec<String> = real
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    v.reverse();
+    v
+}
+
+/// How deep `backing_devices` follows stacked block devices (a dm device
+/// over an NVMe multipath head over its paths is 2).
+const MAX_STACK: usize = 4;
+
+/// The devices a domain lists that the block device at `real` is backed
+/// by, when none of its own ancestors is such a device: an NVMe multipath
+/// head (`/sys/devices/virtual/nvme-subsystem/nvme-subsysN/nvmeXnY`, made
+/// when the kernel has CONFIG_NVME_MULTIPATH, as Debian's has) reaches its
+/// controllers through its `multipath/` links to the path devices; a
+/// device-mapper or md device its disks through `slaves/`. Each found
+/// device once.
+fn backing_devices(doms: &[DomainDevices], real: &Path, depth: usize, out: &mut Vec<String>) {
+    if depth > MAX_STACK {
+        return;
+    }
+    for sub in ["multipath", "slaves"] {
+        let Ok(rd) = std::fs::read_dir(real.join(sub)) else {
+            continue;
+        };
+        let mut links: Vec<PathBuf> = rd
+            .flatten()
+            .filter_map(|e| std::fs::canonicalize(e.path()).ok())
+            .collect();
+        links.sort();
+        for l in links {
+            match ancestors(&l)
+                .into_iter()
+                .find(|a| !domains_of(doms, a).is_empty())
+            {
+                Some(a) => {
+                    if !out.contains(&a) {
+                        out.push(a);
+                    }
+                }
+                None => backing_devices(doms, &l, depth + 1, out),
+            }
+        }
+    }
 }
 
 /// The domain directory `target` names (see the module docs).
@@ -196,16 +241,27 @@ pub fn domain_dir(iopt: &Path, sysfs: &Path, target: &str) -> Result<PathBuf> {
     {
         return pick(target, "");
     }
-    if let Some(anc) = class_ancestors(sysfs, target) {
-        for a in &anc {
+    if let Some(real) = class_device(sysfs, target) {
+        for a in &ancestors(&real) {
             if !domains_of(&doms, a).is_empty() {
                 return pick(a, &format!(" (for {})", target));
             }
         }
-        return Err(Error::Request(format!(
-            "{} is not behind any device a domain lists",
-            target
-        )));
+        let mut backing = Vec::new();
+        backing_devices(&doms, &real, 0, &mut backing);
+        backing.sort();
+        return match backing.as_slice() {
+            [one] => pick(one, &format!(" (backing {})", target)),
+            [] => Err(Error::Request(format!(
+                "{} is not behind any device a domain lists",
+                target
+            ))),
+            many => Err(Error::Request(format!(
+                "{} is backed by several devices ({}): name one",
+                target,
+                many.join(", ")
+            ))),
+        };
     }
     let bound = driver_devices(sysfs, target);
     let with_dom: Vec<&String> = bound

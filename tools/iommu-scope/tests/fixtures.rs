@@ -45,24 +45,30 @@ fn scratch(name: &str) -> PathBuf {
 fn sysfs() -> PathBuf {
     static ROOT: OnceLock<PathBuf> = OnceLock::new();
     ROOT.get_or_init(|| {
-        let root = scratch("sysfs");
-        let _ = std::fs::remove_dir_all(&root);
         let text = std::fs::read_to_string(fixture().join("sysfs.txt")).unwrap();
-        for l in text.lines() {
-            let t: Vec<&str> = l.split(' ').collect();
-            match t.as_slice() {
-                ["dir", p] => std::fs::create_dir_all(root.join(p)).unwrap(),
-                ["link", p, target] => {
-                    let p = root.join(p);
-                    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-                    std::os::unix::fs::symlink(target, &p).unwrap();
-                }
-                _ => panic!("bad sysfs.txt line {:?}", l),
-            }
-        }
-        root
+        sysfs_tree("sysfs", &text)
     })
     .clone()
+}
+
+/// A sysfs tree in scratch directory `name` from lines `dir PATH` and
+/// `link PATH TARGET` (the format of `sysfs.txt`).
+fn sysfs_tree(name: &str, text: &str) -> PathBuf {
+    let root = scratch(name);
+    let _ = std::fs::remove_dir_all(&root);
+    for l in text.lines() {
+        let t: Vec<&str> = l.split(' ').collect();
+        match t.as_slice() {
+            ["dir", p] => std::fs::create_dir_all(root.join(p)).unwrap(),
+            ["link", p, target] => {
+                let p = root.join(p);
+                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+                std::os::unix::fs::symlink(target, &p).unwrap();
+            }
+            _ => panic!("bad sysfs.txt line {:?}", l),
+        }
+    }
+    root
 }
 
 fn facts() -> HashMap<String, String> {
@@ -992,4 +998,64 @@ fn events_stops_on_sigint_while_its_reader_does_not_read() {
     // holds its read side too); it ends with the test process.
     drop(writer);
     std::fs::remove_dir_all(&root).unwrap();
+}
+
+/// A kernel with CONFIG_NVME_MULTIPATH (Debian's): the namespace's block
+/// device `nvme0n1` is a multipath head under the virtual nvme-subsystem
+/// device, its path device `nvme0c0n1` under the controller (the layout
+/// read off Debian's 7.3.4+deb13-arm64 kernel in the guest); a dm device
+/// stacked on it reaches the controller through `slaves/`; a head with
+/// paths through two controllers is ambiguous.
+#[test]
+fn ptdump_of_a_multipath_nvme_namespace() {
+    const PCI: &str = "devices/platform/4010000000.pcie/pci0000:00";
+    let captured = std::fs::read_to_string(fixture().join("sysfs.txt")).unwrap();
+    let mut text: String = captured
+        .lines()
+        .filter(|l| !l.contains("nvme0n1"))
+        .map(|l| format!("{}\n", l))
+        .collect();
+    text += &format!(
+        "dir {PCI}/0000:00:02.0/nvme/nvme0/nvme0c0n1\n\
+         link class/block/nvme0c0n1 ../../{PCI}/0000:00:02.0/nvme/nvme0/nvme0c0n1\n\
+         dir devices/virtual/nvme-subsystem/nvme-subsys0/nvme0n1\n\
+         link class/block/nvme0n1 ../../devices/virtual/nvme-subsystem/nvme-subsys0/nvme0n1\n\
+         link devices/virtual/nvme-subsystem/nvme-subsys0/nvme0n1/multipath/nvme0c0n1 ../../../../../../{PCI}/0000:00:02.0/nvme/nvme0/nvme0c0n1\n\
+         dir devices/virtual/block/dm-0\n\
+         link class/block/dm-0 ../../devices/virtual/block/dm-0\n\
+         link devices/virtual/block/dm-0/slaves/nvme0n1 ../../../nvme-subsystem/nvme-subsys0/nvme0n1\n\
+         dir devices/virtual/block/dm-1\n\
+         link class/block/dm-1 ../../devices/virtual/block/dm-1\n\
+         link devices/virtual/block/dm-1/slaves/nvme0n1 ../../../nvme-subsystem/nvme-subsys0/nvme0n1\n\
+         link devices/virtual/block/dm-1/slaves/vda ../../../../../{PCI}/0000:00:03.0/virtio0/block/vda\n"
+    );
+    let root = sysfs_tree("sysfs-multipath", &text);
+    let f = fixture();
+    let run_mp = |target: &str| {
+        run_raw(&[
+            "--debugfs".into(),
+            f.join("debugfs").display().to_string(),
+            "--tracefs".into(),
+            f.join("tracefs").display().to_string(),
+            "--sysfs".into(),
+            root.display().to_string(),
+            "ptdump".into(),
+            target.into(),
+        ])
+    };
+    let dump = std::fs::read_to_string(
+        fixture().join("debugfs/io_page_tables/domain_00000000610ab702/ptdump"),
+    )
+    .unwrap();
+    for target in ["nvme0n1", "nvme0c0n1", "dm-0"] {
+        let (c, out, err) = run_mp(target);
+        assert_eq!((c, err.as_str()), (0, ""), "{}", target);
+        assert_eq!(out, dump, "{}", target);
+    }
+    let (c, out, err) = run_mp("dm-1");
+    assert_eq!((c, out.as_str()), (1, ""));
+    assert_eq!(
+        err,
+        "iommu-scope: dm-1 is backed by several devices (0000:00:02.0, 0000:00:03.0): name one\n"
+    );
 }
