@@ -72,14 +72,14 @@ faults_and_wait() {
 # pid_of NAME: a process named NAME.
 pid_of() {
 	for _d in /proc/[0-9]*; do
-		read -r _c < $_d/comm 2>/dev/null || continue
+		read -r _c 2>/dev/null < $_d/comm || continue
 		[ "$_c" = "$1" ] && { echo ${_d#/proc/}; return 0; }
 	done
 	return 1
 }
 # ppid_state PID: "PPID STATE" of PID.
 ppid_state() {
-	read -r _s < /proc/$1/stat 2>/dev/null || return 1
+	read -r _s 2>/dev/null < /proc/$1/stat || return 1
 	set -- ${_s##*) }
 	echo "$2 $1"
 }
@@ -92,11 +92,11 @@ running() {
 # trace-cmd do once their events are enabled.
 workload_of() {
 	for _d in /proc/[0-9]*; do
-		read -r _c < $_d/comm 2>/dev/null || continue
+		read -r _c 2>/dev/null < $_d/comm || continue
 		[ "$_c" = sleep ] || continue
-		read -r _s < $_d/stat 2>/dev/null || continue
+		read -r _s 2>/dev/null < $_d/stat || continue
 		set -- "$1" ${_s##*) }
-		read -r _c < /proc/$3/comm 2>/dev/null && [ "$_c" = "$1" ] && return 0
+		read -r _c 2>/dev/null < /proc/$3/comm && [ "$_c" = "$1" ] && return 0
 	done
 	return 1
 }
@@ -125,23 +125,31 @@ wait_exit() {
 	done
 	wait $1
 }
-# bpftrace_attached TP: a bpftrace process holds a BPF link of type perf
-# on the tracepoint TP (/proc/PID/fdinfo: "link_type: perf", "tp_name:
-# TP"). libbpf creates that link when it attaches the program to the
-# tracepoint's perf event, after opening it (so the tracepoint's perf probe
-# is registered) and before enabling it; bpftrace's own perf events
-# (its output buffers) are opened earlier and say nothing.
+# bpftrace_attached EVENT: a bpftrace process has attached its program to
+# the tracepoint EVENT (category/name) and runs its event loop. bpftrace
+# 0.23 attaches with bcc's bpf_attach_tracepoint: perf_event_open of the
+# tracepoint (its perf probe is registered then), then the ioctls
+# PERF_EVENT_IOC_SET_BPF and ENABLE; no BPF link. So: it holds that perf
+# event (/proc/PID/fdinfo: type 2, PERF_TYPE_TRACEPOINT, config the
+# event's id; its own output buffers are software events, opened
+# earlier), and its main thread waits in its poll loop (/proc/PID/syscall:
+# epoll_pwait 22, ppoll 73 or epoll_pwait2 441 on arm64), which it enters
+# only once every probe is attached.
 bpftrace_attached() {
 	_p=$(pid_of bpftrace) || return 1
+	read -r _id 2>/dev/null < $TR/events/$1/id || return 1
+	_id=$(printf '0x%x' $_id)
+	read -r _nr _rest 2>/dev/null < /proc/$_p/syscall || return 1
+	case $_nr in 22|73|441) ;; *) return 1;; esac
 	for _f in /proc/$_p/fdinfo/*; do
-		_lt=; _tp=
+		_ty=; _cf=
 		while read -r _k _v; do
 			case $_k in
-			link_type:) _lt=$_v;;
-			tp_name:) _tp=$_v;;
+			perf_event_attr.type:) _ty=$_v;;
+			perf_event_attr.config:) _cf=$_v;;
 			esac
 		done 2>/dev/null < $_f
-		[ "$_lt" = perf ] && [ "$_tp" = "$1" ] && return 0
+		[ "$_ty" = 2 ] && [ "$_cf" = "$_id" ] && return 0
 	done
 	return 1
 }

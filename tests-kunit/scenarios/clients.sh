@@ -214,7 +214,7 @@ for ex in /tmp/ex/[0-9]*; do
 		check_fields "$name" /tmp/tc/report;;
 	"bpftrace -e 'tracepoint:arm_smmu_v3:smmu_evtq_event"*"@faults[args.sid, args.type] = count();"*)
 		run_bg $ex /tmp/bt1
-		check "$name: attached" wait_until 120 bpftrace_attached smmu_evtq_event
+		check "$name: attached" wait_until 120 bpftrace_attached $EVT
 		check "$name: oracle on" oracle_on $EVT
 		check "$name: $N edu faults" edu_faults
 		check "$name: the oracle holds the $N events" wait_oracle smmu_evtq_event $N
@@ -239,7 +239,7 @@ for ex in /tmp/ex/[0-9]*; do
 			show_out /tmp/bt2/out
 			ran=$((ran + 1)); continue
 		fi
-		check "$name: attached" wait_until 120 bpftrace_attached smmu_evtq_event
+		check "$name: attached" wait_until 120 bpftrace_attached $EVT
 		check "$name: oracle on" oracle_on $EVT
 		check "$name: $N edu faults" edu_faults
 		check "$name: the oracle holds the $N events" wait_oracle smmu_evtq_event $N
@@ -279,7 +279,7 @@ for ex in /tmp/ex/[0-9]*; do
 		show_out /tmp/ps/out;;
 	"bpftrace -e 'tracepoint:iommu_scope:iopf_fault"*"@ns[args.pasid] = hist(args.duration_ns);"*)
 		run_bg $ex /tmp/bt3
-		check "$name: attached" wait_until 120 bpftrace_attached iopf_fault
+		check "$name: attached" wait_until 120 bpftrace_attached $IOPF
 		check "$name: oracle on" oracle_on $IOPF
 		check "$name: $M IO page faults injected" iopf_faults
 		if [ $HAS_IOPF = 1 ]; then
@@ -333,7 +333,7 @@ if [ $BTF = 1 ]; then
 	mkdir -p /tmp/bt4
 	(bpftrace -e 'tracepoint:arm_smmu_v3:smmu_evtq_event { @c[str(args.client)] = count(); }' > /tmp/bt4/out 2>&1) &
 	BG=$!
-	check "bpftrace str() probe attached" wait_until 120 bpftrace_attached smmu_evtq_event
+	check "bpftrace str() probe attached" wait_until 120 bpftrace_attached $EVT
 	check "$name: oracle on" oracle_on $EVT
 	check "$N edu faults" edu_faults
 	check "the oracle holds the $N events" wait_oracle smmu_evtq_event $N
