@@ -243,7 +243,7 @@ for ex in /tmp/ex/[0-9]*; do
 			# bpftrace's semantic analysis, "stdin:L:C: ERROR: ...").
 			check_eq "$name: refused as documented, by the kernel only (Error loading BPF program)" \
 				"ERROR: Error loading BPF program for tracepoint_arm_smmu_v3_smmu_evtq_event_1" \
-				"$(grep 'ERROR' /tmp/bt2/out | sed 's/\. Use -v for full kernel error log$//')"
+				"$(grep 'ERROR' /tmp/bt2/out | sed 's/\. Use -v for full kernel error log\.$//')"
 			show_out /tmp/bt2/out
 			ran=$((ran + 1)); continue
 		fi
