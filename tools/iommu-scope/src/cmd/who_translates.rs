@@ -217,7 +217,7 @@ fn step_json(s: &Step) -> J {
 fn ste_text(s: &Stream) -> String {
     let f = &s.fields;
     let torn = if s.torn {
-        " (torn: it changed under every re-read)"
+        ", torn: it changed under every re-read"
     } else {
         ""
     };
@@ -233,28 +233,32 @@ fn ste_text(s: &Stream) -> String {
     let s2 = || {
         format!(
             "vmid {}, vttbr {}, granule {}",
-            f.hex("vmid").map_or("?".to_string(), |v| format!("0x{:x}", v)),
+            f.hex("vmid")
+                .map_or("?".to_string(), |v| format!("0x{:x}", v)),
             f.hex("vttbr").map_or("?".to_string(), hex16),
             f.get("s2tg").unwrap_or("?")
         )
     };
     let what = match s.config.as_str() {
-        "s1" => format!("s1 (stage 1){}: {}", torn, cdtab()),
-        "s2" => format!("s2 (stage 2){}: {}", torn, s2()),
+        "s1" => format!("s1 (stage 1{}): {}", torn, cdtab()),
+        "s2" => format!("s2 (stage 2{}): {}", torn, s2()),
         "nested" => format!(
-            "nested (stage 1 then stage 2){}: {} (an IPA), {}",
+            "nested (stage 1 then stage 2{}): {} (an IPA), {}",
             torn,
             cdtab(),
             s2()
         ),
-        "bypass" => format!(
-            "bypass{}: DMA is not translated (IOVA = physical address)",
-            torn
+        "bypass" if s.torn => format!(
+            "bypass ({}): DMA is not translated (IOVA = physical address)",
+            &torn[2..]
         ),
-        "missing" => "missing: no level-2 stream table for this stream ID: every DMA is aborted"
-            .to_string(),
-        "invalid" => format!("invalid (V=0){}: every DMA is aborted (C_BAD_STE)", torn),
-        c => format!("{}{}: every DMA is aborted", c, torn),
+        "bypass" => "bypass: DMA is not translated (IOVA = physical address)".to_string(),
+        "missing" => {
+            "missing: no level-2 stream table for this stream ID: every DMA is aborted".to_string()
+        }
+        "invalid" => format!("invalid (V=0{}): every DMA is aborted (C_BAD_STE)", torn),
+        c if s.torn => format!("{} ({}): every DMA is aborted", c, &torn[2..]),
+        c => format!("{}: every DMA is aborted", c),
     };
     format!("  STE: {}", what)
 }
@@ -275,13 +279,13 @@ pub fn run(env: &Env, out: &mut Out, sid_text: &str, smmu: Option<&str>) -> Resu
             ("effect", J::s(effect(&s.config))),
             ("stream", cs::stream_json(s)),
             ("path", J::A(path.iter().map(step_json).collect())),
-            ("domains", J::A(rows.iter().map(domains::row_json).collect())),
+            (
+                "domains",
+                J::A(rows.iter().map(domains::row_json).collect()),
+            ),
         ]));
     }
-    out.line(&format!(
-        "sid 0x{:x} smmu {} device {}",
-        sid, m.name, s.dev
-    ))?;
+    out.line(&format!("sid 0x{:x} smmu {} device {}", sid, m.name, s.dev))?;
     out.line(&ste_text(s))?;
     for st in &path {
         let head = match st.stage {

@@ -239,13 +239,16 @@ fn owner(t: &[&str], file: &str, n: usize) -> Result<(Owner, usize)> {
         Some(("domain", "-")) => Ok((Owner::None, 1)),
         Some(("domain", "?")) => Ok((Owner::Unknown, 1)),
         Some(("domain", d))
-            if d.strip_prefix("domain_").is_some_and(|h| {
-                !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit())
-            }) =>
+            if d.strip_prefix("domain_")
+                .is_some_and(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit())) =>
         {
             Ok((Owner::Domain(d.to_string()), 1))
         }
-        _ => Err(bad(file, n, "the line does not end with domain=<domain_id|-|?>")),
+        _ => Err(bad(
+            file,
+            n,
+            "the line does not end with domain=<domain_id|-|?>",
+        )),
     }
 }
 
@@ -311,15 +314,23 @@ pub fn parse_stream(line: &str, file: &str, n: usize) -> Result<Stream> {
             (Some(("sid", s)), Some(("dev", d)), Some(("ste", c)))
                 if !d.is_empty() && !c.is_empty() =>
             {
-                (
-                    hex_u32(s).ok_or_else(|| bad(file, n, "bad sid="))?,
-                    d,
-                    c,
-                )
+                (hex_u32(s).ok_or_else(|| bad(file, n, "bad sid="))?, d, c)
             }
-            _ => return Err(bad(file, n, "expected \"sid=0x<sid> dev=<name> ste=<config>\"")),
+            _ => {
+                return Err(bad(
+                    file,
+                    n,
+                    "expected \"sid=0x<sid> dev=<name> ste=<config>\"",
+                ))
+            }
         },
-        _ => return Err(bad(file, n, "expected \"sid=0x<sid> dev=<name> ste=<config>\"")),
+        _ => {
+            return Err(bad(
+                file,
+                n,
+                "expected \"sid=0x<sid> dev=<name> ste=<config>\"",
+            ))
+        }
     };
     let (owner, k) = owner(&t[3..], file, n)?;
     let mut torn = false;
@@ -379,7 +390,8 @@ fn header(c: &str, s: &mut Streams, file: &str, n: usize) -> Result<()> {
             for tok in rest {
                 match kv(tok) {
                     Some(("sids_in_use", v)) => {
-                        s.sids_in_use = Some(dec(v).ok_or_else(|| bad(file, n, "bad sids_in_use="))?)
+                        s.sids_in_use =
+                            Some(dec(v).ok_or_else(|| bad(file, n, "bad sids_in_use="))?)
                     }
                     Some(("cds", v)) => {
                         s.cds = Some(dec(v).ok_or_else(|| bad(file, n, "bad cds="))?)
@@ -423,9 +435,7 @@ pub fn parse<R: BufRead>(r: R, file: &str) -> Result<Streams> {
             } else if let Some(t) = truncated(c) {
                 s.truncated = Some(t);
             } else if let Some(e) = c.strip_prefix("stream table not read: error ") {
-                s.error = Some(
-                    super::int(e).ok_or_else(|| bad(file, n, "bad error number"))?,
-                );
+                s.error = Some(super::int(e).ok_or_else(|| bad(file, n, "bad error number"))?);
             } else {
                 s.comments.push(c.to_string());
             }
