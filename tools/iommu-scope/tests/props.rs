@@ -492,3 +492,55 @@ fn json_strings_escaped() {
     let j = iommu_scope::json::J::s("a\"b\\c\nd\u{1}");
     assert_eq!(j.to_text(), "\"a\\\"b\\\\c\\nd\\u0001\"");
 }
+
+/// The streams file's rarer lines, written as `rust/streams/files.rs`
+/// prints them (a stream without a level-2 table, torn entries, an SVA
+/// CD's `mm=`, `domain=?`, the notes, the truncation footer, a failed
+/// read): each kept with its meaning.
+#[test]
+fn streams_special_lines() {
+    let text = "\
+# smmu 9050000.smmuv3 sids_in_use=600 cds=2
+sid=0x0 dev=0000:00:00.0 ste=missing (no level-2 stream table) domain=-
+sid=0x8 dev=0000:00:01.0 ste=s1 torn cdtab=0x0000000042405000 s1fmt=2lvl-64k s1cdmax=20 substreams=1048576 s1dss=bypass s1stalld=1 eats=abort strw=nsel1 stall=1 ats=0 pri=1 domain=?
+  ssid=0 asid=0x1 torn ttb0=0x0000000042404000 t0sz=16 tg0=64K ips=48 epd0=0 epd1=1 ha=1 hd=1 haft=0 s=1 r=1 a=0 aset=0 mair=0xfffffffff404ff44 domain=?
+  ssid=7 asid=0x2 ttb0=0x0000000042400000 t0sz=16 tg0=4K ips=48 epd0=0 epd1=1 ha=0 hd=0 haft=0 s=0 r=1 a=1 aset=0 mair=0x0 domain=- mm=mm_00000000deadbeef
+  # CDs cut: scan or record limit reached after 65536 slots
+sid=0x10 dev=0000:00:02.0 ste=nested cdtab=0x0000000040000000 s1fmt=linear s1cdmax=1 substreams=2 s1dss=ssid0 s1stalld=0 vmid=0x1 vttbr=0x0000000043916000 s2t0sz=20 s2sl0=2 s2tg=16K s2ps=44 s2aa64=1 s2ptw=1 s2s=0 s2r=1 s2fwb=0 eats=abort strw=nsel1 stall=0 ats=0 pri=0 domain=domain_0000000093afc1e8
+  # CD table at an IPA (nested, the guest's): not read
+sid=0x18 dev=0000:00:03.0 ste=reserved cfg=0x2 stall=0 ats=0 pri=0 domain=-
+# truncated: 4 of 600 stream IDs shown
+";
+    let s = streams::parse(Cursor::new(text), "streams").unwrap();
+    assert_eq!((s.smmu.as_deref(), s.sids_in_use, s.cds, s.truncated, s.error), (Some("9050000.smmuv3"), Some(600), Some(2), Some((4, 600)), None));
+    assert_eq!(s.streams.len(), 4);
+    let m = &s.streams[0];
+    assert_eq!((m.sid, m.config.as_str(), &m.owner, &m.notes), (0, "missing", &streams::Owner::None, &vec!["no level-2 stream table".to_string()]));
+    assert!(m.fields.0.is_empty() && m.cds.is_empty());
+    let t = &s.streams[1];
+    assert_eq!((t.torn, &t.owner, t.fields.dec("substreams"), t.fields.flag("pri")), (true, &streams::Owner::Unknown, Some(1 << 20), Some(true)));
+    assert_eq!(t.cds.len(), 2);
+    assert_eq!((t.cds[0].torn, t.cds[0].asid, &t.cds[0].owner), (true, 1, &streams::Owner::Unknown));
+    assert_eq!((t.cds[1].ssid, t.cds[1].ttb0(), &t.cds[1].owner), (7, Some(0x4240_0000), &streams::Owner::Mm("mm_00000000deadbeef".into())));
+    assert_eq!(t.notes, ["CDs cut: scan or record limit reached after 65536 slots"]);
+    let n = &s.streams[2];
+    assert!(n.has_s1() && n.has_s2());
+    assert_eq!((n.fields.hex("vmid"), n.fields.hex("vttbr"), n.fields.get("s2tg")), (Some(1), Some(0x4391_6000), Some("16K")));
+    assert_eq!(n.owner, streams::Owner::Domain("domain_0000000093afc1e8".into()));
+    assert_eq!(n.notes, ["CD table at an IPA (nested, the guest's): not read"]);
+    let r = &s.streams[3];
+    assert_eq!((r.config.as_str(), r.fields.hex("cfg")), ("reserved", Some(2)));
+    // A failed read.
+    let e = streams::parse(Cursor::new("# stream table not read: error -12\n"), "streams").unwrap();
+    assert_eq!((e.error, e.streams.len(), e.smmu), (Some(-12), 0, None));
+    // mm= only after domain=-; an unclosed parenthesis; no owner.
+    for bad in [
+        "sid=0x0 dev=a ste=s1 domain=domain_1 mm=mm_1",
+        "sid=0x0 dev=a ste=missing (no level-2 domain=-",
+        "sid=0x0 dev=a ste=bypass stall=0",
+        "sid=0x100000000 dev=a ste=bypass domain=-",
+        "sid=0x0 dev= ste=bypass domain=-",
+    ] {
+        assert!(streams::parse_stream(bad, "f", 1).is_err(), "{}", bad);
+    }
+}
