@@ -1041,14 +1041,30 @@ fn streams_rows_are_the_devices_requester_ids_and_domains() {
         assert_eq!(c.len(), 10, "{}", l);
         assert_eq!(
             (c[0], c[1], c[2], c[3], c[4], c[5], c[7], c[9]),
-            (SMMU, format!("0x{:x}", sid).as_str(), dev.as_str(), "s1", "single/1", "0", "-", dom.as_str()),
+            (
+                SMMU,
+                format!("0x{:x}", sid).as_str(),
+                dev.as_str(),
+                "s1",
+                "single/1",
+                "0",
+                "-",
+                dom.as_str()
+            ),
             "{}",
             l
         );
-        assert!(c[6].starts_with("0x") && c[8].len() == 18 && c[8].starts_with("0x"), "{}", l);
+        assert!(
+            c[6].starts_with("0x") && c[8].len() == 18 && c[8].starts_with("0x"),
+            "{}",
+            l
+        );
     }
     // The ASIDs are distinct, the CD tables too.
-    let mut asids: Vec<&str> = lines[1..].iter().map(|l| l.split_whitespace().nth(6).unwrap()).collect();
+    let mut asids: Vec<&str> = lines[1..]
+        .iter()
+        .map(|l| l.split_whitespace().nth(6).unwrap())
+        .collect();
     asids.sort();
     asids.dedup();
     assert_eq!(asids.len(), devs.len());
@@ -1062,16 +1078,34 @@ fn streams_rows_are_the_devices_requester_ids_and_domains() {
         let obj = &obj[..obj.find("\"notes\":[]}").unwrap()];
         assert!(obj.contains(",\"format\":\"single\",\"s1cdmax\":0,\"substreams\":1,\"s1dss\":\"ssid0\",\"s1stalld\":false},\"stage2\":null,\"eats\":\"abort\",\"strw\":\"nsel1\",\"stall\":false,\"ats\":false,\"pri\":false,"), "{}", obj);
         assert!(obj.contains(&format!("\"owner\":\"domain\",\"domain\":\"{}\",\"mm\":null,\"cds\":[{{\"ssid\":0,\"asid\":", dom)), "{}", obj);
-        assert!(obj.contains(&format!(",\"granule\":\"4K\",\"ips\":44,\"epd0\":false,\"epd1\":true,\"ha\":false,\"hd\":false,\"haft\":false,\"stall\":false,\"record\":true,\"abort\":true,\"aset\":true,\"mair\":\"0x")), "{}", obj);
-        assert!(obj.ends_with(&format!("\"owner\":\"domain\",\"domain\":\"{}\",\"mm\":null}}],", dom)), "{}", obj);
+        assert!(obj.contains(",\"granule\":\"4K\",\"ips\":44,\"epd0\":false,\"epd1\":true,\"ha\":false,\"hd\":false,\"haft\":false,\"stall\":false,\"record\":true,\"abort\":true,\"aset\":true,\"mair\":\"0x"), "{}", obj);
+        assert!(
+            obj.ends_with(&format!(
+                "\"owner\":\"domain\",\"domain\":\"{}\",\"mm\":null}}],",
+                dom
+            )),
+            "{}",
+            obj
+        );
     }
 }
 
 /// The raw STE and CD words of `sid` in a tree's `streams_raw`.
 fn raw_words(tree: &str, sid: u32) -> (Vec<u64>, Vec<u64>) {
-    let t = std::fs::read_to_string(fixture().join(tree).join("io_page_tables/smmu_9050000.smmuv3/streams_raw")).unwrap();
-    let words = |s: &str| s.split(':').map(|w| u64::from_str_radix(w, 16).unwrap()).collect::<Vec<u64>>();
-    let mut it = t.lines().skip_while(|l| !l.starts_with(&format!("sid=0x{:x} ", sid)));
+    let t = std::fs::read_to_string(
+        fixture()
+            .join(tree)
+            .join("io_page_tables/smmu_9050000.smmuv3/streams_raw"),
+    )
+    .unwrap();
+    let words = |s: &str| {
+        s.split(':')
+            .map(|w| u64::from_str_radix(w, 16).unwrap())
+            .collect::<Vec<u64>>()
+    };
+    let mut it = t
+        .lines()
+        .skip_while(|l| !l.starts_with(&format!("sid=0x{:x} ", sid)));
     let ste = words(it.next().unwrap().rsplit("ste=").next().unwrap());
     let cd = it
         .next()
@@ -1099,7 +1133,12 @@ fn streams_of_one_smmu_or_device() {
         assert_eq!(c, 0, "{} {}", t, err);
         let l: Vec<&str> = out.lines().collect();
         assert_eq!(l.len(), 2, "{}: {}", t, out);
-        assert!(l[1].starts_with(&format!("{}  0x{:x}  {}  s1 ", SMMU, sid_of(dev), dev)), "{}: {}", t, out);
+        assert!(
+            l[1].starts_with(&format!("{}  0x{:x}  {}  s1 ", SMMU, sid_of(dev), dev)),
+            "{}: {}",
+            t,
+            out
+        );
     }
     for t in [SMMU, "smmu_9050000.smmuv3"] {
         let (c, out, _) = run(&["streams", t]);
@@ -1111,7 +1150,12 @@ fn streams_of_one_smmu_or_device() {
     assert!(j.contains(&format!("\"sids_in_use\":5,\"cds\":5,\"truncated\":null,\"error\":null,\"streams\":[{{\"sid\":{},\"device\":\"0000:00:01.0\",", sid_of("0000:00:01.0"))));
     let (c, out, err) = run(&["streams", "nosuch"]);
     assert_eq!((c, out.as_str()), (1, ""));
-    assert!(err.starts_with("iommu-scope: unknown SMMU or device \"nosuch\": ") && err.lines().count() == 1, "{}", err);
+    assert!(
+        err.starts_with("iommu-scope: unknown SMMU or device \"nosuch\": ")
+            && err.lines().count() == 1,
+        "{}",
+        err
+    );
     let (c, _, err) = run(&["streams", "0000:00:09.0"]);
     assert_eq!(c, 1);
     assert_eq!(err, "iommu-scope: device 0000:00:09.0 has no stream ID on any SMMUv3 the module shows (see \"iommu-scope streams\")\n");
@@ -1124,7 +1168,11 @@ fn who_translates_edu() {
     let edu = &f["edu_domain"];
     assert_eq!(&f["domain_0000:00:01.0"], edu);
     let (ste, cd) = raw_words("debugfs", sid);
-    for s in [format!("0x{:x}", sid), sid.to_string(), format!("0x{:04X}", sid).replace("0X", "0x")] {
+    for s in [
+        format!("0x{:x}", sid),
+        sid.to_string(),
+        format!("0x{:04X}", sid).replace("0X", "0x"),
+    ] {
         let (c, out, err) = run(&["who-translates", &s]);
         assert_eq!(c, 0, "{} {}", s, err);
         // The table addresses from the raw words (STE word 0 bits 51:6, CD
@@ -1193,8 +1241,23 @@ fn who_translates_a_stage_2_stream() {
     let (c, out, _) = run_raw(&a);
     assert_eq!(c, 0);
     assert_eq!(
-        out.lines().nth(1).unwrap().split_whitespace().collect::<Vec<_>>(),
-        [SMMU.to_string(), format!("0x{:x}", sid), "0000:00:01.0".into(), "s2".into(), "-".into(), "-".into(), "-".into(), format!("0x{:x}", ste[2] & 0xffff), format!("0x{:016x}", ste[3] & 0x000f_ffff_ffff_fff0), s2.clone()]
+        out.lines()
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        [
+            SMMU.to_string(),
+            format!("0x{:x}", sid),
+            "0000:00:01.0".into(),
+            "s2".into(),
+            "-".into(),
+            "-".into(),
+            "-".into(),
+            format!("0x{:x}", ste[2] & 0xffff),
+            format!("0x{:016x}", ste[3] & 0x000f_ffff_ffff_fff0),
+            s2.clone()
+        ]
     );
 }
 
@@ -1239,20 +1302,30 @@ fn a_stream_id_on_two_smmus_needs_smmu() {
     // derived from the capture, not captured) with the same stream IDs.
     let root = debugfs_copy("two-smmus");
     let iopt = root.join("io_page_tables");
-    copy_tree(&iopt.join("smmu_9050000.smmuv3"), &iopt.join("smmu_9060000.smmuv3"));
+    copy_tree(
+        &iopt.join("smmu_9050000.smmuv3"),
+        &iopt.join("smmu_9060000.smmuv3"),
+    );
     let (c, out, err) = run_on(&root, &["who-translates", "0x8"]);
     assert_eq!((c, out.as_str()), (1, ""));
     assert_eq!(err, "iommu-scope: stream ID 0x8 is in use on several SMMUs (9050000.smmuv3: 0000:00:01.0, 9060000.smmuv3: 0000:00:01.0): name one with --smmu\n");
     for s in ["9060000.smmuv3", "smmu_9060000.smmuv3"] {
         let (c, out, err) = run_on(&root, &["who-translates", "0x8", "--smmu", s]);
         assert_eq!(c, 0, "{}", err);
-        assert!(out.starts_with("sid 0x8 smmu 9060000.smmuv3 device 0000:00:01.0\n"), "{}", out);
+        assert!(
+            out.starts_with("sid 0x8 smmu 9060000.smmuv3 device 0000:00:01.0\n"),
+            "{}",
+            out
+        );
     }
     let (c, out, _) = run_on(&root, &["streams"]);
     assert_eq!((c, out.lines().count()), (0, 11));
     let (c, out, _) = run_on(&root, &["streams", "9060000.smmuv3"]);
     assert_eq!((c, out.lines().count()), (0, 6));
-    assert!(out.lines().skip(1).all(|l| l.starts_with("9060000.smmuv3 ")));
+    assert!(out
+        .lines()
+        .skip(1)
+        .all(|l| l.starts_with("9060000.smmuv3 ")));
     // A device's streams on both.
     let (c, out, _) = run_on(&root, &["streams", "nvme0"]);
     assert_eq!((c, out.lines().count()), (0, 3));
@@ -1265,11 +1338,18 @@ fn streams_without_smmu_directories() {
     let iopt = root.join("io_page_tables");
     std::fs::remove_dir_all(iopt.join("smmu_9050000.smmuv3")).unwrap();
     let status = std::fs::read_to_string(iopt.join("status")).unwrap();
-    assert!(status.contains("\nfeature smmu_streams: active smmus=1\n"), "{}", status);
+    assert!(
+        status.contains("\nfeature smmu_streams: active smmus=1\n"),
+        "{}",
+        status
+    );
     // The feature unavailable (as the module says when it finds no SMMUv3).
     std::fs::write(
         iopt.join("status"),
-        status.replace("feature smmu_streams: active smmus=1", "feature smmu_streams: unavailable error=-19"),
+        status.replace(
+            "feature smmu_streams: active smmus=1",
+            "feature smmu_streams: unavailable error=-19",
+        ),
     )
     .unwrap();
     for cmd in [&["streams"][..], &["who-translates", "0x8"]] {
@@ -1278,7 +1358,11 @@ fn streams_without_smmu_directories() {
         assert_eq!(err, "iommu-scope: no SMMUv3 stream table to show: the module's feature smmu_streams is unavailable error=-19 (no SMMUv3 instance was found at load)\n");
     }
     // A module without the feature.
-    let older: String = status.lines().filter(|l| !l.starts_with("feature smmu_streams")).map(|l| format!("{}\n", l)).collect();
+    let older: String = status
+        .lines()
+        .filter(|l| !l.starts_with("feature smmu_streams"))
+        .map(|l| format!("{}\n", l))
+        .collect();
     std::fs::write(iopt.join("status"), older).unwrap();
     let (c, _, err) = run_on(&root, &["streams"]);
     assert_eq!(c, 3);
@@ -1292,9 +1376,21 @@ fn malformed_streams_text_is_an_error_with_its_line() {
     let f = root.join("io_page_tables/smmu_9050000.smmuv3/streams");
     let good = std::fs::read_to_string(&f).unwrap();
     for (bad, line, msg) in [
-        ("sid=0x8 dev=x ste=s1 cdtab=0xzz domain=-\n", 2, "malformed streams line (bad value in \"cdtab=0xzz\")"),
-        ("sid=0x8 dev=x ste=s1\n", 2, "malformed streams line (the line does not end with domain=<domain_id|-|?>)"),
-        ("sid=8 dev=x ste=s1 domain=-\n", 2, "malformed streams line (bad sid=)"),
+        (
+            "sid=0x8 dev=x ste=s1 cdtab=0xzz domain=-\n",
+            2,
+            "malformed streams line (bad value in \"cdtab=0xzz\")",
+        ),
+        (
+            "sid=0x8 dev=x ste=s1\n",
+            2,
+            "malformed streams line (the line does not end with domain=<domain_id|-|?>)",
+        ),
+        (
+            "sid=8 dev=x ste=s1 domain=-\n",
+            2,
+            "malformed streams line (bad sid=)",
+        ),
         ("  ssid=0 asid=0x1 domain=?\n", 2, ""),
     ] {
         // The bad line after the header (the last case: a CD line of the

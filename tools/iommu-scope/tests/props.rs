@@ -512,26 +512,90 @@ sid=0x18 dev=0000:00:03.0 ste=reserved cfg=0x2 stall=0 ats=0 pri=0 domain=-
 # truncated: 4 of 600 stream IDs shown
 ";
     let s = streams::parse(Cursor::new(text), "streams").unwrap();
-    assert_eq!((s.smmu.as_deref(), s.sids_in_use, s.cds, s.truncated, s.error), (Some("9050000.smmuv3"), Some(600), Some(2), Some((4, 600)), None));
+    assert_eq!(
+        (
+            s.smmu.as_deref(),
+            s.sids_in_use,
+            s.cds,
+            s.truncated,
+            s.error
+        ),
+        (
+            Some("9050000.smmuv3"),
+            Some(600),
+            Some(2),
+            Some((4, 600)),
+            None
+        )
+    );
     assert_eq!(s.streams.len(), 4);
     let m = &s.streams[0];
-    assert_eq!((m.sid, m.config.as_str(), &m.owner, &m.notes), (0, "missing", &streams::Owner::None, &vec!["no level-2 stream table".to_string()]));
+    assert_eq!(
+        (m.sid, m.config.as_str(), &m.owner, &m.notes),
+        (
+            0,
+            "missing",
+            &streams::Owner::None,
+            &vec!["no level-2 stream table".to_string()]
+        )
+    );
     assert!(m.fields.0.is_empty() && m.cds.is_empty());
     let t = &s.streams[1];
-    assert_eq!((t.torn, &t.owner, t.fields.dec("substreams"), t.fields.flag("pri")), (true, &streams::Owner::Unknown, Some(1 << 20), Some(true)));
+    assert_eq!(
+        (
+            t.torn,
+            &t.owner,
+            t.fields.dec("substreams"),
+            t.fields.flag("pri")
+        ),
+        (true, &streams::Owner::Unknown, Some(1 << 20), Some(true))
+    );
     assert_eq!(t.cds.len(), 2);
-    assert_eq!((t.cds[0].torn, t.cds[0].asid, &t.cds[0].owner), (true, 1, &streams::Owner::Unknown));
-    assert_eq!((t.cds[1].ssid, t.cds[1].ttb0(), &t.cds[1].owner), (7, Some(0x4240_0000), &streams::Owner::Mm("mm_00000000deadbeef".into())));
-    assert_eq!(t.notes, ["CDs cut: scan or record limit reached after 65536 slots"]);
+    assert_eq!(
+        (t.cds[0].torn, t.cds[0].asid, &t.cds[0].owner),
+        (true, 1, &streams::Owner::Unknown)
+    );
+    assert_eq!(
+        (t.cds[1].ssid, t.cds[1].ttb0(), &t.cds[1].owner),
+        (
+            7,
+            Some(0x4240_0000),
+            &streams::Owner::Mm("mm_00000000deadbeef".into())
+        )
+    );
+    assert_eq!(
+        t.notes,
+        ["CDs cut: scan or record limit reached after 65536 slots"]
+    );
     let n = &s.streams[2];
     assert!(n.has_s1() && n.has_s2());
-    assert_eq!((n.fields.hex("vmid"), n.fields.hex("vttbr"), n.fields.get("s2tg")), (Some(1), Some(0x4391_6000), Some("16K")));
-    assert_eq!(n.owner, streams::Owner::Domain("domain_0000000093afc1e8".into()));
-    assert_eq!(n.notes, ["CD table at an IPA (nested, the guest's): not read"]);
+    assert_eq!(
+        (
+            n.fields.hex("vmid"),
+            n.fields.hex("vttbr"),
+            n.fields.get("s2tg")
+        ),
+        (Some(1), Some(0x4391_6000), Some("16K"))
+    );
+    assert_eq!(
+        n.owner,
+        streams::Owner::Domain("domain_0000000093afc1e8".into())
+    );
+    assert_eq!(
+        n.notes,
+        ["CD table at an IPA (nested, the guest's): not read"]
+    );
     let r = &s.streams[3];
-    assert_eq!((r.config.as_str(), r.fields.hex("cfg")), ("reserved", Some(2)));
+    assert_eq!(
+        (r.config.as_str(), r.fields.hex("cfg")),
+        ("reserved", Some(2))
+    );
     // A failed read.
-    let e = streams::parse(Cursor::new("# stream table not read: error -12\n"), "streams").unwrap();
+    let e = streams::parse(
+        Cursor::new("# stream table not read: error -12\n"),
+        "streams",
+    )
+    .unwrap();
     assert_eq!((e.error, e.streams.len(), e.smmu), (Some(-12), 0, None));
     // mm= only after domain=-; an unclosed parenthesis; no owner.
     for bad in [
