@@ -74,6 +74,12 @@ fn facts() -> HashMap<String, String> {
         .collect()
 }
 
+/// The domain directory of a PCI device (the capture's `dom_of`: the
+/// directory whose devices file lists it).
+fn dom(dev: &str) -> String {
+    facts()[&format!("domain_{}", dev)].clone()
+}
+
 /// Runs the CLI on the fixture tree: (status, stdout, stderr).
 fn run(args: &[&str]) -> (i32, String, String) {
     let f = fixture();
@@ -126,8 +132,11 @@ fn status_text_and_json() {
     assert!(j.contains("{\"name\":\"leak_detection\",\"state\":\"active\",\"values\":{\"leaks_found\":1},\"probes\":[]}"));
     assert!(j.contains("{\"name\":\"iopf\",\"state\":\"active\",\"values\":{\"reports\":17,\"handler_outcome\":\"tracked\"},\"probes\":[]}"));
     assert!(j.contains("{\"function\":\"__iommu_unmap\",\"state\":\"active\",\"what\":\"dump consistency marks, the accounting's probe\",\"values\":{}}"));
-    // 5 features, 5 + 8 probes.
-    assert_eq!(j.matches("\"state\":\"active\"").count(), 5 + 12);
+    assert!(j.contains(
+        "{\"name\":\"smmu_streams\",\"state\":\"active\",\"values\":{\"smmus\":1},\"probes\":[]}"
+    ));
+    // 6 features, 5 + 8 probes.
+    assert_eq!(j.matches("\"state\":\"active\"").count(), 6 + 12);
     assert_eq!(j.matches("\"function\":").count(), 13);
 }
 
@@ -151,9 +160,10 @@ fn domains_rows() {
             edu
         )
     );
-    assert!(out.contains(
-        "domain_00000000610ab702  arm-smmu-v3  DMA   ARM_64_LPAE_S1  4K       184320  9     0000:00:02.0(nvme)"
-    ));
+    assert!(out.contains(&format!(
+        "{}  arm-smmu-v3  DMA   ARM_64_LPAE_S1  4K       184320  9     0000:00:02.0(nvme)",
+        dom("0000:00:02.0")
+    )));
     let (c, j, _) = run(&["--json", "domains"]);
     assert_eq!(c, 0);
     assert_eq!(j.matches("\"id\":\"domain_").count(), 5);
@@ -189,12 +199,13 @@ fn domains_and_who_maps_skip_domains_freed_meanwhile() {
     let iopt = root.join("io_page_tables");
     // One domain freed: its files say so, as the module writes them.
     let freed = "# domain freed: this directory is being removed\n";
+    let (virtio, other) = (dom("0000:00:03.0"), dom("0000:00:04.0"));
     for f in ["info", "devices", "ptdump"] {
-        std::fs::write(iopt.join("domain_0000000018546922").join(f), freed).unwrap();
+        std::fs::write(iopt.join(&virtio).join(f), freed).unwrap();
     }
     // One whose files are already gone (ENOENT), its directory not yet.
     for f in ["info", "ptdump", "ptdump_raw"] {
-        let _ = std::fs::remove_file(iopt.join("domain_0000000020598578").join(f));
+        let _ = std::fs::remove_file(iopt.join(&other).join(f));
     }
     let a = |cmd: &[&str]| {
         let mut a = vec![
@@ -209,12 +220,12 @@ fn domains_and_who_maps_skip_domains_freed_meanwhile() {
     let (c, out, err) = a(&["domains"]);
     assert_eq!((c, err.as_str()), (0, ""));
     assert_eq!(out.lines().count(), 4, "{}", out);
-    assert!(!out.contains("domain_0000000018546922") && !out.contains("domain_0000000020598578"));
+    assert!(!out.contains(&virtio) && !out.contains(&other));
     let (c, out, err) = a(&["who-maps", &facts["leak_pa"]]);
     assert_eq!((c, err.as_str()), (0, ""));
     assert!(out.contains(&facts["edu_domain"]), "{}", out);
     // The devices file alone freed: the domain is skipped too.
-    std::fs::write(iopt.join("domain_0000000040306bf3/devices"), freed).unwrap();
+    std::fs::write(iopt.join(dom("0000:00:00.0")).join("devices"), freed).unwrap();
     let (c, out, _) = a(&["domains"]);
     assert_eq!((c, out.lines().count()), (0, 3), "{}", out);
     std::fs::remove_dir_all(&root).unwrap();
@@ -222,13 +233,17 @@ fn domains_and_who_maps_skip_domains_freed_meanwhile() {
 
 #[test]
 fn ptdump_by_every_kind_of_name() {
+    let nvme = dom("0000:00:02.0");
     let dump = std::fs::read_to_string(
-        fixture().join("debugfs/io_page_tables/domain_00000000610ab702/ptdump"),
+        fixture()
+            .join("debugfs/io_page_tables")
+            .join(&nvme)
+            .join("ptdump"),
     )
     .unwrap();
     for target in [
-        "domain_00000000610ab702",
-        "00000000610ab702",
+        nvme.as_str(),
+        nvme.trim_start_matches("domain_"),
         "0000:00:02.0",
         "00:02.0",
         "nvme0",
@@ -242,9 +257,12 @@ fn ptdump_by_every_kind_of_name() {
     // vda is behind the virtio-blk device 0000:00:03.0.
     let (c, out, _) = run(&["ptdump", "vda"]);
     assert_eq!(c, 0);
-    assert!(out.starts_with("# domain_0000000018546922 stage 1 "));
+    assert!(out.starts_with(&format!("# {} stage 1 ", dom("0000:00:03.0"))));
     let raw = std::fs::read_to_string(
-        fixture().join("debugfs/io_page_tables/domain_00000000610ab702/ptdump_raw"),
+        fixture()
+            .join("debugfs/io_page_tables")
+            .join(&nvme)
+            .join("ptdump_raw"),
     )
     .unwrap();
     let (c, out, _) = run(&["ptdump", "--raw", "nvme0"]);
@@ -391,11 +409,11 @@ fn iopf_top_totals() {
         out,
         "iopf top: iteration 1 (5 keys)\n\
 SCOPE    KEY           FAULTS/S  FAULTS  READ  WRITE  EXEC  ACCEPTED  REFUSED  HANDLED  FAILED  REPORT_NS\n\
-device   0000:00:01.0  -         17      9     8      0     0         17       0        17      1233457\n\
-process  -             -         17      9     8      0     0         17       0        17      1233457\n\
-pasid    7             -         10      5     5      0     0         10       0        10      994624\n\
-pasid    5             -         4       2     2      0     0         4        0        4       140497\n\
-pasid    none          -         3       2     1      0     0         3        0        3       98336\n"
+device   0000:00:01.0  -         17      9     8      0     0         17       0        17      2852113\n\
+process  -             -         17      9     8      0     0         17       0        17      2852113\n\
+pasid    7             -         10      5     5      0     0         10       0        10      1657515\n\
+pasid    5             -         4       2     2      0     0         4        0        4       264686\n\
+pasid    none          -         3       2     1      0     0         3        0        3       929912\n"
     );
     // Two iterations over unchanged counters: rate 0.0 everywhere.
     let (c, j, _) = run(&[
@@ -410,7 +428,7 @@ pasid    none          -         3       2     1      0     0         3        0
     assert_eq!(c, 0);
     let l: Vec<&str> = j.lines().collect();
     assert_eq!(l.len(), 2);
-    assert!(l[0].starts_with("{\"iteration\":1,\"interval_s\":null,\"keys\":[{\"scope\":\"device\",\"key\":\"0000:00:01.0\",\"counters\":{\"faults\":17,\"read\":9,\"write\":8,\"exec\":0,\"accepted\":0,\"refused\":17,\"handled\":0,\"failed\":17,\"report_ns\":1233457},\"faults_per_s\":null}"), "{}", l[0]);
+    assert!(l[0].starts_with("{\"iteration\":1,\"interval_s\":null,\"keys\":[{\"scope\":\"device\",\"key\":\"0000:00:01.0\",\"counters\":{\"faults\":17,\"read\":9,\"write\":8,\"exec\":0,\"accepted\":0,\"refused\":17,\"handled\":0,\"failed\":17,\"report_ns\":2852113},\"faults_per_s\":null}"), "{}", l[0]);
     assert_eq!(l[1].matches("\"faults_per_s\":0.000").count(), 5);
 }
 
@@ -447,7 +465,9 @@ fn diff_of_the_two_edu_dumps() {
     );
     // A raw dump is refused with its line number, as a request error.
     let raw = fixture()
-        .join("debugfs/io_page_tables/domain_00000000610ab702/ptdump_raw")
+        .join("debugfs/io_page_tables")
+        .join(dom("0000:00:02.0"))
+        .join("ptdump_raw")
         .display()
         .to_string();
     let (c, _, err) = run(&["diff", &a, &raw]);
@@ -506,7 +526,7 @@ fn export_prometheus_file() {
     assert_eq!(c, 0, "{}", err);
     assert_eq!(
         out,
-        format!("wrote {}/iommu_scope.prom (67 samples)\n", dir.display())
+        format!("wrote {}/iommu_scope.prom (68 samples)\n", dir.display())
     );
     let text = std::fs::read_to_string(dir.join("iommu_scope.prom")).unwrap();
     for want in [
@@ -795,13 +815,14 @@ fn pasid_only_attachments_in_several_domains_are_not_guessed() {
     let _ = std::fs::remove_dir_all(&root);
     copy_tree(&fixture().join("debugfs"), &root);
     let iopt = root.join("io_page_tables");
+    let (virtio, other) = (dom("0000:00:03.0"), dom("0000:00:04.0"));
     std::fs::write(
-        iopt.join("domain_0000000018546922/devices"),
+        iopt.join(&virtio).join("devices"),
         "0000:00:07.0 group=7 sid=0x38 pasid=1\n",
     )
     .unwrap();
     std::fs::write(
-        iopt.join("domain_0000000020598578/devices"),
+        iopt.join(&other).join("devices"),
         "0000:00:07.0 group=7 sid=0x38 pasid=2\n",
     )
     .unwrap();
@@ -815,16 +836,19 @@ fn pasid_only_attachments_in_several_domains_are_not_guessed() {
     ];
     let (c, out, err) = run_raw(&a);
     assert_eq!((c, out.as_str()), (1, ""));
-    assert_eq!(err, "iommu-scope: device 0000:00:07.0 has no RID domain and PASID attachments in 2 domains: name one (domain_0000000018546922, domain_0000000020598578)\n");
+    // The candidates in directory name order.
+    let mut both = [virtio.as_str(), other.as_str()];
+    both.sort();
+    assert_eq!(err, format!("iommu-scope: device 0000:00:07.0 has no RID domain and PASID attachments in 2 domains: name one ({}, {})\n", both[0], both[1]));
     // One PASID domain alone is the device's.
     std::fs::write(
-        iopt.join("domain_0000000020598578/devices"),
+        iopt.join(&other).join("devices"),
         "0000:00:03.0 group=3 sid=0x18 pasid=none\n",
     )
     .unwrap();
     let (c, out, _) = run_raw(&a);
     assert_eq!(c, 0);
-    assert!(out.starts_with("# domain_0000000018546922 "), "{}", out);
+    assert!(out.starts_with(&format!("# {} ", virtio)), "{}", out);
     std::fs::remove_dir_all(&root).unwrap();
 }
 

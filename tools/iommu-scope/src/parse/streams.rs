@@ -227,7 +227,13 @@ fn owner(t: &[&str], file: &str, n: usize) -> Result<(Owner, usize)> {
     let (last, before) = match t {
         [.., b, l] => (*l, Some(*b)),
         [l] => (*l, None),
-        [] => return Err(bad(file, n, "no domain=")),
+        [] => {
+            return Err(bad(
+                file,
+                n,
+                "the line does not end with domain=<domain_id|-|?>",
+            ))
+        }
     };
     if let (Some(("mm", mm)), Some("domain=-")) = (kv(last), before) {
         if mm.is_empty() {
