@@ -182,7 +182,8 @@ done
 check "ptdump: ends with the consistency mark" sh -c "tail -n1 /tmp/o | grep -q '^# consistent: '"
 run ptdump --raw vda
 check_eq "ptdump --raw vda: the virtio-blk domain" "# $(basename $(dom_of 0000:00:03.0)) stage 1 granule $GRAN levels $LEVELS ias 48 oas 44" "$(head -n1 /tmp/o)"
-check "ptdump --raw: raw descriptor lines" grep -q '^L0\[[0-9]*\] iova=0x0000000000000000 desc=0x[0-9a-f]* table -> ' /tmp/o
+# (The root level: L0 of 4 levels, L1 of the 3 levels of 64K tables.)
+check "ptdump --raw: raw descriptor lines" grep -q "^L$((4 - LEVELS))\[[0-9]*\] iova=0x0000000000000000 desc=0x[0-9a-f]* table -> " /tmp/o
 run ptdump nosuchdevice
 check_eq "ptdump of an unknown name: exit 1" 1 "$rc"
 check_eq "ptdump of an unknown name: one line on stderr" 1 "$(lines /tmp/e)"
