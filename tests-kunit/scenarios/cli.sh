@@ -5,7 +5,12 @@
 # (one leaked page with leak_maker, N faulting edu reads with edu_dma, IO
 # page faults with iopf_inject), the events command's private tracefs
 # instance, the Prometheus file, and the three environment errors (module
-# not loaded, debugfs not mounted, not root) with exit status 3.
+# not loaded, debugfs not mounted, not root) with exit status 3. The
+# stream views (streams, who-translates) are checked against oracles
+# outside the stream table: each PCI device's stream ID is its requester
+# ID (bus << 8 | devfn, QEMU's SMMUv3), its domain the directory whose
+# devices file lists it, a stage-2 domain the one whose info says
+# nest_parent (s2_domain).
 #
 # Owns: these checks. Must not: test the cross build (cli_static.sh does).
 # guest: cli
@@ -29,7 +34,7 @@ run() { iommu-scope "$@" > /tmp/o 2> /tmp/e; rc=$?; }
 lines() { wc -l < "$1" | tr -d ' '; }
 
 # --- module not loaded --------------------------------------------------
-for c in status domains leaks "ptdump nvme0" "who-maps 0x1000" "iopf top --iterations 1"; do
+for c in status domains leaks "ptdump nvme0" "who-maps 0x1000" "iopf top --iterations 1" streams "who-translates 0x8"; do
 	run $c
 	check_eq "$c without the module: exit 3" 3 "$rc"
 	check "$c without the module: says to load it" grep -q "module is not loaded.*modprobe iommu_scope" /tmp/e
@@ -75,6 +80,99 @@ run --json domains
 check_eq "domains --json: one object per domain" "$ndom" "$(grep -o '"id":"domain_[0-9a-f]*"' /tmp/o | wc -l)"
 check "domains --json: the edu domain, its device and SID" grep -q "\"id\":\"$EDU\",\"driver\":\"arm-smmu-v3\",\"type\":\"DMA\",\"smmu\":\"[^\"]*\",\"format\":\"ARM_64_LPAE_S1\",\"granule\":\"$GRAN\",\"ias\":[0-9]*,\"oas\":[0-9]*,\"devices\":\[{\"name\":\"0000:00:01.0\",\"driver\":null,\"group\":[0-9]*,\"sids\":\[[0-9]*\],\"pasid\":null}\]" /tmp/o
 
+# --- streams and who-translates ---------------------------------------------
+# The oracles: the requester ID of the PCI name, and dom_of (the domain
+# directory whose devices file lists the device).
+rid() { local b=${1#*:}; local bus=${b%%:*} slot=${b#*:}; local fn=${slot#*.}; slot=${slot%.*}
+	echo $(( (0x$bus << 8) | (0x$slot << 3) | fn )); }
+SMMU=$(ls -d $IOPT/smmu_* | head -n1); SMMU=${SMMU##*/smmu_}
+NDEV=0
+for d in /sys/bus/pci/devices/*; do [ -e $d/iommu_group ] && NDEV=$((NDEV + 1)); done
+check "the guest has PCI devices behind the SMMU ($NDEV)" test $NDEV -ge 4
+run streams
+check_eq "streams: exit 0" 0 "$rc"
+check_eq "streams: the header" "SMMU SID DEVICE CONFIG CDTABLE SSID ASID VMID TABLE DOMAIN" "$(head -n1 /tmp/o | tr -s ' ')"
+check_eq "streams: a header and one row per device ($NDEV: one CD each)" $((NDEV + 1)) "$(lines /tmp/o)"
+cp /tmp/o /tmp/streams.txt
+run --json streams
+cp /tmp/o /tmp/streams.json
+check_eq "streams --json: one line" 1 "$(lines /tmp/streams.json)"
+check "streams --json: the SMMU" grep -q "^{\"smmus\":\[{\"smmu\":\"$SMMU\",\"sids_in_use\":$NDEV,\"cds\":$NDEV,\"truncated\":null,\"error\":null,\"streams\":\[" /tmp/streams.json
+ok=0; bad=0
+for d in /sys/bus/pci/devices/*; do
+	[ -e $d/iommu_group ] || continue
+	dev=${d##*/}
+	sid=$(rid $dev)
+	dom=$(basename "$(dom_of $dev)")
+	if grep -Eq "^$SMMU +$(printf '0x%x' $sid) +$dev +s1 +single/1 +0 +0x[0-9a-f]+ +- +0x[0-9a-f]{16} +$dom$" /tmp/streams.txt &&
+	   grep -q "{\"sid\":$sid,\"device\":\"$dev\",\"config\":\"s1\",\"torn\":false,\"cfg\":null,\"cd_table\":{\"address\":\"0x[0-9a-f]\{16\}\",\"format\":\"single\",\"s1cdmax\":0,\"substreams\":1,\"s1dss\":\"[a-z0-9]*\",\"s1stalld\":[a-z]*},\"stage2\":null,\"eats\":\"abort\",\"strw\":\"nsel1\",\"stall\":false,\"ats\":false,\"pri\":false,\"owner\":\"domain\",\"domain\":\"$dom\",\"mm\":null,\"cds\":\[{\"ssid\":0,\"asid\":[0-9]*,\"torn\":false,\"ttb0\":\"0x[0-9a-f]\{16\}\",\"t0sz\":[0-9]*,\"granule\":\"$GRAN\",[^]]*,\"owner\":\"domain\",\"domain\":\"$dom\",\"mm\":null}\],\"notes\":\[\]}" /tmp/streams.json; then
+		ok=$((ok + 1))
+	else
+		bad=$((bad + 1)); echo "streams: $dev (sid $sid, $dom) not as expected"
+	fi
+done
+check_eq "streams: every device's row and object: its requester ID, s1, its $GRAN CD, the domain whose devices file lists it" "$NDEV 0" "$ok $bad"
+ESID=$(rid 0000:00:01.0)
+ESIDX=$(printf '0x%x' $ESID)
+run streams 0000:00:01.0
+check_eq "streams 0000:00:01.0: the header and edu's row" 2 "$(lines /tmp/o)"
+check "streams 0000:00:01.0: edu's row" grep -Eq "^$SMMU +$ESIDX +0000:00:01.0 +s1 " /tmp/o
+for t in nvme0 nvme0n1 nvme 00:02.0; do
+	run streams $t
+	v=$(sed -n 2p /tmp/o | awk '{print $2}')
+	check_eq "streams $t: nvme's row alone" "2 $(rid 0000:00:02.0)" "$(lines /tmp/o) $(( ${v:-0} ))"
+done
+run streams smmu_$SMMU
+check_eq "streams smmu_$SMMU: every row" $((NDEV + 1)) "$(lines /tmp/o)"
+run streams nosuchdevice
+check_eq "streams of an unknown name: exit 1" 1 "$rc"
+check_eq "streams of an unknown name: one line on stderr" 1 "$(lines /tmp/e)"
+run streams a b
+check_eq "streams with two arguments: exit 2" 2 "$rc"
+
+# who-translates: edu's stream ID (hex and decimal) -> s1 -> its CD -> the
+# domain that lists edu, with that domain's format, granule, mapped bytes
+# and runs (its dump's counters line) and devices.
+ecount=$(sed -n 's/^# runs=\([0-9]*\) leaves=[0-9]* mapped=\([0-9]*\) .*/\2 bytes (\1 runs)/p' $IOPT/$EDU/ptdump)
+for s in $ESIDX $ESID; do
+	run who-translates $s
+	check_eq "who-translates $s: exit 0" 0 "$rc"
+	check_eq "who-translates $s: the stream" "sid $ESIDX smmu $SMMU device 0000:00:01.0" "$(sed -n 1p /tmp/o)"
+	check "who-translates $s: the STE" sh -c "sed -n 2p /tmp/o | grep -q '^  STE: s1 (stage 1): CD table at 0x[0-9a-f]\{16\} (single, 1 substream(s), s1dss='"
+	check "who-translates $s: its CD, $GRAN" sh -c "sed -n 3p /tmp/o | grep -q '^    CD ssid=0 asid=0x[0-9a-f]* ttb0=0x[0-9a-f]\{16\} granule $GRAN$'"
+	check_eq "who-translates $s: the domain that lists edu" "      -> $EDU: type DMA, format ARM_64_LPAE_S1, granule $GRAN, mapped $ecount, devices 0000:00:01.0" "$(sed -n 4p /tmp/o)"
+	check_eq "who-translates $s: nothing else" 4 "$(lines /tmp/o)"
+done
+run --json who-translates $ESIDX
+check "who-translates --json: the path to edu's domain" grep -q "^{\"sid\":$ESID,\"smmu\":\"$SMMU\",\"device\":\"0000:00:01.0\",\"config\":\"s1\",\"effect\":\"translate\",\"stream\":{\"sid\":$ESID,.*},\"path\":\[{\"stage\":1,\"ssid\":0,\"asid\":[0-9]*,\"vmid\":null,\"table\":\"0x[0-9a-f]\{16\}\",\"granule\":\"$GRAN\",\"owner\":\"domain\",\"domain\":\"$EDU\",\"mm\":null}\],\"domains\":\[{\"id\":\"$EDU\",\"driver\":\"arm-smmu-v3\",\"type\":\"DMA\",\"smmu\":\"$SMMU\",\"format\":\"ARM_64_LPAE_S1\",\"granule\":\"$GRAN\",.*\"mapped_bytes\":$(echo $ecount | cut -d' ' -f1),\"runs\":[0-9]*,.*}\]}$" /tmp/o
+run --smmu $SMMU who-translates $ESIDX
+check_eq "who-translates --smmu $SMMU: exit 0" 0 "$rc"
+run who-translates 0xfff0
+check_eq "who-translates of a stream ID not in use: exit 1" 1 "$rc"
+check "who-translates of a stream ID not in use: says so" grep -q "stream ID 0xfff0 is not in use on any SMMUv3" /tmp/e
+run who-translates 0x1zz
+check_eq "who-translates of a bad stream ID: exit 1" 1 "$rc"
+run who-translates $ESIDX --smmu nosuchsmmu
+check_eq "who-translates --smmu of an unknown SMMU: exit 1" 1 "$rc"
+run who-translates
+check_eq "who-translates without a stream ID: exit 2" 2 "$rc"
+
+# Stage 2: edu on s2_domain's nesting-parent domain (the one whose info
+# says nest_parent: yes), which maps one page of the kernel's page size.
+check "insmod s2_domain (edu on a stage-2 domain)" insmod /lib/modules/s2_domain.ko
+sleep 1
+S2DOM=$(basename "$(dirname "$(grep -l '^nest_parent: yes$' $IOPT/domain_*/info)")")
+check "a nesting-parent domain lists edu" grep -q "^0000:00:01.0 group=[0-9]* sid=$ESIDX pasid=none$" $IOPT/$S2DOM/devices
+run who-translates $ESIDX
+check "who-translates, stage 2: the STE" sh -c "sed -n 2p /tmp/o | grep -q '^  STE: s2 (stage 2): vmid 0x[0-9a-f]*, vttbr 0x[0-9a-f]\{16\}, granule $GRAN$'"
+check_eq "who-translates, stage 2: the stage-2 domain, its one page" "      -> $S2DOM: type unmanaged, format ARM_64_LPAE_S2, granule $GRAN, mapped $PS bytes (1 runs), devices 0000:00:01.0" "$(sed -n 4p /tmp/o)"
+run streams 0000:00:01.0
+check "streams, stage 2: edu's row with its VMID and VTTBR" grep -Eq "^$SMMU +$ESIDX +0000:00:01.0 +s2 +- +- +- +0x[0-9a-f]+ +0x[0-9a-f]{16} +$S2DOM$" /tmp/o
+check "rmmod s2_domain" rmmod s2_domain
+sleep 1
+run who-translates $ESIDX
+check_eq "who-translates: edu back on its DMA domain" "      -> $EDU: type DMA, format ARM_64_LPAE_S1, granule $GRAN, mapped $ecount, devices 0000:00:01.0" "$(sed -n 4p /tmp/o)"
+
 # --- ptdump -----------------------------------------------------------------
 for t in nvme0 nvme0n1 nvme 0000:00:02.0 00:02.0 $NV; do
 	run ptdump $t
@@ -84,8 +182,8 @@ done
 check "ptdump: ends with the consistency mark" sh -c "tail -n1 /tmp/o | grep -q '^# consistent: '"
 run ptdump --raw vda
 check_eq "ptdump --raw vda: the virtio-blk domain" "# $(basename $(dom_of 0000:00:03.0)) stage 1 granule $GRAN levels $LEVELS ias 48 oas 44" "$(head -n1 /tmp/o)"
-# (the first line is the root's first entry: L0 with 4 levels, L1 with 3)
-check "ptdump --raw: raw descriptor lines" grep -q "^L$((4 - LEVELS))\\[[0-9]*\\] iova=0x0000000000000000 desc=0x[0-9a-f]* table -> " /tmp/o
+# (The root level: L0 of 4 levels, L1 of the 3 levels of 64K tables.)
+check "ptdump --raw: raw descriptor lines" grep -q "^L$((4 - LEVELS))\[[0-9]*\] iova=0x0000000000000000 desc=0x[0-9a-f]* table -> " /tmp/o
 run ptdump nosuchdevice
 check_eq "ptdump of an unknown name: exit 1" 1 "$rc"
 check_eq "ptdump of an unknown name: one line on stderr" 1 "$(lines /tmp/e)"

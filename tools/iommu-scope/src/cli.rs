@@ -29,6 +29,11 @@ commands:
   diff A B                    what changed between two saved ptdump files
   who-maps PA                 refcount, domains, IOVAs and devices of a
                               physical address
+  streams [SMMU|DEVICE]       one row per SMMUv3 stream ID (and CD): STE
+                              config, CD table, ASID, VMID, table, domain
+  who-translates SID [--smmu NAME]
+                              the path a DMA from stream ID SID takes: STE,
+                              CDs, the domains that own the tables
   leaks                       DMA use-after-free reports
   events [--device NAME] [--type TYPE] [--count N] [--timeout SEC]
                               SMMUv3 events and IO page faults as they come
@@ -64,6 +69,7 @@ struct Opts {
     interval: Option<Duration>,
     iterations: Option<u64>,
     prometheus: Option<PathBuf>,
+    smmu: Option<String>,
     /// Which command-specific options were given (for checking).
     given: Vec<&'static str>,
     args: Vec<String>,
@@ -208,6 +214,10 @@ fn parse(args: &[String]) -> Result<Opts> {
                 o.prometheus = Some(PathBuf::from(value(name)?));
                 o.given.push("--prometheus");
             }
+            "--smmu" => {
+                o.smmu = Some(value(name)?);
+                o.given.push("--smmu");
+            }
             "--" => o.args.extend(it.by_ref().cloned()),
             s if s.starts_with('-')
                 && s.len() > 1
@@ -284,6 +294,18 @@ fn dispatch(args: &[String], w: &mut dyn Write) -> Result<()> {
             allow(&o, &c, &[])?;
             positional(&o, &c, 1, "one physical address")?;
             cmd::who_maps::run(&env, &mut out, &o.args[1])
+        }
+        "streams" => {
+            allow(&o, &c, &[])?;
+            if o.args.len() > 2 {
+                return Err(usage("streams takes at most one SMMU or DEVICE"));
+            }
+            cmd::streams::run(&env, &mut out, o.args.get(1).map(String::as_str))
+        }
+        "who-translates" => {
+            allow(&o, &c, &["--smmu"])?;
+            positional(&o, &c, 1, "one stream ID")?;
+            cmd::who_translates::run(&env, &mut out, &o.args[1], o.smmu.as_deref())
         }
         "leaks" => {
             allow(&o, &c, &[])?;

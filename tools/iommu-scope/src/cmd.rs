@@ -13,7 +13,9 @@ pub mod iopf_top;
 pub mod leaks;
 pub mod ptdump;
 pub mod status;
+pub mod streams;
 pub mod who_maps;
+pub mod who_translates;
 
 use crate::error::{out_err, Result};
 use crate::json::J;

@@ -157,16 +157,28 @@ pub fn domain_gone(dir: &Path, e: &Error) -> bool {
     matches!(e, Error::Gone(_)) || !dir.exists()
 }
 
-/// The domain directories (`domain_<id>`) under `iopt`, sorted by name.
-pub fn domain_dirs(iopt: &Path) -> Result<Vec<PathBuf>> {
+/// The directories under `iopt` whose names start with `prefix`, sorted
+/// by name.
+fn dirs_with_prefix(iopt: &Path, prefix: &str) -> Result<Vec<PathBuf>> {
     let rd = std::fs::read_dir(iopt).map_err(|e| io_error(&name(iopt), &e))?;
     let mut v = Vec::new();
     for e in rd {
         let e = e.map_err(|e| io_error(&name(iopt), &e))?;
-        if e.file_name().to_string_lossy().starts_with("domain_") {
+        if e.file_name().to_string_lossy().starts_with(prefix) {
             v.push(e.path());
         }
     }
     v.sort();
     Ok(v)
+}
+
+/// The domain directories (`domain_<id>`) under `iopt`, sorted by name.
+pub fn domain_dirs(iopt: &Path) -> Result<Vec<PathBuf>> {
+    dirs_with_prefix(iopt, "domain_")
+}
+
+/// The SMMUv3 directories (`smmu_<device>`, `Documentation/streams.rst`)
+/// under `iopt`, sorted by name.
+pub fn smmu_dirs(iopt: &Path) -> Result<Vec<PathBuf>> {
+    dirs_with_prefix(iopt, "smmu_")
 }

@@ -20,6 +20,7 @@ pub mod leaks;
 pub mod mounts;
 pub mod ptdump;
 pub mod status;
+pub mod streams;
 pub mod trace;
 
 use crate::error::{Error, Result};

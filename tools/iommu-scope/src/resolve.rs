@@ -7,7 +7,9 @@
 //! its sysfs path that a domain lists, or for a stacked block device with
 //! no such ancestor (an NVMe multipath head, a dm or md device) the one
 //! device behind its `multipath/` or `slaves/` links; a driver such as
-//! `nvme`: the device bound to it). Also the driver bound to a device, for the listings.
+//! `nvme`: the device bound to it); what a `streams` argument names among
+//! the devices with stream IDs. Also the driver bound to a device, for the
+//! listings.
 //!
 //! Owns: name resolution. Must not: guess when a name is ambiguous.
 
@@ -35,19 +37,27 @@ impl DomainDevices {
     }
 }
 
+/// One domain directory and its devices; `None` if the domain was freed
+/// (its files gone, or saying so).
+pub fn read_domain(dir: PathBuf) -> Result<Option<DomainDevices>> {
+    let f = dir.join("devices");
+    let devices = match env::open(&f).and_then(|r| devices::parse(r, &name(&f))) {
+        Ok(d) if d.comments.iter().any(|c| c == env::DOMAIN_FREED) => return Ok(None),
+        Ok(d) => d,
+        Err(e) if env::domain_gone(&dir, &e) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(Some(DomainDevices { dir, devices }))
+}
+
 /// Every domain and its devices.
 pub fn all_domains(iopt: &Path) -> Result<Vec<DomainDevices>> {
     let mut v = Vec::new();
     for dir in env::domain_dirs(iopt)? {
-        let f = dir.join("devices");
-        let devices = match env::open(&f).and_then(|r| devices::parse(r, &name(&f))) {
-            // Freed between the listing and the read: skip it.
-            Ok(d) if d.comments.iter().any(|c| c == env::DOMAIN_FREED) => continue,
-            Ok(d) => d,
-            Err(e) if env::domain_gone(&dir, &e) => continue,
-            Err(e) => return Err(e),
-        };
-        v.push(DomainDevices { dir, devices });
+        // Freed between the listing and the read: skipped.
+        if let Some(d) = read_domain(dir)? {
+            v.push(d);
+        }
     }
     Ok(v)
 }
@@ -92,7 +102,7 @@ fn domains_of<'a>(doms: &'a [DomainDevices], dev: &str) -> Vec<&'a DomainDevices
 }
 
 /// The device names bound to driver `drv` on any bus.
-fn driver_devices(sysfs: &Path, drv: &str) -> Vec<String> {
+pub fn driver_devices(sysfs: &Path, drv: &str) -> Vec<String> {
     let mut v = Vec::new();
     let Ok(buses) = std::fs::read_dir(sysfs.join("bus")) else {
         return v;
@@ -149,6 +159,12 @@ fn ancestors(real: &Path) -> Vec<String> {
         .collect();
     v.reverse();
     v
+}
+
+/// The sysfs path components of class device `n` (`/sys/class/*/<n>`),
+/// canonical, from the device up.
+pub fn class_ancestors(sysfs: &Path, n: &str) -> Option<Vec<String>> {
+    class_device(sysfs, n).map(|real| ancestors(&real))
 }
 
 /// How deep `backing_devices` follows stacked block devices (a dm device
@@ -288,5 +304,50 @@ pub fn domain_dir(iopt: &Path, sysfs: &Path, target: &str) -> Result<PathBuf> {
                 .collect::<Vec<_>>()
                 .join(", ")
         ))),
+    }
+}
+
+/// The devices a `streams` argument names, among `devs` (the devices the
+/// SMMUs' `streams` files list): a PCI name (`0000:00:02.0`, `00:02.0`),
+/// a listed device name, a class device (the nearest device in its sysfs
+/// path that is listed), or a driver (every listed device bound to it).
+pub fn stream_devices(sysfs: &Path, target: &str, devs: &[&str]) -> Result<Vec<String>> {
+    let listed = |d: &str| devs.contains(&d);
+    let none = |d: &str, how: &str| {
+        Error::Request(format!(
+            "device {}{} has no stream ID on any SMMUv3 the module shows (see \"iommu-scope streams\")",
+            d, how
+        ))
+    };
+    if let Some(pci) = pci_name(target) {
+        return if listed(&pci) {
+            Ok(vec![pci])
+        } else {
+            Err(none(&pci, ""))
+        };
+    }
+    if listed(target) {
+        return Ok(vec![target.to_string()]);
+    }
+    if let Some(anc) = class_ancestors(sysfs, target) {
+        return match anc.iter().find(|a| listed(a)) {
+            Some(a) => Ok(vec![a.clone()]),
+            None => Err(Error::Request(format!(
+                "{} is not behind any device with a stream ID (see \"iommu-scope streams\")",
+                target
+            ))),
+        };
+    }
+    let bound = driver_devices(sysfs, target);
+    let with: Vec<String> = bound.iter().filter(|d| listed(d)).cloned().collect();
+    match (with.is_empty(), bound.is_empty()) {
+        (false, _) => Ok(with),
+        (true, true) => Err(Error::Request(format!(
+            "unknown SMMU or device {:?}: not an SMMU (smmu_<name> directory), a PCI name, a device in {}/class or a driver in {}/bus/*/drivers",
+            target,
+            sysfs.display(),
+            sysfs.display()
+        ))),
+        (true, false) => Err(none(&bound.join(","), &format!(" (bound to {})", target))),
     }
 }

@@ -80,6 +80,12 @@ fn facts() -> HashMap<String, String> {
         .collect()
 }
 
+/// The domain directory of a PCI device (the capture's `dom_of`: the
+/// directory whose devices file lists it).
+fn dom(dev: &str) -> String {
+    facts()[&format!("domain_{}", dev)].clone()
+}
+
 /// Runs the CLI on the fixture tree: (status, stdout, stderr).
 fn run(args: &[&str]) -> (i32, String, String) {
     let f = fixture();
@@ -132,8 +138,11 @@ fn status_text_and_json() {
     assert!(j.contains("{\"name\":\"leak_detection\",\"state\":\"active\",\"values\":{\"leaks_found\":1},\"probes\":[]}"));
     assert!(j.contains("{\"name\":\"iopf\",\"state\":\"active\",\"values\":{\"reports\":17,\"handler_outcome\":\"tracked\"},\"probes\":[]}"));
     assert!(j.contains("{\"function\":\"__iommu_unmap\",\"state\":\"active\",\"what\":\"dump consistency marks, the accounting's probe\",\"values\":{}}"));
-    // 5 features, 5 + 8 probes.
-    assert_eq!(j.matches("\"state\":\"active\"").count(), 5 + 12);
+    assert!(j.contains(
+        "{\"name\":\"smmu_streams\",\"state\":\"active\",\"values\":{\"smmus\":1},\"probes\":[]}"
+    ));
+    // 6 features, 5 + 8 probes.
+    assert_eq!(j.matches("\"state\":\"active\"").count(), 6 + 12);
     assert_eq!(j.matches("\"function\":").count(), 13);
 }
 
@@ -157,9 +166,10 @@ fn domains_rows() {
             edu
         )
     );
-    assert!(out.contains(
-        "domain_00000000610ab702  arm-smmu-v3  DMA   ARM_64_LPAE_S1  4K       184320  9     0000:00:02.0(nvme)"
-    ));
+    assert!(out.contains(&format!(
+        "{}  arm-smmu-v3  DMA   ARM_64_LPAE_S1  4K       184320  9     0000:00:02.0(nvme)",
+        dom("0000:00:02.0")
+    )));
     let (c, j, _) = run(&["--json", "domains"]);
     assert_eq!(c, 0);
     assert_eq!(j.matches("\"id\":\"domain_").count(), 5);
@@ -195,12 +205,13 @@ fn domains_and_who_maps_skip_domains_freed_meanwhile() {
     let iopt = root.join("io_page_tables");
     // One domain freed: its files say so, as the module writes them.
     let freed = "# domain freed: this directory is being removed\n";
+    let (virtio, other) = (dom("0000:00:03.0"), dom("0000:00:04.0"));
     for f in ["info", "devices", "ptdump"] {
-        std::fs::write(iopt.join("domain_0000000018546922").join(f), freed).unwrap();
+        std::fs::write(iopt.join(&virtio).join(f), freed).unwrap();
     }
     // One whose files are already gone (ENOENT), its directory not yet.
     for f in ["info", "ptdump", "ptdump_raw"] {
-        let _ = std::fs::remove_file(iopt.join("domain_0000000020598578").join(f));
+        let _ = std::fs::remove_file(iopt.join(&other).join(f));
     }
     let a = |cmd: &[&str]| {
         let mut a = vec![
@@ -215,12 +226,12 @@ fn domains_and_who_maps_skip_domains_freed_meanwhile() {
     let (c, out, err) = a(&["domains"]);
     assert_eq!((c, err.as_str()), (0, ""));
     assert_eq!(out.lines().count(), 4, "{}", out);
-    assert!(!out.contains("domain_0000000018546922") && !out.contains("domain_0000000020598578"));
+    assert!(!out.contains(&virtio) && !out.contains(&other));
     let (c, out, err) = a(&["who-maps", &facts["leak_pa"]]);
     assert_eq!((c, err.as_str()), (0, ""));
     assert!(out.contains(&facts["edu_domain"]), "{}", out);
     // The devices file alone freed: the domain is skipped too.
-    std::fs::write(iopt.join("domain_0000000040306bf3/devices"), freed).unwrap();
+    std::fs::write(iopt.join(dom("0000:00:00.0")).join("devices"), freed).unwrap();
     let (c, out, _) = a(&["domains"]);
     assert_eq!((c, out.lines().count()), (0, 3), "{}", out);
     std::fs::remove_dir_all(&root).unwrap();
@@ -228,13 +239,17 @@ fn domains_and_who_maps_skip_domains_freed_meanwhile() {
 
 #[test]
 fn ptdump_by_every_kind_of_name() {
+    let nvme = dom("0000:00:02.0");
     let dump = std::fs::read_to_string(
-        fixture().join("debugfs/io_page_tables/domain_00000000610ab702/ptdump"),
+        fixture()
+            .join("debugfs/io_page_tables")
+            .join(&nvme)
+            .join("ptdump"),
     )
     .unwrap();
     for target in [
-        "domain_00000000610ab702",
-        "00000000610ab702",
+        nvme.as_str(),
+        nvme.trim_start_matches("domain_"),
         "0000:00:02.0",
         "00:02.0",
         "nvme0",
@@ -248,9 +263,12 @@ fn ptdump_by_every_kind_of_name() {
     // vda is behind the virtio-blk device 0000:00:03.0.
     let (c, out, _) = run(&["ptdump", "vda"]);
     assert_eq!(c, 0);
-    assert!(out.starts_with("# domain_0000000018546922 stage 1 "));
+    assert!(out.starts_with(&format!("# {} stage 1 ", dom("0000:00:03.0"))));
     let raw = std::fs::read_to_string(
-        fixture().join("debugfs/io_page_tables/domain_00000000610ab702/ptdump_raw"),
+        fixture()
+            .join("debugfs/io_page_tables")
+            .join(&nvme)
+            .join("ptdump_raw"),
     )
     .unwrap();
     let (c, out, _) = run(&["ptdump", "--raw", "nvme0"]);
@@ -397,11 +415,11 @@ fn iopf_top_totals() {
         out,
         "iopf top: iteration 1 (5 keys)\n\
 SCOPE    KEY           FAULTS/S  FAULTS  READ  WRITE  EXEC  ACCEPTED  REFUSED  HANDLED  FAILED  REPORT_NS\n\
-device   0000:00:01.0  -         17      9     8      0     0         17       0        17      1233457\n\
-process  -             -         17      9     8      0     0         17       0        17      1233457\n\
-pasid    7             -         10      5     5      0     0         10       0        10      994624\n\
-pasid    5             -         4       2     2      0     0         4        0        4       140497\n\
-pasid    none          -         3       2     1      0     0         3        0        3       98336\n"
+device   0000:00:01.0  -         17      9     8      0     0         17       0        17      2852113\n\
+process  -             -         17      9     8      0     0         17       0        17      2852113\n\
+pasid    7             -         10      5     5      0     0         10       0        10      1657515\n\
+pasid    5             -         4       2     2      0     0         4        0        4       264686\n\
+pasid    none          -         3       2     1      0     0         3        0        3       929912\n"
     );
     // Two iterations over unchanged counters: rate 0.0 everywhere.
     let (c, j, _) = run(&[
@@ -416,7 +434,7 @@ pasid    none          -         3       2     1      0     0         3        0
     assert_eq!(c, 0);
     let l: Vec<&str> = j.lines().collect();
     assert_eq!(l.len(), 2);
-    assert!(l[0].starts_with("{\"iteration\":1,\"interval_s\":null,\"keys\":[{\"scope\":\"device\",\"key\":\"0000:00:01.0\",\"counters\":{\"faults\":17,\"read\":9,\"write\":8,\"exec\":0,\"accepted\":0,\"refused\":17,\"handled\":0,\"failed\":17,\"report_ns\":1233457},\"faults_per_s\":null}"), "{}", l[0]);
+    assert!(l[0].starts_with("{\"iteration\":1,\"interval_s\":null,\"keys\":[{\"scope\":\"device\",\"key\":\"0000:00:01.0\",\"counters\":{\"faults\":17,\"read\":9,\"write\":8,\"exec\":0,\"accepted\":0,\"refused\":17,\"handled\":0,\"failed\":17,\"report_ns\":2852113},\"faults_per_s\":null}"), "{}", l[0]);
     assert_eq!(l[1].matches("\"faults_per_s\":0.000").count(), 5);
 }
 
@@ -453,7 +471,9 @@ fn diff_of_the_two_edu_dumps() {
     );
     // A raw dump is refused with its line number, as a request error.
     let raw = fixture()
-        .join("debugfs/io_page_tables/domain_00000000610ab702/ptdump_raw")
+        .join("debugfs/io_page_tables")
+        .join(dom("0000:00:02.0"))
+        .join("ptdump_raw")
         .display()
         .to_string();
     let (c, _, err) = run(&["diff", &a, &raw]);
@@ -512,7 +532,7 @@ fn export_prometheus_file() {
     assert_eq!(c, 0, "{}", err);
     assert_eq!(
         out,
-        format!("wrote {}/iommu_scope.prom (67 samples)\n", dir.display())
+        format!("wrote {}/iommu_scope.prom (68 samples)\n", dir.display())
     );
     let text = std::fs::read_to_string(dir.join("iommu_scope.prom")).unwrap();
     for want in [
@@ -694,6 +714,8 @@ fn environment_errors() {
         &["ptdump", "nvme0"],
         &["who-maps", "0x1000"],
         &["iopf", "top", "--iterations", "1"],
+        &["streams"],
+        &["who-translates", "0x8"],
     ] {
         let mut a = vec!["--debugfs".to_string(), empty.display().to_string()];
         a.extend(cmd.iter().map(|s| s.to_string()));
@@ -728,6 +750,12 @@ fn usage_errors() {
         &["events", "--type", "F_TRANSLATOIN"],
         &["events", "--type", "0x100"],
         &["events", "--type", ""],
+        &["streams", "a", "b"],
+        &["streams", "--smmu", "9050000.smmuv3"],
+        &["who-translates"],
+        &["who-translates", "1", "2"],
+        &["who-translates", "0x8", "--smmu"],
+        &["who-translates", "0x8", "--raw"],
     ] {
         let (c, out, err) = run(a);
         assert_eq!(c, 2, "{:?}", a);
@@ -793,13 +821,14 @@ fn pasid_only_attachments_in_several_domains_are_not_guessed() {
     let _ = std::fs::remove_dir_all(&root);
     copy_tree(&fixture().join("debugfs"), &root);
     let iopt = root.join("io_page_tables");
+    let (virtio, other) = (dom("0000:00:03.0"), dom("0000:00:04.0"));
     std::fs::write(
-        iopt.join("domain_0000000018546922/devices"),
+        iopt.join(&virtio).join("devices"),
         "0000:00:07.0 group=7 sid=0x38 pasid=1\n",
     )
     .unwrap();
     std::fs::write(
-        iopt.join("domain_0000000020598578/devices"),
+        iopt.join(&other).join("devices"),
         "0000:00:07.0 group=7 sid=0x38 pasid=2\n",
     )
     .unwrap();
@@ -813,16 +842,19 @@ fn pasid_only_attachments_in_several_domains_are_not_guessed() {
     ];
     let (c, out, err) = run_raw(&a);
     assert_eq!((c, out.as_str()), (1, ""));
-    assert_eq!(err, "iommu-scope: device 0000:00:07.0 has no RID domain and PASID attachments in 2 domains: name one (domain_0000000018546922, domain_0000000020598578)\n");
+    // The candidates in directory name order.
+    let mut both = [virtio.as_str(), other.as_str()];
+    both.sort();
+    assert_eq!(err, format!("iommu-scope: device 0000:00:07.0 has no RID domain and PASID attachments in 2 domains: name one ({}, {})\n", both[0], both[1]));
     // One PASID domain alone is the device's.
     std::fs::write(
-        iopt.join("domain_0000000020598578/devices"),
+        iopt.join(&other).join("devices"),
         "0000:00:03.0 group=3 sid=0x18 pasid=none\n",
     )
     .unwrap();
     let (c, out, _) = run_raw(&a);
     assert_eq!(c, 0);
-    assert!(out.starts_with("# domain_0000000018546922 "), "{}", out);
+    assert!(out.starts_with(&format!("# {} ", virtio)), "{}", out);
     std::fs::remove_dir_all(&root).unwrap();
 }
 
@@ -1044,7 +1076,10 @@ fn ptdump_of_a_multipath_nvme_namespace() {
         ])
     };
     let dump = std::fs::read_to_string(
-        fixture().join("debugfs/io_page_tables/domain_00000000610ab702/ptdump"),
+        fixture()
+            .join("debugfs/io_page_tables")
+            .join(dom("0000:00:02.0"))
+            .join("ptdump"),
     )
     .unwrap();
     for target in ["nvme0n1", "nvme0c0n1", "dm-0"] {
@@ -1058,4 +1093,416 @@ fn ptdump_of_a_multipath_nvme_namespace() {
         err,
         "iommu-scope: dm-1 is backed by several devices (0000:00:02.0, 0000:00:03.0): name one\n"
     );
+}
+
+/// The stream-ID facts: (device, stream ID computed by the guest from the
+/// PCI name, its domain from `dom_of`), sorted by stream ID.
+fn stream_facts() -> Vec<(String, u32, String)> {
+    let f = facts();
+    let mut v: Vec<(String, u32, String)> = f
+        .iter()
+        .filter_map(|(k, sid)| {
+            let dev = k.strip_prefix("sid_")?;
+            Some((
+                dev.to_string(),
+                sid.parse().unwrap(),
+                f[&format!("domain_{}", dev)].clone(),
+            ))
+        })
+        .collect();
+    v.sort_by_key(|x| x.1);
+    v
+}
+
+const SMMU: &str = "9050000.smmuv3";
+
+#[test]
+fn streams_rows_are_the_devices_requester_ids_and_domains() {
+    let devs = stream_facts();
+    assert_eq!(devs.len(), 5);
+    let (c, out, err) = run(&["streams"]);
+    assert_eq!(c, 0, "{}", err);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0].split_whitespace().collect::<Vec<_>>(),
+        ["SMMU", "SID", "DEVICE", "CONFIG", "CDTABLE", "SSID", "ASID", "VMID", "TABLE", "DOMAIN"]
+    );
+    // One row per device (one CD each), in stream ID order.
+    assert_eq!(lines.len(), devs.len() + 1, "{}", out);
+    for ((dev, sid, dom), l) in devs.iter().zip(&lines[1..]) {
+        let c: Vec<&str> = l.split_whitespace().collect();
+        assert_eq!(c.len(), 10, "{}", l);
+        assert_eq!(
+            (c[0], c[1], c[2], c[3], c[4], c[5], c[7], c[9]),
+            (
+                SMMU,
+                format!("0x{:x}", sid).as_str(),
+                dev.as_str(),
+                "s1",
+                "single/1",
+                "0",
+                "-",
+                dom.as_str()
+            ),
+            "{}",
+            l
+        );
+        assert!(
+            c[6].starts_with("0x") && c[8].len() == 18 && c[8].starts_with("0x"),
+            "{}",
+            l
+        );
+    }
+    // The ASIDs are distinct, the CD tables too.
+    let mut asids: Vec<&str> = lines[1..]
+        .iter()
+        .map(|l| l.split_whitespace().nth(6).unwrap())
+        .collect();
+    asids.sort();
+    asids.dedup();
+    assert_eq!(asids.len(), devs.len());
+    let (c, j, _) = run(&["--json", "streams"]);
+    assert_eq!(c, 0);
+    assert!(j.starts_with(&format!("{{\"smmus\":[{{\"smmu\":\"{}\",\"sids_in_use\":5,\"cds\":5,\"truncated\":null,\"error\":null,\"streams\":[{{\"sid\":", SMMU)), "{}", j);
+    assert_eq!(j.matches("\"config\":\"s1\"").count(), devs.len());
+    for (dev, sid, dom) in &devs {
+        let i = j.find(&format!("{{\"sid\":{},\"device\":\"{}\",\"config\":\"s1\",\"torn\":false,\"cfg\":null,\"cd_table\":{{\"address\":\"0x", sid, dev)).unwrap();
+        let obj = &j[i..];
+        let obj = &obj[..obj.find("\"notes\":[]}").unwrap()];
+        assert!(obj.contains(",\"format\":\"single\",\"s1cdmax\":0,\"substreams\":1,\"s1dss\":\"ssid0\",\"s1stalld\":false},\"stage2\":null,\"eats\":\"abort\",\"strw\":\"nsel1\",\"stall\":false,\"ats\":false,\"pri\":false,"), "{}", obj);
+        assert!(obj.contains(&format!("\"owner\":\"domain\",\"domain\":\"{}\",\"mm\":null,\"cds\":[{{\"ssid\":0,\"asid\":", dom)), "{}", obj);
+        assert!(obj.contains(",\"granule\":\"4K\",\"ips\":44,\"epd0\":false,\"epd1\":true,\"ha\":false,\"hd\":false,\"haft\":false,\"stall\":false,\"record\":true,\"abort\":true,\"aset\":true,\"mair\":\"0x"), "{}", obj);
+        assert!(
+            obj.ends_with(&format!(
+                "\"owner\":\"domain\",\"domain\":\"{}\",\"mm\":null}}],",
+                dom
+            )),
+            "{}",
+            obj
+        );
+    }
+}
+
+/// The raw STE and CD words of `sid` in a tree's `streams_raw`.
+fn raw_words(tree: &str, sid: u32) -> (Vec<u64>, Vec<u64>) {
+    let t = std::fs::read_to_string(
+        fixture()
+            .join(tree)
+            .join("io_page_tables/smmu_9050000.smmuv3/streams_raw"),
+    )
+    .unwrap();
+    let words = |s: &str| {
+        s.split(':')
+            .map(|w| u64::from_str_radix(w, 16).unwrap())
+            .collect::<Vec<u64>>()
+    };
+    let mut it = t
+        .lines()
+        .skip_while(|l| !l.starts_with(&format!("sid=0x{:x} ", sid)));
+    let ste = words(it.next().unwrap().rsplit("ste=").next().unwrap());
+    let cd = it
+        .next()
+        .filter(|l| l.starts_with("  ssid=0 cd="))
+        .map_or(Vec::new(), |l| words(l.rsplit("cd=").next().unwrap()));
+    (ste, cd)
+}
+
+#[test]
+fn streams_of_one_smmu_or_device() {
+    let devs = stream_facts();
+    let sid_of = |d: &str| devs.iter().find(|x| x.0 == d).unwrap().1;
+    // A PCI name (both spellings), a class device, a driver: that
+    // device's row alone.
+    for (t, dev) in [
+        ("0000:00:02.0", "0000:00:02.0"),
+        ("00:02.0", "0000:00:02.0"),
+        ("nvme0", "0000:00:02.0"),
+        ("nvme0n1", "0000:00:02.0"),
+        ("nvme", "0000:00:02.0"),
+        ("vda", "0000:00:03.0"),
+        ("edu_dma", "0000:00:01.0"),
+    ] {
+        let (c, out, err) = run(&["streams", t]);
+        assert_eq!(c, 0, "{} {}", t, err);
+        let l: Vec<&str> = out.lines().collect();
+        assert_eq!(l.len(), 2, "{}: {}", t, out);
+        assert!(
+            l[1].starts_with(&format!("{}  0x{:x}  {}  s1 ", SMMU, sid_of(dev), dev)),
+            "{}: {}",
+            t,
+            out
+        );
+    }
+    for t in [SMMU, "smmu_9050000.smmuv3"] {
+        let (c, out, _) = run(&["streams", t]);
+        assert_eq!((c, out.lines().count()), (0, devs.len() + 1), "{}", t);
+    }
+    let (c, j, _) = run(&["--json", "streams", "00:01.0"]);
+    assert_eq!(c, 0);
+    assert_eq!(j.matches("{\"sid\":").count(), 1);
+    assert!(j.contains(&format!("\"sids_in_use\":5,\"cds\":5,\"truncated\":null,\"error\":null,\"streams\":[{{\"sid\":{},\"device\":\"0000:00:01.0\",", sid_of("0000:00:01.0"))));
+    let (c, out, err) = run(&["streams", "nosuch"]);
+    assert_eq!((c, out.as_str()), (1, ""));
+    assert!(
+        err.starts_with("iommu-scope: unknown SMMU or device \"nosuch\": ")
+            && err.lines().count() == 1,
+        "{}",
+        err
+    );
+    let (c, _, err) = run(&["streams", "0000:00:09.0"]);
+    assert_eq!(c, 1);
+    assert_eq!(err, "iommu-scope: device 0000:00:09.0 has no stream ID on any SMMUv3 the module shows (see \"iommu-scope streams\")\n");
+}
+
+#[test]
+fn who_translates_edu() {
+    let f = facts();
+    let sid: u32 = f["sid_0000:00:01.0"].parse().unwrap();
+    let edu = &f["edu_domain"];
+    assert_eq!(&f["domain_0000:00:01.0"], edu);
+    let (ste, cd) = raw_words("debugfs", sid);
+    for s in [
+        format!("0x{:x}", sid),
+        sid.to_string(),
+        format!("0x{:04X}", sid).replace("0X", "0x"),
+    ] {
+        let (c, out, err) = run(&["who-translates", &s]);
+        assert_eq!(c, 0, "{} {}", s, err);
+        // The table addresses from the raw words (STE word 0 bits 51:6, CD
+        // word 1 bits 51:4), the granule from CD word 0's TG0 (0: 4K).
+        assert_eq!(cd[0] >> 6 & 3, 0);
+        assert_eq!(
+            out,
+            format!(
+                "sid 0x{:x} smmu {} device 0000:00:01.0\n  STE: s1 (stage 1): CD table at 0x{:016x} (single, 1 substream(s), s1dss=ssid0)\n    CD ssid=0 asid=0x{:x} ttb0=0x{:016x} granule 4K\n      -> {}: type DMA, format ARM_64_LPAE_S1, granule 4K, mapped 4096 bytes (1 runs), devices 0000:00:01.0(edu_dma)\n",
+                sid, SMMU, ste[0] & 0x000f_ffff_ffff_ffc0, cd[0] >> 48, cd[1] & 0x000f_ffff_ffff_fff0, edu
+            ),
+            "{}",
+            s
+        );
+    }
+    let (c, j, _) = run(&["--json", "--smmu", SMMU, "who-translates", &sid.to_string()]);
+    assert_eq!(c, 0);
+    assert!(j.starts_with(&format!("{{\"sid\":{},\"smmu\":\"{}\",\"device\":\"0000:00:01.0\",\"config\":\"s1\",\"effect\":\"translate\",\"stream\":{{\"sid\":{},", sid, SMMU, sid)), "{}", j);
+    assert!(j.ends_with(&format!("\"path\":[{{\"stage\":1,\"ssid\":0,\"asid\":{},\"vmid\":null,\"table\":\"0x{:016x}\",\"granule\":\"4K\",\"owner\":\"domain\",\"domain\":\"{}\",\"mm\":null}}],\"domains\":[{{\"id\":\"{}\",\"driver\":\"arm-smmu-v3\",\"type\":\"DMA\",\"smmu\":\"{}\",\"format\":\"ARM_64_LPAE_S1\",\"granule\":\"4K\",\"ias\":48,\"oas\":44,\"devices\":[{{\"name\":\"0000:00:01.0\",\"driver\":\"edu_dma\",\"group\":1,\"sids\":[{}],\"pasid\":null}}],\"mapped_bytes\":4096,\"runs\":1,\"leaves\":1,\"consistent\":true}}]}}\n", cd[0] >> 48, cd[1] & 0x000f_ffff_ffff_fff0, edu, edu, SMMU, sid)), "{}", j);
+}
+
+#[test]
+fn who_translates_a_stage_2_stream() {
+    let f = facts();
+    let sid: u32 = f["sid_0000:00:01.0"].parse().unwrap();
+    let s2 = &f["s2_domain"];
+    let (ste, cd) = raw_words("debugfs_s2", sid);
+    assert!(cd.is_empty());
+    // The stage-2 tree was captured after edu_dma was unloaded: the
+    // sysfs of the first tree would still show it bound, so none is used.
+    let nosys = scratch("nosysfs");
+    std::fs::create_dir_all(&nosys).unwrap();
+    let args = |json: bool| {
+        let mut a = vec![
+            "--debugfs".to_string(),
+            fixture().join("debugfs_s2").display().to_string(),
+            "--sysfs".into(),
+            nosys.display().to_string(),
+        ];
+        if json {
+            a.push("--json".into());
+        }
+        a.extend(["who-translates".to_string(), format!("0x{:x}", sid)]);
+        a
+    };
+    let (c, out, err) = run_raw(&args(false));
+    assert_eq!(c, 0, "{}", err);
+    // VMID: STE word 2 bits 15:0; VTTBR: word 3 bits 51:4; the granule
+    // from VTCR.TG0 (word 2 bits 47:46; 0: 4K); Config (word 0 bits 3:1) 0b110.
+    assert_eq!((ste[0] >> 1 & 7, ste[2] >> 46 & 3), (0b110, 0));
+    assert_eq!(
+        out,
+        format!(
+            "sid 0x{:x} smmu {} device 0000:00:01.0\n  STE: s2 (stage 2): vmid 0x{:x}, vttbr 0x{:016x}, granule 4K\n    stage 2 vttbr=0x{:016x} granule 4K\n      -> {}: type unmanaged, format ARM_64_LPAE_S2, granule 4K, mapped 4096 bytes (1 runs), devices 0000:00:01.0\n",
+            sid, SMMU, ste[2] & 0xffff, ste[3] & 0x000f_ffff_ffff_fff0, ste[3] & 0x000f_ffff_ffff_fff0, s2
+        )
+    );
+    let (c, j, _) = run_raw(&args(true));
+    assert_eq!(c, 0);
+    assert!(j.contains(&format!("\"config\":\"s2\",\"torn\":false,\"cfg\":null,\"cd_table\":null,\"stage2\":{{\"vmid\":{},\"vttbr\":\"0x{:016x}\",", ste[2] & 0xffff, ste[3] & 0x000f_ffff_ffff_fff0)), "{}", j);
+    assert!(j.contains(&format!("\"path\":[{{\"stage\":2,\"ssid\":null,\"asid\":null,\"vmid\":{},\"table\":\"0x{:016x}\",\"granule\":\"4K\",\"owner\":\"domain\",\"domain\":\"{}\",\"mm\":null}}],\"domains\":[{{\"id\":\"{}\",", ste[2] & 0xffff, ste[3] & 0x000f_ffff_ffff_fff0, s2, s2)), "{}", j);
+    // streams shows the VMID and VTTBR in edu's row.
+    let mut a = args(false);
+    a.truncate(4);
+    a.extend(["streams".to_string(), "0000:00:01.0".to_string()]);
+    let (c, out, _) = run_raw(&a);
+    assert_eq!(c, 0);
+    assert_eq!(
+        out.lines()
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        [
+            SMMU.to_string(),
+            format!("0x{:x}", sid),
+            "0000:00:01.0".into(),
+            "s2".into(),
+            "-".into(),
+            "-".into(),
+            "-".into(),
+            format!("0x{:x}", ste[2] & 0xffff),
+            format!("0x{:016x}", ste[3] & 0x000f_ffff_ffff_fff0),
+            s2.clone()
+        ]
+    );
+}
+
+#[test]
+fn who_translates_errors() {
+    for (a, want) in [
+        (&["who-translates", "0xfff0"][..], "iommu-scope: stream ID 0xfff0 is not in use on any SMMUv3 (see \"iommu-scope streams\")\n"),
+        (&["who-translates", "0xfff0", "--smmu", SMMU], "iommu-scope: stream ID 0xfff0 is not in use on SMMU 9050000.smmuv3 (see \"iommu-scope streams\")\n"),
+        (&["who-translates", "0x1zz"], "iommu-scope: bad stream ID \"0x1zz\": give 0x<hex> or decimal digits, below 2^32\n"),
+        (&["who-translates", "4294967296"], "iommu-scope: bad stream ID \"4294967296\": give 0x<hex> or decimal digits, below 2^32\n"),
+        (&["who-translates", "-1"], "iommu-scope: bad stream ID \"-1\": give 0x<hex> or decimal digits, below 2^32\n"),
+        (&["who-translates", "0x8", "--smmu", "nosuch"], "iommu-scope: no SMMU \"nosuch\": the module shows 9050000.smmuv3\n"),
+    ] {
+        let (c, out, err) = run(a);
+        assert_eq!((c, out.as_str(), err.as_str()), (1, "", want), "{:?}", a);
+    }
+}
+
+/// A copy of the fixture's debugfs tree to change, under the scratch
+/// directory `name`.
+fn debugfs_copy(name: &str) -> PathBuf {
+    let root = scratch(name);
+    let _ = std::fs::remove_dir_all(&root);
+    copy_tree(&fixture().join("debugfs"), &root);
+    root
+}
+
+fn run_on(root: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let mut a = vec![
+        "--debugfs".to_string(),
+        root.display().to_string(),
+        "--sysfs".into(),
+        sysfs().display().to_string(),
+    ];
+    a.extend(args.iter().map(|s| s.to_string()));
+    run_raw(&a)
+}
+
+#[test]
+fn a_stream_id_on_two_smmus_needs_smmu() {
+    // A second SMMU (a copy of the captured one's directory, renamed:
+    // derived from the capture, not captured) with the same stream IDs.
+    let root = debugfs_copy("two-smmus");
+    let iopt = root.join("io_page_tables");
+    copy_tree(
+        &iopt.join("smmu_9050000.smmuv3"),
+        &iopt.join("smmu_9060000.smmuv3"),
+    );
+    let (c, out, err) = run_on(&root, &["who-translates", "0x8"]);
+    assert_eq!((c, out.as_str()), (1, ""));
+    assert_eq!(err, "iommu-scope: stream ID 0x8 is in use on several SMMUs (9050000.smmuv3: 0000:00:01.0, 9060000.smmuv3: 0000:00:01.0): name one with --smmu\n");
+    for s in ["9060000.smmuv3", "smmu_9060000.smmuv3"] {
+        let (c, out, err) = run_on(&root, &["who-translates", "0x8", "--smmu", s]);
+        assert_eq!(c, 0, "{}", err);
+        assert!(
+            out.starts_with("sid 0x8 smmu 9060000.smmuv3 device 0000:00:01.0\n"),
+            "{}",
+            out
+        );
+    }
+    let (c, out, _) = run_on(&root, &["streams"]);
+    assert_eq!((c, out.lines().count()), (0, 11));
+    let (c, out, _) = run_on(&root, &["streams", "9060000.smmuv3"]);
+    assert_eq!((c, out.lines().count()), (0, 6));
+    assert!(out
+        .lines()
+        .skip(1)
+        .all(|l| l.starts_with("9060000.smmuv3 ")));
+    // A device's streams on both.
+    let (c, out, _) = run_on(&root, &["streams", "nvme0"]);
+    assert_eq!((c, out.lines().count()), (0, 3));
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn streams_without_smmu_directories() {
+    let root = debugfs_copy("no-smmu");
+    let iopt = root.join("io_page_tables");
+    std::fs::remove_dir_all(iopt.join("smmu_9050000.smmuv3")).unwrap();
+    let status = std::fs::read_to_string(iopt.join("status")).unwrap();
+    assert!(
+        status.contains("\nfeature smmu_streams: active smmus=1\n"),
+        "{}",
+        status
+    );
+    // The feature unavailable (as the module says when it finds no SMMUv3).
+    std::fs::write(
+        iopt.join("status"),
+        status.replace(
+            "feature smmu_streams: active smmus=1",
+            "feature smmu_streams: unavailable error=-19",
+        ),
+    )
+    .unwrap();
+    for cmd in [&["streams"][..], &["who-translates", "0x8"]] {
+        let (c, out, err) = run_on(&root, cmd);
+        assert_eq!((c, out.as_str()), (3, ""));
+        assert_eq!(err, "iommu-scope: no SMMUv3 stream table to show: the module's feature smmu_streams is unavailable error=-19 (no SMMUv3 instance was found at load)\n");
+    }
+    // A module without the feature.
+    let older: String = status
+        .lines()
+        .filter(|l| !l.starts_with("feature smmu_streams"))
+        .map(|l| format!("{}\n", l))
+        .collect();
+    std::fs::write(iopt.join("status"), older).unwrap();
+    let (c, _, err) = run_on(&root, &["streams"]);
+    assert_eq!(c, 3);
+    assert_eq!(err, "iommu-scope: this iommu_scope module has no SMMUv3 stream table view (no smmu_streams feature in its status): it is older than this CLI\n");
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn malformed_streams_text_is_an_error_with_its_line() {
+    let root = debugfs_copy("bad-streams");
+    let f = root.join("io_page_tables/smmu_9050000.smmuv3/streams");
+    let good = std::fs::read_to_string(&f).unwrap();
+    for (bad, line, msg) in [
+        (
+            "sid=0x8 dev=x ste=s1 cdtab=0xzz domain=-\n",
+            2,
+            "malformed streams line (bad value in \"cdtab=0xzz\")",
+        ),
+        (
+            "sid=0x8 dev=x ste=s1\n",
+            2,
+            "malformed streams line (the line does not end with domain=<domain_id|-|?>)",
+        ),
+        (
+            "sid=8 dev=x ste=s1 domain=-\n",
+            2,
+            "malformed streams line (bad sid=)",
+        ),
+        ("  ssid=0 asid=0x1 domain=?\n", 2, ""),
+    ] {
+        // The bad line after the header (the last case: a CD line of the
+        // first stream would be fine there; it goes before any stream).
+        let text = if msg.is_empty() {
+            format!("{}\n{}", bad.trim_end(), good)
+        } else {
+            let (head, rest) = good.split_once('\n').unwrap();
+            format!("{}\n{}{}", head, bad, rest)
+        };
+        std::fs::write(&f, text).unwrap();
+        let (c, _, err) = run_on(&root, &["streams"]);
+        assert_eq!(c, 3, "{}", bad);
+        let want = if msg.is_empty() {
+            format!("iommu-scope: {}:1: malformed streams line (an indented line before any sid= line)\n", f.display())
+        } else {
+            format!("iommu-scope: {}:{}: {}\n", f.display(), line, msg)
+        };
+        assert_eq!(err, want);
+    }
+    std::fs::remove_dir_all(&root).unwrap();
 }

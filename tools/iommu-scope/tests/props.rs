@@ -11,7 +11,7 @@
 use std::io::Cursor;
 
 use iommu_scope::parse::{
-    self, accounting, devices, info, iopf, leaks, mounts, ptdump, status, trace,
+    self, accounting, devices, info, iopf, leaks, mounts, ptdump, status, streams, trace,
 };
 use proptest::prelude::*;
 use scope_pure::lpae::{write_decoded, Geometry, Stage};
@@ -156,6 +156,82 @@ proptest! {
         prop_assert_eq!(d, devices::Device { name, group, sids, pasid });
     }
 
+    /// Stream and CD lines printed by the module's own writers
+    /// (`rust/pure/ste.rs`) from random STE and CD words parse back to
+    /// the fields of the words, read here from the architecture's bit
+    /// positions (Arm IHI 0070), not through the decoder.
+    #[test]
+    fn stream_lines_round_trip(
+        sid in any::<u32>(), dev in "[0-9a-z:._-]{1,20}",
+        ste in proptest::array::uniform8(any::<u64>()), cd in proptest::array::uniform8(any::<u64>()),
+        ssid in any::<u32>(), flags in any::<(bool, bool, bool, bool, bool)>(),
+        owner in 0u8..4, oid in any::<u64>(),
+    ) {
+        use scope_pure::ste::{decode_cd, decode_ste, write_cd, write_ste, MasterFlags, Owner};
+        let (stall, ats, pri, torn, cd_torn) = flags;
+        let dname = format!("domain_{:016x}", oid);
+        let mname = format!("mm_{:016x}", oid);
+        let o = match owner {
+            0 => Owner::Domain(&dname),
+            1 => Owner::Mm(&mname),
+            2 => Owner::None,
+            _ => Owner::Unknown,
+        };
+        let want_owner = match owner {
+            0 => streams::Owner::Domain(dname.clone()),
+            1 => streams::Owner::Mm(mname.clone()),
+            2 => streams::Owner::None,
+            _ => streams::Owner::Unknown,
+        };
+        let mut line = String::new();
+        write_ste(&mut line, sid, &dev, &decode_ste(ste), MasterFlags { stall, ats, pri }, torn).unwrap();
+        line.push_str(&format!(" {}", o));
+        let st = streams::parse_stream(&line, "streams", 1).unwrap();
+        let bits = |w: u64, hi: u32, lo: u32| (w >> lo) & (u64::MAX >> (63 - hi + lo));
+        let config = if ste[0] & 1 == 0 { "invalid" } else {
+            ["abort", "reserved", "reserved", "reserved", "bypass", "s1", "s2", "nested"][bits(ste[0], 3, 1) as usize]
+        };
+        prop_assert_eq!((st.sid, st.dev.as_str(), st.config.as_str(), st.torn), (sid, dev.as_str(), config, torn));
+        prop_assert_eq!(&st.owner, &want_owner);
+        prop_assert_eq!((st.fields.flag("stall"), st.fields.flag("ats"), st.fields.flag("pri")), (Some(stall), Some(ats), Some(pri)));
+        let s1 = matches!(config, "s1" | "nested");
+        let s2 = matches!(config, "s2" | "nested");
+        prop_assert_eq!(st.has_s1(), s1);
+        prop_assert_eq!(st.has_s2(), s2);
+        prop_assert_eq!(st.fields.hex("cdtab"), s1.then_some(ste[0] & 0x000f_ffff_ffff_ffc0));
+        prop_assert_eq!(st.fields.dec("s1cdmax"), s1.then_some(bits(ste[0], 63, 59)));
+        // (Substream IDs have at most 20 bits: a larger S1CDMax counts 2^20.)
+        prop_assert_eq!(st.fields.dec("substreams"), s1.then_some(1u64 << bits(ste[0], 63, 59).min(20)));
+        prop_assert_eq!(st.fields.hex("vmid"), s2.then_some(ste[2] & 0xffff));
+        prop_assert_eq!(st.fields.hex("vttbr"), s2.then_some(ste[3] & 0x000f_ffff_ffff_fff0));
+        prop_assert_eq!(st.fields.dec("s2t0sz"), s2.then_some(bits(ste[2], 37, 32)));
+        prop_assert_eq!(st.fields.get("s2tg"), s2.then_some(["4K", "64K", "16K", "reserved"][bits(ste[2], 47, 46) as usize]));
+        prop_assert_eq!(st.fields.get("cfg").is_some(), config == "reserved");
+        prop_assert!(st.cds.is_empty() && st.notes.is_empty());
+
+        let mut line = String::new();
+        write_cd(&mut line, ssid, &decode_cd(cd), cd_torn).unwrap();
+        line.push_str(&format!(" {}", o));
+        let c = streams::parse_cd(&line, "streams", 2).unwrap();
+        prop_assert_eq!((c.ssid, u64::from(c.asid), c.torn), (ssid, bits(cd[0], 63, 48), cd_torn));
+        prop_assert_eq!(c.ttb0(), Some(cd[1] & 0x000f_ffff_ffff_fff0));
+        prop_assert_eq!(c.fields.dec("t0sz"), Some(bits(cd[0], 5, 0)));
+        prop_assert_eq!(c.fields.get("tg0"), Some(["4K", "64K", "16K", "reserved"][bits(cd[0], 7, 6) as usize]));
+        prop_assert_eq!(c.fields.flag("epd0"), Some(cd[0] & (1 << 14) != 0));
+        prop_assert_eq!(c.fields.flag("ha"), Some(cd[0] & (1 << 43) != 0));
+        prop_assert_eq!(c.fields.flag("hd"), Some(cd[0] & (1 << 42) != 0));
+        prop_assert_eq!(c.fields.hex("mair"), Some(cd[3]));
+        prop_assert_eq!(&c.owner, &want_owner);
+        // A whole file of them: the stream with its CD, under a header.
+        let text = format!("# smmu x sids_in_use=1 cds=1\n{}\n  ssid={} asid=0x0 ttb0=0x0 domain=-\n  # a note\n",
+            { let mut l = String::new(); write_ste(&mut l, sid, &dev, &decode_ste(ste), MasterFlags::default(), false).unwrap(); l.push_str(" domain=?"); l }, ssid);
+        let f = streams::parse(Cursor::new(text), "streams").unwrap();
+        prop_assert_eq!((f.smmu.as_deref(), f.sids_in_use, f.cds), (Some("x"), Some(1), Some(1)));
+        prop_assert_eq!(f.streams.len(), 1);
+        prop_assert_eq!(f.streams[0].cds.len(), 1);
+        prop_assert_eq!(&f.streams[0].notes, &vec!["a note".to_string()]);
+    }
+
     /// Event lines in the tracepoints' print formats parse back.
     #[test]
     fn trace_lines_round_trip(
@@ -213,7 +289,7 @@ proptest! {
     /// No parser panics on arbitrary text (an error or a value).
     #[test]
     fn arbitrary_text_never_panics(s in "(?s).{0,300}", t in proptest::collection::vec(prop_oneof![
-        proptest::sample::select(vec!["0x", "-", " ", "\n", "#", "=", "L3[", "]", "pa=", "x", "K", "feature ", "probe ", ": ", "(", ")", "smmu_evtq_event: ", "iopf_fault: ", "owners=", " freed_by=", ";", "ffffffffffffffff", "18446744073709551616", ".", "table -> ", "module: x\n", "# domain_1 stage 1\n", "8192P", "0x8000000000000000-0x0000000000000000 ", " L1 block RW- a\n"]).prop_map(|s: &str| s.to_string()),
+        proptest::sample::select(vec!["0x", "-", " ", "\n", "#", "=", "L3[", "]", "pa=", "x", "K", "feature ", "probe ", ": ", "(", ")", "smmu_evtq_event: ", "iopf_fault: ", "owners=", " freed_by=", ";", "ffffffffffffffff", "18446744073709551616", ".", "table -> ", "module: x\n", "# domain_1 stage 1\n", "8192P", "0x8000000000000000-0x0000000000000000 ", " L1 block RW- a\n", "sid=0x8 dev=a ste=s1 ", "  ssid=0 asid=0x1 ", "domain=- ", "mm=", "domain=domain_1", "domain=?", "(no ", "torn ", "# smmu x sids_in_use=1 cds=0\n", "  # ", "cdtab=", "vmid="]).prop_map(|s: &str| s.to_string()),
         "[0-9a-fx]{1,20}",
     ], 0..40)) {
         let mixed: String = t.concat();
@@ -224,6 +300,7 @@ proptest! {
             let _ = accounting::parse(Cursor::new(input), "f");
             let _ = leaks::parse(Cursor::new(input), "f");
             let _ = iopf::parse(Cursor::new(input), "f");
+            let _ = streams::parse(Cursor::new(input), "f");
             let _ = mounts::find(input, "debugfs");
             for other in [s.as_str(), mixed.as_str()] {
                 let _ = iommu_scope::diff::diff(Cursor::new(input), "a", Cursor::new(other), "b", |_| Ok(()));
@@ -232,6 +309,8 @@ proptest! {
                 let _ = ptdump::parse_line(l, "f", i + 1);
                 let _ = trace::parse_line(l, "f", i + 1);
                 let _ = accounting::parse_page(l, "f", i + 1);
+                let _ = streams::parse_stream(l, "f", i + 1);
+                let _ = streams::parse_cd(l, "f", i + 1);
                 let _ = parse::size(l);
             }
         }
@@ -412,4 +491,120 @@ fn truncated_owner_is_kept_and_marked() {
 fn json_strings_escaped() {
     let j = iommu_scope::json::J::s("a\"b\\c\nd\u{1}");
     assert_eq!(j.to_text(), "\"a\\\"b\\\\c\\nd\\u0001\"");
+}
+
+/// The streams file's rarer lines, written as `rust/streams/files.rs`
+/// prints them (a stream without a level-2 table, torn entries, an SVA
+/// CD's `mm=`, `domain=?`, the notes, the truncation footer, a failed
+/// read): each kept with its meaning.
+#[test]
+fn streams_special_lines() {
+    let text = "\
+# smmu 9050000.smmuv3 sids_in_use=600 cds=2
+sid=0x0 dev=0000:00:00.0 ste=missing (no level-2 stream table) domain=-
+sid=0x8 dev=0000:00:01.0 ste=s1 torn cdtab=0x0000000042405000 s1fmt=2lvl-64k s1cdmax=20 substreams=1048576 s1dss=bypass s1stalld=1 eats=abort strw=nsel1 stall=1 ats=0 pri=1 domain=?
+  ssid=0 asid=0x1 torn ttb0=0x0000000042404000 t0sz=16 tg0=64K ips=48 epd0=0 epd1=1 ha=1 hd=1 haft=0 s=1 r=1 a=0 aset=0 mair=0xfffffffff404ff44 domain=?
+  ssid=7 asid=0x2 ttb0=0x0000000042400000 t0sz=16 tg0=4K ips=48 epd0=0 epd1=1 ha=0 hd=0 haft=0 s=0 r=1 a=1 aset=0 mair=0x0 domain=- mm=mm_00000000deadbeef
+  # CDs cut: scan or record limit reached after 65536 slots
+sid=0x10 dev=0000:00:02.0 ste=nested cdtab=0x0000000040000000 s1fmt=linear s1cdmax=1 substreams=2 s1dss=ssid0 s1stalld=0 vmid=0x1 vttbr=0x0000000043916000 s2t0sz=20 s2sl0=2 s2tg=16K s2ps=44 s2aa64=1 s2ptw=1 s2s=0 s2r=1 s2fwb=0 eats=abort strw=nsel1 stall=0 ats=0 pri=0 domain=domain_0000000093afc1e8
+  # CD table at an IPA (nested, the guest's): not read
+sid=0x18 dev=0000:00:03.0 ste=reserved cfg=0x2 stall=0 ats=0 pri=0 domain=-
+# truncated: 4 of 600 stream IDs shown
+";
+    let s = streams::parse(Cursor::new(text), "streams").unwrap();
+    assert_eq!(
+        (
+            s.smmu.as_deref(),
+            s.sids_in_use,
+            s.cds,
+            s.truncated,
+            s.error
+        ),
+        (
+            Some("9050000.smmuv3"),
+            Some(600),
+            Some(2),
+            Some((4, 600)),
+            None
+        )
+    );
+    assert_eq!(s.streams.len(), 4);
+    let m = &s.streams[0];
+    assert_eq!(
+        (m.sid, m.config.as_str(), &m.owner, &m.notes),
+        (
+            0,
+            "missing",
+            &streams::Owner::None,
+            &vec!["no level-2 stream table".to_string()]
+        )
+    );
+    assert!(m.fields.0.is_empty() && m.cds.is_empty());
+    let t = &s.streams[1];
+    assert_eq!(
+        (
+            t.torn,
+            &t.owner,
+            t.fields.dec("substreams"),
+            t.fields.flag("pri")
+        ),
+        (true, &streams::Owner::Unknown, Some(1 << 20), Some(true))
+    );
+    assert_eq!(t.cds.len(), 2);
+    assert_eq!(
+        (t.cds[0].torn, t.cds[0].asid, &t.cds[0].owner),
+        (true, 1, &streams::Owner::Unknown)
+    );
+    assert_eq!(
+        (t.cds[1].ssid, t.cds[1].ttb0(), &t.cds[1].owner),
+        (
+            7,
+            Some(0x4240_0000),
+            &streams::Owner::Mm("mm_00000000deadbeef".into())
+        )
+    );
+    assert_eq!(
+        t.notes,
+        ["CDs cut: scan or record limit reached after 65536 slots"]
+    );
+    let n = &s.streams[2];
+    assert!(n.has_s1() && n.has_s2());
+    assert_eq!(
+        (
+            n.fields.hex("vmid"),
+            n.fields.hex("vttbr"),
+            n.fields.get("s2tg")
+        ),
+        (Some(1), Some(0x4391_6000), Some("16K"))
+    );
+    assert_eq!(
+        n.owner,
+        streams::Owner::Domain("domain_0000000093afc1e8".into())
+    );
+    assert_eq!(
+        n.notes,
+        ["CD table at an IPA (nested, the guest's): not read"]
+    );
+    let r = &s.streams[3];
+    assert_eq!(
+        (r.config.as_str(), r.fields.hex("cfg")),
+        ("reserved", Some(2))
+    );
+    // A failed read.
+    let e = streams::parse(
+        Cursor::new("# stream table not read: error -12\n"),
+        "streams",
+    )
+    .unwrap();
+    assert_eq!((e.error, e.streams.len(), e.smmu), (Some(-12), 0, None));
+    // mm= only after domain=-; an unclosed parenthesis; no owner.
+    for bad in [
+        "sid=0x0 dev=a ste=s1 domain=domain_1 mm=mm_1",
+        "sid=0x0 dev=a ste=missing (no level-2 domain=-",
+        "sid=0x0 dev=a ste=bypass stall=0",
+        "sid=0x100000000 dev=a ste=bypass domain=-",
+        "sid=0x0 dev= ste=bypass domain=-",
+    ] {
+        assert!(streams::parse_stream(bad, "f", 1).is_err(), "{}", bad);
+    }
 }
