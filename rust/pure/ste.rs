@@ -527,6 +527,9 @@ pub enum Owner<'a> {
     None,
     /// Not looked up (the page-table dumps are not running).
     Unknown,
+    /// Its owner changed while the stream table was copied (a domain
+    /// freed, or registered, meanwhile: `pure::owners`), so none is named.
+    Changed,
 }
 
 impl fmt::Display for Owner<'_> {
@@ -535,7 +538,7 @@ impl fmt::Display for Owner<'_> {
             Owner::Domain(d) => write!(f, "domain={}", d),
             Owner::Mm(m) => write!(f, "domain=- mm={}", m),
             Owner::None => f.write_str("domain=-"),
-            Owner::Unknown => f.write_str("domain=?"),
+            Owner::Unknown | Owner::Changed => f.write_str("domain=?"),
         }
     }
 }

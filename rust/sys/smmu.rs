@@ -19,6 +19,9 @@ use kernel::prelude::*;
 use super::ffi;
 use crate::pure::evtq::RECORD_DWORDS;
 
+#[cfg(iommu_scope_kunit)]
+mod kunit;
+
 // The record the C side copies is the one the decoder reads.
 const _: () = assert!(ffi::IOMMU_SCOPE_EVTQ_ENT_DWORDS as usize == RECORD_DWORDS);
 

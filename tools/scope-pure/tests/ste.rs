@@ -288,6 +288,7 @@ fn owners_and_words() {
     );
     assert_eq!(Owner::None.to_string(), "domain=-");
     assert_eq!(Owner::Unknown.to_string(), "domain=?");
+    assert_eq!(Owner::Changed.to_string(), "domain=?");
     let mut s = String::new();
     write_words(&mut s, &[1, u64::MAX, 0]).unwrap();
     assert_eq!(s, "0000000000000001:ffffffffffffffff:0000000000000000");
