@@ -711,8 +711,10 @@ static void read_pass(const __le64 *src, u64 *out)
 {
 	int i;
 
-	for (i = 0; i < IOMMU_SCOPE_ENT_DWORDS; i++)
+	for (i = 0; i < IOMMU_SCOPE_ENT_DWORDS; i++) {
+		/* Acquire: the loads of words i + 1... come after word i's. */
 		out[i] = le64_to_cpu(smp_load_acquire(&src[i]));
+	}
 }
 
 /*

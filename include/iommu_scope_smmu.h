@@ -142,9 +142,8 @@ struct iommu_scope_smmu_caps {
 #define IOMMU_SCOPE_STREAM_ATS		(1U << 3) /* master->ats_enabled */
 #define IOMMU_SCOPE_STREAM_PRI		(1U << 4) /* PCI PRI enabled */
 #define IOMMU_SCOPE_STREAM_CDS_CUT	(1U << 5) /* CD scan or records ran out */
-#define IOMMU_SCOPE_STREAM_CDS_CHANGED	(1U << 6) /* STE or CD table changed
-						   * between two holds of
-						   * streams_mutex: CDs stop */
+/* The STE or CD table changed between two holds of streams_mutex: CDs stop */
+#define IOMMU_SCOPE_STREAM_CDS_CHANGED	(1U << 6)
 
 /* Why a stage-1 STE's CDs were read or not (iommu_scope_stream.cd_state). */
 enum iommu_scope_cd_state {

@@ -137,7 +137,9 @@ fn snapshot(c: &SmmuCtx) -> Result<Snapshot> {
         streams: kept(&streams, total)?,
         cds: kept(&cds, n_cds)?,
         total,
-        owners: before.zip(after).map(|(before, after)| Owners { before, after }),
+        owners: before
+            .zip(after)
+            .map(|(before, after)| Owners { before, after }),
     })
 }
 
