@@ -23,6 +23,7 @@ use crate::pure::idr::write_caps;
 use crate::pure::owners::{self, Join, TableOf};
 use crate::pure::ste::{
     cd_table, decode_cd, decode_ste, ste_table, write_cd, write_ste, write_words, Config, Owner,
+    STE_DWORDS,
 };
 use crate::pure::text::Chunk;
 use crate::sys::debugfs::{self, Dir, File, Stream};
@@ -161,7 +162,7 @@ impl Snapshot {
     }
 
     /// The table a stream translates through: stage 2's, or substream 0's.
-    fn stream_table(&self, st: &StreamRec, words: [u64; 8]) -> Option<u64> {
+    fn stream_table(&self, st: &StreamRec, words: [u64; STE_DWORDS]) -> Option<u64> {
         let ste = decode_ste(words);
         match ste.config {
             Config::S2 | Config::Nested => ste_table(&ste),

@@ -168,13 +168,19 @@ fn reserved_encodings_are_named_reserved() {
     };
     let t = caps_text(&c);
     assert_eq!(line(&t, "table_formats"), "table_formats: reserved(0)");
-    assert_eq!(line(&t, "table_endianness"), "table_endianness: reserved(1)");
+    assert_eq!(
+        line(&t, "table_endianness"),
+        "table_endianness: reserved(1)"
+    );
     assert_eq!(
         line(&t, "stall_model"),
         "stall_model: reserved(3) stall_max=0"
     );
     assert_eq!(line(&t, "oas"), "oas: reserved(7) (idr5.oas=7)");
-    assert_eq!(line(&t, "va_bits"), "va_bits: reserved(2) (idr5.vax=2) ds=no");
+    assert_eq!(
+        line(&t, "va_bits"),
+        "va_bits: reserved(2) (idr5.vax=2) ds=no"
+    );
     assert_eq!(line(&t, "architecture"), "architecture: reserved(0x12)");
     // The defined ones next to them: OAS 0b110 is 52 bits, VAX 0b01 52.
     let c = Caps {

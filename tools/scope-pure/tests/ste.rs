@@ -112,7 +112,10 @@ fn stage1_substream_formats() {
     // S1Fmt=0b11 is reserved: shown as such, no layout assumed.
     let e = decode_ste([s1_w0(0, 3, 4), 0, 0, 0, 0, 0, 0, 0]);
     assert_eq!(e.cd_format(), CdFormat::Reserved(3));
-    assert_eq!((e.cd_format().leaf_entries(4), e.cd_format().l1_entries(4)), (0, 0));
+    assert_eq!(
+        (e.cd_format().leaf_entries(4), e.cd_format().l1_entries(4)),
+        (0, 0)
+    );
     // ... unless S1CDMax is 0 (one CD, S1Fmt ignored).
     assert_eq!(
         decode_ste([s1_w0(0, 3, 0), 0, 0, 0, 0, 0, 0, 0]).cd_format(),
@@ -254,7 +257,15 @@ fn sva_cd_after_mm_release_walks_nothing() {
 fn reserved_encodings_are_named_reserved() {
     let line = |w: [u64; 8]| {
         let mut s = String::new();
-        write_ste(&mut s, 1, "d", &decode_ste(w), MasterFlags::default(), false).unwrap();
+        write_ste(
+            &mut s,
+            1,
+            "d",
+            &decode_ste(w),
+            MasterFlags::default(),
+            false,
+        )
+        .unwrap();
         s
     };
     for cfg in 1..4u64 {
@@ -264,18 +275,32 @@ fn reserved_encodings_are_named_reserved() {
     // Stage 1 with S1Fmt=0b11, S1DSS=0b11, EATS=0b11, STRW=0b01.
     let w1 = 3 | at(3, 28) | at(1, 30);
     let s = line([s1_w0(0x4000, 3, 2), w1, 0, 0, 0, 0, 0, 0]);
-    assert!(s.contains(" s1fmt=reserved(3) s1cdmax=2 substreams=4 s1dss=reserved(3) "), "{}", s);
+    assert!(
+        s.contains(" s1fmt=reserved(3) s1cdmax=2 substreams=4 s1dss=reserved(3) "),
+        "{}",
+        s
+    );
     assert!(s.contains(" eats=reserved(3) strw=reserved(1) "), "{}", s);
     assert!(line([s1_w0(0x4000, 0, 0), at(3, 30), 0, 0, 0, 0, 0, 0]).contains(" strw=reserved(3) "));
     assert!(line([s1_w0(0x4000, 0, 0), at(2, 30), 0, 0, 0, 0, 0, 0]).contains(" strw=el2 "));
     // Stage 2: VTCR.TG=0b11, VTCR.PS=0b111; PS=0b110 is 52 bits.
     let vtcr = |tg: u64, ps: u64| at(at(tg, 14) | at(ps, 16), 32);
     let s2 = |w2: u64| line([1 | at(0b110, 1), 0, w2, 0, 0, 0, 0, 0]);
-    assert!(s2(vtcr(3, 7)).contains(" s2tg=reserved(3) s2ps=reserved(7) "), "{}", s2(vtcr(3, 7)));
+    assert!(
+        s2(vtcr(3, 7)).contains(" s2tg=reserved(3) s2ps=reserved(7) "),
+        "{}",
+        s2(vtcr(3, 7))
+    );
     assert!(s2(vtcr(2, 6)).contains(" s2tg=16K s2ps=52 "));
     // CD: TG0=0b11, IPS=0b111.
     let mut s = String::new();
-    write_cd(&mut s, 0, &decode_cd([(1 << 31) | at(3, 6) | at(7, 32), 0, 0, 0, 0, 0, 0, 0]), false).unwrap();
+    write_cd(
+        &mut s,
+        0,
+        &decode_cd([(1 << 31) | at(3, 6) | at(7, 32), 0, 0, 0, 0, 0, 0, 0]),
+        false,
+    )
+    .unwrap();
     assert!(s.contains(" tg0=reserved(3) ips=reserved(7) "), "{}", s);
 }
 
