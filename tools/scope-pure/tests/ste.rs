@@ -354,6 +354,23 @@ proptest! {
         prop_assert_eq!(cd_table(&c), (v && !epd0).then_some(ttb & 0x000f_ffff_ffff_fff0));
     }
 
+    /// The longest stream and CD lines (longest device name the records
+    /// carry, 47 bytes; longest owner text) fit one streamed piece
+    /// (`text::CHUNK_MAX`), so no line of `streams` is ever cut.
+    #[test]
+    fn longest_lines_fit_a_piece(w in proptest::array::uniform8(any::<u64>()), sid in any::<u32>(), ssid in any::<u32>()) {
+        let dev = "d".repeat(47);
+        let owner = Owner::Mm("mm_0123456789abcdef");
+        let mut s = String::new();
+        write_ste(&mut s, sid, &dev, &decode_ste(w), MasterFlags { stall: true, ats: true, pri: true }, true).unwrap();
+        s.push_str(&format!(" {}\n", owner));
+        prop_assert!(s.len() <= scope_pure::text::CHUNK_MAX, "{} bytes: {}", s.len(), s);
+        let mut c = String::new();
+        write_cd(&mut c, ssid, &decode_cd(w), true).unwrap();
+        c.push_str(&format!(" {}\n", owner));
+        prop_assert!(c.len() <= scope_pure::text::CHUNK_MAX, "{} bytes: {}", c.len(), c);
+    }
+
     /// Lines never break and decoding never panics, whatever the words.
     #[test]
     fn any_words_give_one_line(w in proptest::array::uniform8(any::<u64>()), sid in any::<u32>()) {
