@@ -16,6 +16,8 @@
 //! names), hold a lock while formatting, or read the driver's structures
 //! (`sys::smmu` does).
 
+use core::fmt::Write as _;
+
 use kernel::{fmt, prelude::*, sync::Arc};
 
 use crate::ptdump::registry::{Registry, TableOwner};
