@@ -955,7 +955,9 @@ static struct rb_node *stream_from(struct arm_smmu_device *smmu, u64 sid)
  * Resumes the CD scan of c->cds_of in a new hold of streams_mutex: only if
  * its stream is still in the tree with the same STE (read again) and the
  * same CD table behind it; otherwise its CDs stop there, marked
- * CDS_CHANGED. True when the scan is over.
+ * CDS_CHANGED. True when the scan is over. The STE's re-read is not
+ * counted in *@work: the scan itself must get at least one unit of every
+ * hold, or a hold of one entry would only ever re-read the STE.
  */
 static bool resume_cds(struct arm_smmu_device *smmu, struct cd_sink *k,
 		       struct streams_cursor *c, unsigned int *work)
@@ -966,7 +968,6 @@ static bool resume_cds(struct arm_smmu_device *smmu, struct cd_sink *k,
 	struct arm_smmu_stream *st;
 	struct rb_node *n;
 
-	(*work)--;
 	n = stream_from(smmu, s->sid);
 	st = n ? rb_entry(n, struct arm_smmu_stream, node) : NULL;
 	ste = st && st->id == s->sid ? ste_of(smmu, s->sid) : NULL;
@@ -1042,8 +1043,9 @@ static void copy_streams(struct arm_smmu_device *smmu, struct cd_sink *k,
 
 /*
  * Locking: only the driver's streams_mutex, as arm_smmu_find_master takes
- * it, and for at most @per_lock entries (STEs, CD slots, level-2 leaves)
- * at a time: then it is dropped, the CPU offered to others
+ * it, and for at most @per_lock entries (STEs, CD slots, level-2 leaves;
+ * plus the STE read again when a CD scan resumes) at a time, each hold
+ * making progress: then it is dropped, the CPU offered to others
  * (cond_resched), and taken again, and the copy resumes at the first SID
  * not yet visited. While it is held, no master leaves the tree, so every
  * master found and its CD table stay allocated (arm_smmu_release_device
