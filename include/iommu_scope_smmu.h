@@ -182,8 +182,9 @@ int iommu_scope_smmu_caps(int idx, struct iommu_scope_smmu_caps *out);
  * valid CDs of their stage-1 tables (at most @max_cds in all) into @cds;
  * *@n_cds says how many. Returns the number of SIDs visited (may exceed
  * @max_streams), -ENODEV, or -EINVAL if @per_lock is 0. Process context:
- * holds the driver's streams_mutex for at most @per_lock entry reads at a
- * time; between two holds, streams may come and go (a SID present during
+ * holds the driver's streams_mutex for at most @per_lock entry reads (plus
+ * a resumed CD scan's STE) at a time, each hold making progress; between
+ * two holds, streams may come and go (a SID present during
  * the whole copy is copied exactly once).
  */
 int iommu_scope_smmu_streams(int idx, u32 per_lock,
