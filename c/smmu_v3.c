@@ -1,17 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * iommu-scope: the one place that reads the SMMUv3 driver's private
- * structures (struct arm_smmu_domain, arm_smmu_master, ...). Everything is
- * copied out into the plain records of iommu_scope_smmu.h.
+ * structures (struct arm_smmu_device, arm_smmu_domain, arm_smmu_master,
+ * the stream and CD tables, the event queue). Everything is copied out
+ * into the plain records of iommu_scope_smmu.h.
  *
- * Owns: recognising arm-smmu-v3 domains and reading them.
- * Must not: modify driver state, or take locks the driver does not offer
- * for readers (only the domain's devices_lock, as the driver's own
- * invalidation paths do).
+ * Owns: finding the arm-smmu-v3 instances at load and pinning their
+ * driver's module until unload; recognising arm-smmu-v3 domains and
+ * reading them; the stream ID -> client table; the copies of the stream
+ * table, CD tables and ID registers for io_page_tables/smmu_<dev>/.
+ * Must not: modify driver state, keep a pointer into the driver's stream
+ * tree across an unlock, or take locks the driver does not offer for
+ * readers (only the domain's devices_lock, as the driver's own
+ * invalidation paths do, the iommu group mutex at load, and
+ * streams_mutex, as arm_smmu_find_master does).
  */
 #include <linux/device.h>
 #include <linux/hash.h>
 #include <linux/log2.h>
+#include <linux/module.h>
 #include <linux/iommu.h>
 #include <linux/io-pgtable.h>
 #include <linux/pci.h>
@@ -33,23 +40,47 @@ static const struct iommu_ops *smmu_v3_ops;
 
 /*
  * The SMMUv3 instances, found by the same walk at init (process context,
- * before any hook is registered); read-only afterwards.
+ * before any hook is registered); read-only until iommu_scope_smmu_exit(),
+ * which runs after every user stopped. smmu_owners[i] is the module of
+ * smmus[i]'s driver, on which init took a reference: while it is held,
+ * arm-smmu-v3 (when built as a module) cannot be unloaded, so it stays
+ * bound to its devices and every smmus[i] stays allocated and mapped.
  */
 #define MAX_SMMUS 8
 static struct arm_smmu_device *smmus[MAX_SMMUS];
+static struct module *smmu_owners[MAX_SMMUS];
 
-static void note_smmu(struct arm_smmu_device *smmu)
+/*
+ * Records the instance behind @iommu and pins its driver's module. Caller
+ * holds the group mutex of a device @iommu probed: the iommu core then
+ * holds its own reference on @iommu->ops->owner (taken in
+ * __iommu_probe_device, dropped under that mutex when the device is
+ * released), so the ops and the module are alive while we take ours.
+ */
+static void note_smmu(struct iommu_device *iommu)
 {
+	struct arm_smmu_device *smmu =
+		container_of(iommu, struct arm_smmu_device, iommu);
+	struct module *owner = iommu->ops->owner;
 	int i;
 
-	for (i = 0; i < MAX_SMMUS; i++) {
+	for (i = 0; i < MAX_SMMUS && smmus[i]; i++)
 		if (smmus[i] == smmu)
 			return;
-		if (!smmus[i]) {
-			smmus[i] = smmu;
-			return;
-		}
+	if (i == MAX_SMMUS) {
+		pr_warn_once("iommu_scope: more than %d arm-smmu-v3 instances: %s and later ones are not shown\n",
+			     MAX_SMMUS, dev_name(smmu->dev));
+		return;
 	}
+	/* Fails only while the driver's module is being unloaded. */
+	if (!try_module_get(owner)) {
+		pr_info("iommu_scope: arm-smmu-v3 instance %s skipped: its driver is being unloaded\n",
+			dev_name(smmu->dev));
+		return;
+	}
+	smmu_owners[i] = owner;
+	smmus[i] = smmu;
+	smmu_v3_ops = iommu->ops;
 }
 
 static bool is_smmu_v3_dev(struct device *dev)
@@ -71,27 +102,62 @@ static struct iommu_device *dev_iommu_of(struct device *dev, bool *smmu)
 	return iommu;
 }
 
-static int find_smmu_ops(struct device *dev, void *data)
+struct find_smmu {
+	struct device *dev;
+	int count;
+};
+
+/* Called under the mutex of @dev's group, for each of its devices. */
+static int find_smmu_in_group(struct device *gdev, void *data)
 {
+	struct find_smmu *f = data;
 	struct iommu_device *iommu;
-	int *count = data;
 	bool smmu;
 
-	iommu = dev_iommu_of(dev, &smmu);
-	if (!iommu || !smmu)
+	if (gdev != f->dev)
 		return 0;
-	smmu_v3_ops = iommu->ops;
-	note_smmu(container_of(iommu, struct arm_smmu_device, iommu));
-	(*count)++;
+	iommu = dev_iommu_of(gdev, &smmu);
+	if (iommu && smmu) {
+		note_smmu(iommu);
+		f->count++;
+	}
+	return 1;
+}
+
+static int find_smmu_ops(struct device *dev, void *data)
+{
+	struct iommu_group *group = iommu_group_get(dev);
+	struct find_smmu *f = data;
+
+	if (!group)
+		return 0;
+	f->dev = dev;
+	iommu_group_for_each_dev(group, f, find_smmu_in_group);
+	iommu_group_put(group);
 	return 0;
 }
 
 int iommu_scope_smmu_init(void)
 {
-	int count = 0;
+	struct find_smmu f = { };
 
-	iommu_scope_walk_devs(find_smmu_ops, &count);
-	return count;
+	might_sleep();
+	iommu_scope_walk_devs(find_smmu_ops, &f);
+	return f.count;
+}
+
+void iommu_scope_smmu_exit(void)
+{
+	int i;
+
+	smmu_v3_ops = NULL;
+	for (i = 0; i < MAX_SMMUS; i++) {
+		if (!smmus[i])
+			continue;
+		smmus[i] = NULL;
+		module_put(smmu_owners[i]);
+		smmu_owners[i] = NULL;
+	}
 }
 
 static int count_foreign(struct device *dev, void *data)
@@ -580,10 +646,14 @@ static const u32 opt_map[] = {
 };
 
 /*
- * The ID registers are read-only and side-effect free; STRTAB_BASE and
- * its CFG are only read. The registers stay mapped while the SMMU is
- * bound, and arm-smmu-v3 cannot be unbound (suppress_bind_attrs): the
- * same assumption the instance table makes.
+ * The ID registers (IDR0-5, IIDR, AIDR) are read-only and side-effect
+ * free; STRTAB_BASE and its CFG are only read. They are read through the
+ * driver's own mapping (smmu->base, page 0, ARM_SMMU_REG_SZ bytes: AIDR
+ * at 0x1c is in it), which stays mapped while the driver is bound:
+ * arm-smmu-v3 cannot be unbound through sysfs (suppress_bind_attrs), and
+ * the module reference init took keeps a modular driver from being
+ * unloaded. The driver has no runtime PM: a bound SMMU is never powered
+ * down under it (system suspend freezes our readers first).
  */
 int iommu_scope_smmu_caps(int idx, struct iommu_scope_smmu_caps *out)
 {
@@ -629,37 +699,71 @@ int iommu_scope_smmu_caps(int idx, struct iommu_scope_smmu_caps *out)
 #define CD_SCAN_BUDGET	65536
 
 /*
- * Copies an STE or CD that the driver may be rewriting: the driver writes
- * it one 64-bit word at a time (WRITE_ONCE, arm_smmu_write_entry) with a
- * sync command between steps, so each word is read single-copy-atomically
- * (READ_ONCE) and the whole entry twice; two passes that agree saw, at the
- * moment between them, one state the entry really had (possibly an
- * intermediate step of the driver's update, which the SMMU may see too).
- * Returns false if no two passes agreed in ENTRY_TRIES: a torn view (the
- * last pass is kept).
+ * One pass over an entry: each 64-bit word with a load-acquire, so word
+ * i + 1 is read after word i (and the next pass after this one). Plain
+ * READ_ONCE() loads may be satisfied in any order; a pass could then mix
+ * a word read before a step of the driver's update with one read after
+ * the next step. smp_load_acquire() rather than READ_ONCE() + smp_rmb()
+ * between words: the same order with one instruction per word on arm64
+ * (LDAR) instead of a load and a DMB per word.
+ */
+static void read_pass(const __le64 *src, u64 *out)
+{
+	int i;
+
+	for (i = 0; i < IOMMU_SCOPE_ENT_DWORDS; i++) {
+		/* Acquire: the loads of words i + 1... come after word i's. */
+		out[i] = le64_to_cpu(smp_load_acquire(&src[i]));
+	}
+}
+
+/*
+ * Copies an STE or CD that the driver may be rewriting, and says whether
+ * the copy is a state the entry really had at one moment.
+ *
+ * The driver (arm_smmu_write_entry) changes an entry in at most three
+ * steps, each a set of WRITE_ONCE() stores of whole words followed by a
+ * sync command (arm_smmu_cmdq_issue_cmdlist, which issues dma_wmb() after
+ * the step's stores and before the next step's: a store-store barrier
+ * for every observer). A disruptive update clears word 0 (V=0), writes
+ * words 1-7, then writes word 0; a hitless one writes the bits the SMMU
+ * ignores, then the one critical word, then clears the bits no longer
+ * used. Within one update a word takes a value it had before only in one
+ * case: word 0 of a disruptive update whose word 0 does not change
+ * (A -> 0 -> A).
+ *
+ * Two consecutive passes (read_pass: word order kept) that agree prove,
+ * for every word whose value did not go and come back between its two
+ * reads, that it held that value from its first read to its second, so
+ * all of them held the copy at once at the moment between the passes.
+ * The one word that can come back within an update is word 0 of a
+ * disruptive update: if the second pass read the final word 0 (A again),
+ * then by the step barrier and the acquire order it read every word the
+ * update rewrote with its new value, so the first pass did too (they
+ * agree) -- the copy is the final entry, a real state. Coming back through
+ * two or more complete updates between the two reads of one word would
+ * take at least two sync commands, each waiting for the SMMU to complete
+ * it, within one pass: the passes run with interrupts off, a few dozen
+ * loads in all (only a hypervisor descheduling this vCPU could stretch
+ * that). Returns false if no two consecutive passes agreed in
+ * ENTRY_TRIES re-reads: a torn view (the last pass is kept).
  */
 static bool read_entry(const __le64 *src, u64 *out)
 {
 	u64 again[IOMMU_SCOPE_ENT_DWORDS];
-	int t, i;
+	unsigned long flags;
+	bool same = false;
+	int t;
 
-	for (i = 0; i < IOMMU_SCOPE_ENT_DWORDS; i++)
-		out[i] = le64_to_cpu(READ_ONCE(src[i]));
-	for (t = 0; t < ENTRY_TRIES; t++) {
-		bool same = true;
-
-		/* The second pass's reads come after the first pass's. */
-		smp_rmb();
-		for (i = 0; i < IOMMU_SCOPE_ENT_DWORDS; i++) {
-			again[i] = le64_to_cpu(READ_ONCE(src[i]));
-			same &= again[i] == out[i];
-		}
+	local_irq_save(flags);
+	read_pass(src, out);
+	for (t = 0; t < ENTRY_TRIES && !same; t++) {
+		read_pass(src, again);
+		same = !memcmp(again, out, sizeof(again));
 		memcpy(out, again, sizeof(again));
-		if (same)
-			return true;
-		cpu_relax();
 	}
-	return false;
+	local_irq_restore(flags);
+	return same;
 }
 
 /* Caller holds streams_mutex (L2 stream tables are added under it). */
@@ -686,87 +790,136 @@ struct cd_sink {
 	u32 budget;
 };
 
-/* Records the valid CDs of @n slots at @tab for substreams @ssid0... */
-static bool scan_cds(struct cd_sink *k, struct iommu_scope_stream *s,
-		     const struct arm_smmu_cd *tab, u32 ssid0, u32 n)
+/*
+ * Where a copy stands between two holds of streams_mutex: SIDs are
+ * visited in increasing order, so the next hold resumes at the first SID
+ * in the tree not below @next_sid (SIDs are the tree's unique keys). No
+ * pointer into the driver's structures is kept across an unlock; @cds_of
+ * is our own record of a stream whose CD scan stopped at @next_ssid.
+ */
+struct streams_cursor {
+	u64 next_sid;
+	bool done;
+	struct iommu_scope_stream *cds_of;
+	u32 next_ssid;
+};
+
+/* Records the CD at @cd (substream @ssid) if valid; false if out of room. */
+static bool scan_one_cd(struct cd_sink *k, struct iommu_scope_stream *s,
+			const struct arm_smmu_cd *cd, u32 ssid)
 {
-	u32 i;
+	u64 w[IOMMU_SCOPE_ENT_DWORDS];
+	bool stable;
 
-	for (i = 0; i < n; i++) {
-		u64 w[IOMMU_SCOPE_ENT_DWORDS];
-		bool stable;
-
-		if (!k->budget)
-			return false;
-		k->budget--;
-		s->cd_scanned++;
-		stable = read_entry(tab[i].data, w);
-		if (!(w[0] & CTXDESC_CD_0_V))
-			continue;
-		if (k->n >= k->max)
-			return false;
-		k->cds[k->n].ssid = ssid0 + i;
-		k->cds[k->n].torn = !stable;
-		memcpy(k->cds[k->n].cd, w, sizeof(w));
-		k->n++;
-		s->cd_count++;
-	}
+	if (!k->budget)
+		return false;
+	k->budget--;
+	s->cd_scanned++;
+	stable = read_entry(cd->data, w);
+	if (!(w[0] & CTXDESC_CD_0_V))
+		return true;
+	if (k->n >= k->max)
+		return false;
+	k->cds[k->n].ssid = ssid;
+	k->cds[k->n].torn = !stable;
+	memcpy(k->cds[k->n].cd, w, sizeof(w));
+	k->n++;
+	s->cd_count++;
 	return true;
 }
 
 /*
- * The CDs of @m's table, if the stage-1 STE just read (@ste0) points at
- * it. The driver fills a master's cd_table (under the group mutex, which we
+ * Whether @m's CD table is the one the stage-1 STE word @ste0 points at.
+ * The driver fills a master's cd_table (under the group mutex, which we
  * do not take) before the STE that points at it is written, with a
  * dma_wmb() in between (arm_smmu_write_entry); so once the STE has been
  * seen pointing at cdtab_dma, smp_rmb() makes the table's fields visible.
  * The table and its level-2 leaves are freed only at release_device, after
  * the master left the streams tree, which streams_mutex (held) prevents.
- * Leaves added later are seen or not (READ_ONCE); each is only read.
  */
-static void read_cds(struct cd_sink *k, struct iommu_scope_stream *s,
-		     struct arm_smmu_master *m, u64 ste0)
+static bool cd_table_matches(struct arm_smmu_master *m, u64 ste0)
 {
 	struct arm_smmu_ctx_desc_cfg *cfg = &m->cd_table;
-	u64 ctx = ste0 & STRTAB_STE_0_S1CTXPTR_MASK;
 	u32 fmt = FIELD_GET(STRTAB_STE_0_S1FMT, ste0);
 	u32 cdmax = FIELD_GET(STRTAB_STE_0_S1CDMAX, ste0);
-	bool ok = true;
 
-	s->cd_first = k->n;
-	if (FIELD_GET(STRTAB_STE_0_CFG, ste0) == STRTAB_STE_0_CFG_NESTED) {
-		s->cd_state = IOMMU_SCOPE_CDS_IPA;
-		return;
-	}
 	/* Pairs with the dma_wmb() before the STE write (see above). */
 	smp_rmb();
-	if (!arm_smmu_cdtab_allocated(cfg) || READ_ONCE(cfg->cdtab_dma) != ctx ||
-	    READ_ONCE(cfg->s1cdmax) != cdmax ||
-	    (cdmax && READ_ONCE(cfg->s1fmt) != fmt)) {
-		s->cd_state = IOMMU_SCOPE_CDS_FOREIGN;
-		return;
-	}
-	s->cd_state = IOMMU_SCOPE_CDS_READ;
+	return arm_smmu_cdtab_allocated(cfg) &&
+	       READ_ONCE(cfg->cdtab_dma) ==
+		       (ste0 & STRTAB_STE_0_S1CTXPTR_MASK) &&
+	       READ_ONCE(cfg->s1cdmax) == cdmax &&
+	       (!cdmax || READ_ONCE(cfg->s1fmt) == fmt);
+}
+
+/*
+ * Scans the CD slots of @m's table (checked by cd_table_matches() under
+ * this hold of streams_mutex) from c->next_ssid on, at most *@work slots
+ * or leaves. True when the scan is over (every slot, or a limit: then
+ * CDS_CUT); false when *@work ran out first (c->next_ssid: where to
+ * resume).
+ *
+ * Level-2 leaves added during the scan are seen or not (READ_ONCE); each
+ * is only read. The driver publishes a new leaf (arm_smmu_alloc_cd_ptr:
+ * dma_alloc_coherent() zeroes it, then l2ptrs[] and the L1 descriptor are
+ * stored) with no barrier between the zeroing and the publication; the
+ * first one after is in the CFGI_CD sync that follows. Until then another
+ * CPU may see the new leaf before its zeroes and read the page's previous
+ * contents: a scan that meets a leaf in that window may show CDs that
+ * were never written (Documentation/streams.rst, "Concurrent updates").
+ * The SMMU is not exposed to this: it fetches a leaf's CD only for a
+ * substream whose CD the driver wrote, after a dma_wmb().
+ */
+static bool scan_cd_table(struct cd_sink *k, struct iommu_scope_stream *s,
+			  struct arm_smmu_master *m, struct streams_cursor *c,
+			  unsigned int *work)
+{
+	struct arm_smmu_ctx_desc_cfg *cfg = &m->cd_table;
+	u32 cdmax = FIELD_GET(STRTAB_STE_0_S1CDMAX, s->ste[0]);
+	u64 slots = 1ULL << cdmax;
+
 	if (cfg->s1fmt == STRTAB_STE_0_S1FMT_LINEAR) {
-		ok = scan_cds(k, s, READ_ONCE(cfg->linear.table), 0,
-			      min_t(u32, cfg->linear.num_ents, 1U << cdmax));
-	} else {
-		u32 i, l1 = min_t(u32, cfg->l2.num_l1_ents,
-				  DIV_ROUND_UP(1U << cdmax, CTXDESC_L2_ENTRIES));
+		const struct arm_smmu_cd *tab = READ_ONCE(cfg->linear.table);
 
-		for (i = 0; i < l1 && ok; i++) {
-			struct arm_smmu_cdtab_l2 *l2 =
-				READ_ONCE(cfg->l2.l2ptrs[i]);
+		slots = min_t(u64, slots, cfg->linear.num_ents);
+		for (; c->next_ssid < slots; c->next_ssid++) {
+			if (!*work)
+				return false;
+			(*work)--;
+			if (!scan_one_cd(k, s, &tab[c->next_ssid], c->next_ssid))
+				goto cut;
+		}
+		return true;
+	}
+	slots = min_t(u64, slots,
+		      (u64)cfg->l2.num_l1_ents * CTXDESC_L2_ENTRIES);
+	while (c->next_ssid < slots) {
+		u32 i = arm_smmu_cdtab_l1_idx(c->next_ssid);
+		struct arm_smmu_cdtab_l2 *l2 = READ_ONCE(cfg->l2.l2ptrs[i]);
 
-			if (!l2 || !(le64_to_cpu(READ_ONCE(cfg->l2.l1tab[i].l2ptr)) &
-				     CTXDESC_L1_DESC_V))
-				continue;
-			ok = scan_cds(k, s, l2->cds, i * CTXDESC_L2_ENTRIES,
-				      CTXDESC_L2_ENTRIES);
+		if (!*work)
+			return false;
+		(*work)--;
+		if (!l2 || !(le64_to_cpu(READ_ONCE(cfg->l2.l1tab[i].l2ptr)) &
+			     CTXDESC_L1_DESC_V)) {
+			c->next_ssid = (i + 1) * CTXDESC_L2_ENTRIES;
+			continue;
+		}
+		for (; c->next_ssid < slots &&
+		       arm_smmu_cdtab_l1_idx(c->next_ssid) == i; c->next_ssid++) {
+			if (!*work)
+				return false;
+			(*work)--;
+			if (!scan_one_cd(k, s,
+					 &l2->cds[arm_smmu_cdtab_l2_idx(c->next_ssid)],
+					 c->next_ssid))
+				goto cut;
 		}
 	}
-	if (!ok)
-		s->flags |= IOMMU_SCOPE_STREAM_CDS_CUT;
+	return true;
+cut:
+	s->flags |= IOMMU_SCOPE_STREAM_CDS_CUT;
+	return true;
 }
 
 static void stream_flags(struct iommu_scope_stream *s,
@@ -782,41 +935,78 @@ static void stream_flags(struct iommu_scope_stream *s,
 #endif
 }
 
-/*
- * Locking: only the driver's streams_mutex, as arm_smmu_find_master takes
- * it. While it is held, no master leaves the tree, so every master found
- * and its CD table stay allocated (arm_smmu_release_device removes the
- * master under it before freeing either), and no level-2 stream table is
- * added. STEs and CDs may still be rewritten (group mutex, or the SVA
- * mm-release path under a spinlock): read_entry copes. Bounded: at most
- * @max_streams STEs and CD_SCAN_BUDGET CD slots are read.
- */
-int iommu_scope_smmu_streams(int idx, struct iommu_scope_stream *streams,
-			     u32 max_streams, struct iommu_scope_cd *cds,
-			     u32 max_cds, u32 *n_cds)
+/* The first stream in the tree whose SID is not below @sid, or NULL. */
+static struct rb_node *stream_from(struct arm_smmu_device *smmu, u64 sid)
 {
-	struct arm_smmu_device *smmu = smmu_at(idx);
-	struct cd_sink k = { .cds = cds, .max = max_cds, .budget = CD_SCAN_BUDGET };
-	struct rb_node *node;
-	int total = 0;
+	struct rb_node *n = smmu->streams.rb_node, *best = NULL;
 
-	*n_cds = 0;
-	if (!smmu)
-		return -ENODEV;
-	might_sleep();
-	mutex_lock(&smmu->streams_mutex);
-	for (node = rb_first(&smmu->streams); node; node = rb_next(node)) {
+	while (n) {
+		if (rb_entry(n, struct arm_smmu_stream, node)->id >= sid) {
+			best = n;
+			n = n->rb_left;
+		} else {
+			n = n->rb_right;
+		}
+	}
+	return best;
+}
+
+/*
+ * Resumes the CD scan of c->cds_of in a new hold of streams_mutex: only if
+ * its stream is still in the tree with the same STE (read again) and the
+ * same CD table behind it; otherwise its CDs stop there, marked
+ * CDS_CHANGED. True when the scan is over. The STE's re-read is not
+ * counted in *@work: the scan itself must get at least one unit of every
+ * hold, or a hold of one entry would only ever re-read the STE.
+ */
+static bool resume_cds(struct arm_smmu_device *smmu, struct cd_sink *k,
+		       struct streams_cursor *c, unsigned int *work)
+{
+	struct iommu_scope_stream *s = c->cds_of;
+	u64 w[IOMMU_SCOPE_ENT_DWORDS];
+	const struct arm_smmu_ste *ste;
+	struct arm_smmu_stream *st;
+	struct rb_node *n;
+
+	n = stream_from(smmu, s->sid);
+	st = n ? rb_entry(n, struct arm_smmu_stream, node) : NULL;
+	ste = st && st->id == s->sid ? ste_of(smmu, s->sid) : NULL;
+	if (!ste || !read_entry(ste->data, w) || memcmp(w, s->ste, sizeof(w)) ||
+	    !cd_table_matches(st->master, w[0])) {
+		s->flags |= IOMMU_SCOPE_STREAM_CDS_CHANGED;
+		return true;
+	}
+	return scan_cd_table(k, s, st->master, c, work);
+}
+
+/*
+ * Copies streams from c->next_sid on in this hold of streams_mutex, at
+ * most *@work entries (STEs, CD slots and leaves).
+ */
+static void copy_streams(struct arm_smmu_device *smmu, struct cd_sink *k,
+			 struct streams_cursor *c,
+			 struct iommu_scope_stream *streams, u32 max_streams,
+			 int *total, unsigned int *work)
+{
+	struct rb_node *node;
+
+	for (node = stream_from(smmu, c->next_sid); node; node = rb_next(node)) {
 		struct arm_smmu_stream *st =
 			rb_entry(node, struct arm_smmu_stream, node);
 		struct iommu_scope_stream *s;
 		const struct arm_smmu_ste *ste;
+		u32 cfg;
 
-		if (total++ >= max_streams)
+		if (!*work)
+			return;
+		(*work)--;
+		c->next_sid = (u64)st->id + 1;
+		if ((*total)++ >= max_streams)
 			continue;
-		s = &streams[total - 1];
+		s = &streams[*total - 1];
 		memset(s, 0, sizeof(*s));
 		s->sid = st->id;
-		s->cd_first = k.n;
+		s->cd_first = k->n;
 		strscpy(s->dev, dev_name(st->master->dev), sizeof(s->dev));
 		stream_flags(s, st->master);
 		ste = ste_of(smmu, st->id);
@@ -828,15 +1018,71 @@ int iommu_scope_smmu_streams(int idx, struct iommu_scope_stream *streams,
 			s->flags |= IOMMU_SCOPE_STREAM_STE_TORN;
 			continue;
 		}
-		if ((s->ste[0] & STRTAB_STE_0_V) &&
-		    (FIELD_GET(STRTAB_STE_0_CFG, s->ste[0]) ==
-			     STRTAB_STE_0_CFG_S1_TRANS ||
-		     FIELD_GET(STRTAB_STE_0_CFG, s->ste[0]) ==
-			     STRTAB_STE_0_CFG_NESTED))
-			read_cds(&k, s, st->master, s->ste[0]);
+		cfg = FIELD_GET(STRTAB_STE_0_CFG, s->ste[0]);
+		if (!(s->ste[0] & STRTAB_STE_0_V) ||
+		    (cfg != STRTAB_STE_0_CFG_S1_TRANS &&
+		     cfg != STRTAB_STE_0_CFG_NESTED))
+			continue;
+		if (cfg == STRTAB_STE_0_CFG_NESTED) {
+			s->cd_state = IOMMU_SCOPE_CDS_IPA;
+			continue;
+		}
+		if (!cd_table_matches(st->master, s->ste[0])) {
+			s->cd_state = IOMMU_SCOPE_CDS_FOREIGN;
+			continue;
+		}
+		s->cd_state = IOMMU_SCOPE_CDS_READ;
+		c->cds_of = s;
+		c->next_ssid = 0;
+		if (!scan_cd_table(k, s, st->master, c, work))
+			return;
+		c->cds_of = NULL;
+	}
+	c->done = true;
+}
+
+/*
+ * Locking: only the driver's streams_mutex, as arm_smmu_find_master takes
+ * it, and for at most @per_lock entries (STEs, CD slots, level-2 leaves;
+ * plus the STE read again when a CD scan resumes) at a time, each hold
+ * making progress: then it is dropped, the CPU offered to others
+ * (cond_resched), and taken again, and the copy resumes at the first SID
+ * not yet visited. While it is held, no master leaves the tree, so every
+ * master found and its CD table stay allocated (arm_smmu_release_device
+ * removes the master under it before freeing either), and no level-2
+ * stream table is added. STEs and CDs may still be rewritten (group
+ * mutex, or the SVA mm-release path under a spinlock): read_entry copes.
+ * Bounded: at most @max_streams STEs and CD_SCAN_BUDGET CD slots are read.
+ */
+int iommu_scope_smmu_streams(int idx, u32 per_lock,
+			     struct iommu_scope_stream *streams,
+			     u32 max_streams, struct iommu_scope_cd *cds,
+			     u32 max_cds, u32 *n_cds)
+{
+	struct cd_sink k = { .cds = cds, .max = max_cds, .budget = CD_SCAN_BUDGET };
+	struct streams_cursor c = { };
+	struct arm_smmu_device *smmu;
+	int total = 0;
+
+	might_sleep();
+	*n_cds = 0;
+	smmu = smmu_at(idx);
+	if (!smmu)
+		return -ENODEV;
+	if (!per_lock)
+		return -EINVAL;
+	while (!c.done) {
+		unsigned int work = per_lock;
+
+		mutex_lock(&smmu->streams_mutex);
+		if (c.cds_of && resume_cds(smmu, &k, &c, &work))
+			c.cds_of = NULL;
+		if (!c.cds_of)
+			copy_streams(smmu, &k, &c, streams, max_streams, &total,
+				     &work);
+		mutex_unlock(&smmu->streams_mutex);
 		cond_resched();
 	}
-	mutex_unlock(&smmu->streams_mutex);
 	*n_cds = k.n;
 	return total;
 }

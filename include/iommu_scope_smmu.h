@@ -54,8 +54,18 @@ struct iommu_scope_smmu_master {
 	u32 sids[IOMMU_SCOPE_MAX_SIDS];
 };
 
-/* Find the arm-smmu-v3 instances' ops; returns how many devices use them. */
+/*
+ * Find the arm-smmu-v3 instances and their ops, and take a reference on
+ * their driver's module (none is needed when it is built in); returns how
+ * many devices use them. Process context: walks the buses and locks each
+ * device's iommu group.
+ */
 int iommu_scope_smmu_init(void);
+/*
+ * Forget the instances and drop the module references; after every user
+ * of them (hooks, files, notifiers) stopped.
+ */
+void iommu_scope_smmu_exit(void);
 /* Whether the domain was allocated by arm-smmu-v3. */
 bool iommu_scope_smmu_owns(struct iommu_domain *domain);
 /*
@@ -132,6 +142,8 @@ struct iommu_scope_smmu_caps {
 #define IOMMU_SCOPE_STREAM_ATS		(1U << 3) /* master->ats_enabled */
 #define IOMMU_SCOPE_STREAM_PRI		(1U << 4) /* PCI PRI enabled */
 #define IOMMU_SCOPE_STREAM_CDS_CUT	(1U << 5) /* CD scan or records ran out */
+/* The STE or CD table changed between two holds of streams_mutex: CDs stop */
+#define IOMMU_SCOPE_STREAM_CDS_CHANGED	(1U << 6)
 
 /* Why a stage-1 STE's CDs were read or not (iommu_scope_stream.cd_state). */
 enum iommu_scope_cd_state {
@@ -166,12 +178,17 @@ int iommu_scope_smmu_count(void);
 int iommu_scope_smmu_caps(int idx, struct iommu_scope_smmu_caps *out);
 /*
  * Copies the stream IDs in use on instance @idx (at most @max_streams, in
- * SID order) with their STEs, and the valid CDs of their stage-1 tables
- * (at most @max_cds in all) into @cds; *@n_cds says how many. Returns the
- * number of SIDs in use (may exceed @max_streams), or -ENODEV. Process
- * context: holds the driver's streams_mutex during the copy.
+ * increasing SID order, each SID at most once) with their STEs, and the
+ * valid CDs of their stage-1 tables (at most @max_cds in all) into @cds;
+ * *@n_cds says how many. Returns the number of SIDs visited (may exceed
+ * @max_streams), -ENODEV, or -EINVAL if @per_lock is 0. Process context:
+ * holds the driver's streams_mutex for at most @per_lock entry reads (plus
+ * a resumed CD scan's STE) at a time, each hold making progress; between
+ * two holds, streams may come and go (a SID present during
+ * the whole copy is copied exactly once).
  */
-int iommu_scope_smmu_streams(int idx, struct iommu_scope_stream *streams,
+int iommu_scope_smmu_streams(int idx, u32 per_lock,
+			     struct iommu_scope_stream *streams,
 			     u32 max_streams, struct iommu_scope_cd *cds,
 			     u32 max_cds, u32 *n_cds);
 

@@ -31,13 +31,16 @@ module! {
 }
 
 /// The test module: its suites run when it loads.
-struct IommuScopeKunit;
+struct IommuScopeKunit {
+    /// As the product does at load: the suites read SMMUv3 domains and
+    /// instances, which stay known (and their driver pinned) until unload.
+    _smmu: sys::smmu::SmmuSupport,
+}
 
 impl kernel::Module for IommuScopeKunit {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        // As the product does at load: the suites read SMMUv3 domains (the
-        // instances stay known; the client table is not needed).
-        drop(sys::smmu::SmmuSupport::init());
-        Ok(Self)
+        Ok(Self {
+            _smmu: sys::smmu::SmmuSupport::init(),
+        })
     }
 }

@@ -17,6 +17,7 @@ pub mod idr;
 pub mod input;
 pub mod liveset;
 pub mod lpae;
+pub mod owners;
 pub mod ptdump;
 pub mod settle;
 pub mod ste;

@@ -59,6 +59,12 @@ pub(crate) struct TableOwner {
     /// The physical address of the table's root (an SVA domain: its
     /// process's pgd).
     pub(crate) root_pa: u64,
+    /// The domain's identity: its key (an address, never shown) and
+    /// incarnation, unique for the module's lifetime, so two copies can
+    /// tell a domain from a new one that reused its key or its table.
+    pub(crate) key: usize,
+    /// The incarnation.
+    pub(crate) id: u64,
     /// The domain's directory name.
     pub(crate) name: DirName,
     /// For an SVA domain, its process (the table is the process's, not
@@ -541,8 +547,9 @@ impl Registry {
     }
 
     /// The table of every live domain that has one: its IO page table, or
-    /// for an SVA domain its process's (process context; copied under the
-    /// live-set lock, so each was a live domain's table at that moment).
+    /// for an SVA domain its process's, with the domain's identity
+    /// (process context; each copied under the live-set lock, so each was
+    /// a live domain's table at that moment).
     pub(crate) fn table_owners(&self) -> Result<KVec<TableOwner>> {
         let members = self.live.members()?;
         let mut out = KVec::with_capacity(members.len(), GFP_KERNEL)?;
@@ -558,6 +565,8 @@ impl Registry {
                 out.push(
                     TableOwner {
                         root_pa,
+                        key: m.key,
+                        id: m.id,
                         name: key.dir_name(),
                         mm,
                     },

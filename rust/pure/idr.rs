@@ -14,7 +14,7 @@
 
 use core::fmt;
 
-use super::ste::ps_bits;
+use super::ste::{ps_bits, Field};
 
 /// IDR0 bits.
 pub mod idr0 {
@@ -204,6 +204,44 @@ fn yes_no(b: bool) -> &'static str {
     }
 }
 
+/// SMMU_AIDR as an architecture name: `SMMUv3.<ArchMinorRev>` when
+/// ArchMajorRev (bits 7:4) is 0, the only major revision defined;
+/// `reserved(<aidr>)` otherwise.
+pub fn architecture(aidr: u32) -> ArchRev {
+    if f(aidr, 4, 4) == 0 {
+        ArchRev::V3(aidr & 0xf)
+    } else {
+        ArchRev::Reserved(aidr & 0xff)
+    }
+}
+
+/// What `architecture` shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArchRev {
+    /// SMMUv3.minor.
+    V3(u32),
+    /// A major revision the architecture does not define (AIDR[7:0]).
+    Reserved(u32),
+}
+
+impl fmt::Display for ArchRev {
+    fn fmt(&self, w: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ArchRev::V3(m) => write!(w, "SMMUv3.{}", m),
+            ArchRev::Reserved(a) => write!(w, "reserved(0x{:02x})", a),
+        }
+    }
+}
+
+/// Input address bits of IDR5.VAX (0b00 48, 0b01 52; others reserved).
+pub fn va_bits(vax: u32) -> Field {
+    match vax {
+        0 => Field::Num(48),
+        1 => Field::Num(52),
+        r => Field::Reserved(r),
+    }
+}
+
 /// Name of IDR0.HTTU.
 pub fn httu_name(v: u32) -> &'static str {
     match v {
@@ -214,33 +252,33 @@ pub fn httu_name(v: u32) -> &'static str {
     }
 }
 
-/// Name of IDR0.STALL_MODEL.
-pub fn stall_model_name(v: u32) -> &'static str {
+/// Name of IDR0.STALL_MODEL (0b11 reserved).
+pub fn stall_model_name(v: u32) -> Field {
     match v {
-        0 => "stall+terminate",
-        1 => "terminate",
-        2 => "stall-forced",
-        _ => "reserved",
+        0 => Field::Name("stall+terminate"),
+        1 => Field::Name("terminate"),
+        2 => Field::Name("stall-forced"),
+        r => Field::Reserved(r),
     }
 }
 
-/// Name of IDR0.TTF.
-pub fn ttf_name(v: u32) -> &'static str {
+/// Name of IDR0.TTF (0b00 reserved).
+pub fn ttf_name(v: u32) -> Field {
     match v {
-        1 => "aarch32",
-        2 => "aarch64",
-        3 => "aarch32+aarch64",
-        _ => "reserved",
+        1 => Field::Name("aarch32"),
+        2 => Field::Name("aarch64"),
+        3 => Field::Name("aarch32+aarch64"),
+        r => Field::Reserved(r),
     }
 }
 
-/// Name of IDR0.TTENDIAN.
-pub fn ttendian_name(v: u32) -> &'static str {
+/// Name of IDR0.TTENDIAN (0b01 reserved).
+pub fn ttendian_name(v: u32) -> Field {
     match v {
-        0 => "mixed",
-        2 => "le",
-        3 => "be",
-        _ => "reserved",
+        0 => Field::Name("mixed"),
+        2 => Field::Name("le"),
+        3 => Field::Name("be"),
+        r => Field::Reserved(r),
     }
 }
 
@@ -275,7 +313,7 @@ pub fn write_caps<W: fmt::Write>(w: &mut W, c: &Caps) -> fmt::Result {
         "idr: idr0=0x{:08x} idr1=0x{:08x} idr2=0x{:08x} idr3=0x{:08x} idr4=0x{:08x} idr5=0x{:08x} iidr=0x{:08x} aidr=0x{:08x}",
         i0, i1, i2, i3, i4, i5, c.iidr, c.aidr
     )?;
-    writeln!(w, "architecture: SMMUv3.{}", c.aidr & 0xf)?;
+    writeln!(w, "architecture: {}", architecture(c.aidr))?;
     writeln!(
         w,
         "stages: s1={} s2={}",
@@ -308,11 +346,7 @@ pub fn write_caps<W: fmt::Write>(w: &mut W, c: &Caps) -> fmt::Result {
     writeln!(
         w,
         "va_bits: {} (idr5.vax={}) ds={}",
-        if f(i5, idr5::VAX_SHIFT, 2) == 1 {
-            52
-        } else {
-            48
-        },
+        va_bits(f(i5, idr5::VAX_SHIFT, 2)),
         f(i5, idr5::VAX_SHIFT, 2),
         yes_no(i5 & idr5::DS != 0)
     )?;

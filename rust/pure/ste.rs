@@ -135,7 +135,7 @@ pub enum Config {
     Invalid,
     /// Config 0b000: abort without an event.
     Abort,
-    /// Config 0b001-0b011: reserved, behaves as abort.
+    /// Config 0b001-0b011: reserved encodings (shown as `reserved(<n>)`).
     Reserved(u8),
     /// Config 0b100: both stages bypass.
     Bypass,
@@ -148,17 +148,17 @@ pub enum Config {
 }
 
 impl Config {
-    /// The name in `streams`.
-    pub fn name(self) -> &'static str {
-        match self {
+    /// The name in `streams`: `reserved(<Config>)` for a reserved encoding.
+    pub fn name(self) -> Field {
+        Field::Name(match self {
             Config::Invalid => "invalid",
             Config::Abort => "abort",
-            Config::Reserved(_) => "reserved",
+            Config::Reserved(r) => return Field::Reserved(u32::from(r)),
             Config::Bypass => "bypass",
             Config::S1 => "s1",
             Config::S2 => "s2",
             Config::Nested => "nested",
-        }
+        })
     }
 
     /// Whether stage 1 fields are used.
@@ -175,43 +175,73 @@ impl Config {
 /// Stage-1 context table format (STE.S1Fmt), with the number of CDs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CdFormat {
-    /// S1CDMax = 0: one CD, no substreams.
+    /// S1CDMax = 0: one CD, no substreams (S1Fmt is ignored).
     Single,
-    /// S1Fmt 0b00 (and 0b11, which behaves as it): a linear table.
+    /// S1Fmt 0b00: a linear table.
     Linear,
     /// S1Fmt 0b01: two levels, 4 KiB leaf tables of 64 CDs.
     TwoLevel4K,
     /// S1Fmt 0b10: two levels, 64 KiB leaf tables of 1024 CDs.
     TwoLevel64K,
+    /// S1Fmt 0b11: reserved (the architecture gives it no layout).
+    Reserved(u8),
 }
 
 impl CdFormat {
     /// The name in `streams`.
-    pub fn name(self) -> &'static str {
-        match self {
+    pub fn name(self) -> Field {
+        Field::Name(match self {
             CdFormat::Single => "single",
             CdFormat::Linear => "linear",
             CdFormat::TwoLevel4K => "2lvl-4k",
             CdFormat::TwoLevel64K => "2lvl-64k",
-        }
+            CdFormat::Reserved(r) => return Field::Reserved(u32::from(r)),
+        })
     }
 
-    /// CDs per leaf table (the whole table for the one-level formats).
+    /// CDs per leaf table (the whole table for the one-level formats; 0
+    /// for a reserved format, which has no known layout).
     pub fn leaf_entries(self, cdmax: u32) -> u32 {
         match self {
             CdFormat::Single => 1,
             CdFormat::Linear => 1 << cdmax.min(20),
             CdFormat::TwoLevel4K => 64,
             CdFormat::TwoLevel64K => CD_L2_ENTRIES,
+            CdFormat::Reserved(_) => 0,
         }
     }
 
-    /// Entries of the level-1 table (1 for the one-level formats).
+    /// Entries of the level-1 table (1 for the one-level formats, 0 for a
+    /// reserved one).
     pub fn l1_entries(self, cdmax: u32) -> u32 {
         let n = 1u32 << cdmax.min(20);
         match self {
             CdFormat::Single | CdFormat::Linear => 1,
+            CdFormat::Reserved(_) => 0,
             _ => n.div_ceil(self.leaf_entries(cdmax)),
+        }
+    }
+}
+
+/// A field's value as `streams` and `capabilities` show it: its name (or
+/// number), or `reserved(<value>)` for an encoding the architecture
+/// reserves, never a guess at what it might mean.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    /// An architectural name.
+    Name(&'static str),
+    /// A number the encoding stands for (address bits).
+    Num(u32),
+    /// A reserved encoding, with its raw value.
+    Reserved(u32),
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Field::Name(n) => f.write_str(n),
+            Field::Num(v) => write!(f, "{}", v),
+            Field::Reserved(v) => write!(f, "reserved({})", v),
         }
     }
 }
@@ -318,9 +348,10 @@ impl Ste {
             return CdFormat::Single;
         }
         match self.s1fmt {
+            0 => CdFormat::Linear,
             1 => CdFormat::TwoLevel4K,
             2 => CdFormat::TwoLevel64K,
-            _ => CdFormat::Linear,
+            r => CdFormat::Reserved(r),
         }
     }
 
@@ -340,65 +371,67 @@ impl Ste {
     }
 
     /// VTCR.TG0 as a granule name.
-    pub fn vtcr_granule(&self) -> &'static str {
+    pub fn vtcr_granule(&self) -> Field {
         tg0_name((self.vtcr >> 14) & 3)
     }
 
     /// VTCR.PS as a number of address bits.
-    pub fn vtcr_ps_bits(&self) -> u32 {
+    pub fn vtcr_ps_bits(&self) -> Field {
         ps_bits((self.vtcr >> 16) & 7)
     }
 }
 
-/// Name of a TCR TG0 value (4K 0b00, 64K 0b01, 16K 0b10).
-pub fn tg0_name(tg: u32) -> &'static str {
+/// Name of a TCR TG0 value (4K 0b00, 64K 0b01, 16K 0b10; 0b11 reserved).
+pub fn tg0_name(tg: u32) -> Field {
     match tg {
-        0 => "4K",
-        1 => "64K",
-        2 => "16K",
-        _ => "reserved",
+        0 => Field::Name("4K"),
+        1 => Field::Name("64K"),
+        2 => Field::Name("16K"),
+        r => Field::Reserved(r),
     }
 }
 
-/// Address bits of a PS / IPS / OAS encoding.
-pub fn ps_bits(ps: u32) -> u32 {
+/// Address bits of a PS / IPS / OAS encoding (0b111 is reserved).
+pub fn ps_bits(ps: u32) -> Field {
     match ps {
-        0 => 32,
-        1 => 36,
-        2 => 40,
-        3 => 42,
-        4 => 44,
-        5 => 48,
-        _ => 52,
+        0 => Field::Num(32),
+        1 => Field::Num(36),
+        2 => Field::Num(40),
+        3 => Field::Num(42),
+        4 => Field::Num(44),
+        5 => Field::Num(48),
+        6 => Field::Num(52),
+        r => Field::Reserved(r),
     }
 }
 
-/// Name of S1DSS.
-pub fn s1dss_name(v: u8) -> &'static str {
+/// Name of S1DSS (0b11 reserved).
+pub fn s1dss_name(v: u8) -> Field {
     match v {
-        0 => "terminate",
-        1 => "bypass",
-        2 => "ssid0",
-        _ => "reserved",
+        0 => Field::Name("terminate"),
+        1 => Field::Name("bypass"),
+        2 => Field::Name("ssid0"),
+        r => Field::Reserved(u32::from(r)),
     }
 }
 
-/// Name of EATS.
-pub fn eats_name(v: u8) -> &'static str {
+/// Name of EATS (0b11 reserved).
+pub fn eats_name(v: u8) -> Field {
     match v {
-        0 => "abort",
-        1 => "trans",
-        2 => "s1chk",
-        _ => "reserved",
+        0 => Field::Name("abort"),
+        1 => Field::Name("trans"),
+        2 => Field::Name("s1chk"),
+        r => Field::Reserved(u32::from(r)),
     }
 }
 
-/// Name of STRW.
-pub fn strw_name(v: u8) -> &'static str {
+/// Name of STRW for a Non-secure stream (0b01 and 0b11 reserved; 0b11 is
+/// EL3 only in a Secure stream table, which the driver never programs).
+pub fn strw_name(v: u8) -> Field {
     match v {
-        0 => "nsel1",
-        2 => "el2",
-        _ => "reserved",
+        0 => Field::Name("nsel1"),
+        2 => Field::Name("el2"),
+        r => Field::Reserved(u32::from(r)),
     }
 }
 
@@ -494,6 +527,9 @@ pub enum Owner<'a> {
     None,
     /// Not looked up (the page-table dumps are not running).
     Unknown,
+    /// Its owner changed while the stream table was copied (a domain
+    /// freed, or registered, meanwhile: `pure::owners`), so none is named.
+    Changed,
 }
 
 impl fmt::Display for Owner<'_> {
@@ -502,7 +538,7 @@ impl fmt::Display for Owner<'_> {
             Owner::Domain(d) => write!(f, "domain={}", d),
             Owner::Mm(m) => write!(f, "domain=- mm={}", m),
             Owner::None => f.write_str("domain=-"),
-            Owner::Unknown => f.write_str("domain=?"),
+            Owner::Unknown | Owner::Changed => f.write_str("domain=?"),
         }
     }
 }
@@ -536,9 +572,6 @@ pub fn write_ste<W: fmt::Write>(
     write!(w, "sid=0x{:x} dev={} ste={}", sid, dev, ste.config.name())?;
     if torn {
         w.write_str(" torn")?;
-    }
-    if let Config::Reserved(r) = ste.config {
-        write!(w, " cfg=0x{:x}", r)?;
     }
     if ste.config.has_s1() {
         let fmt = ste.cd_format();

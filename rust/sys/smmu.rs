@@ -4,27 +4,38 @@
 //! (the one file that includes the driver's private header
 //! [`arm-smmu-v3.h`](srctree/drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.h)).
 //!
-//! Owns: recognising an SMMUv3 instance from the pointer the event-queue
-//! thread gets, and reading its queue indexes and records.
-//! Must not: change the driver's queue state (only indexes and entries are
-//! read).
+//! Owns: the lifetime of the module's hold on the instances (found and
+//! their driver's module pinned at load, released at unload:
+//! `SmmuSupport`); recognising an SMMUv3 instance from the pointer the
+//! event-queue thread gets, and reading its queue indexes and records;
+//! the copies of an instance's ID registers and stream table
+//! (`SmmuInstance`) as plain records.
+//! Must not: change the driver's state (only registers, indexes and
+//! entries are read), or decode what it copies (`pure::ste`,
+//! `pure::idr`, `pure::evtq` do).
 
 use kernel::prelude::*;
 
 use super::ffi;
 use crate::pure::evtq::RECORD_DWORDS;
 
+#[cfg(iommu_scope_kunit)]
+mod kunit;
+
 // The record the C side copies is the one the decoder reads.
 const _: () = assert!(ffi::IOMMU_SCOPE_EVTQ_ENT_DWORDS as usize == RECORD_DWORDS);
 
-/// The module's view of the SMMUv3 instances: found once at load, with a
-/// stream ID -> client table that bus notifiers keep current while this
-/// object lives.
+/// The module's view of the SMMUv3 instances: found once at load, each
+/// with a reference on its driver's module (so a modular arm-smmu-v3
+/// cannot be unloaded while we hold its pointers), and a stream ID ->
+/// client table that bus notifiers keep current while this object lives.
 ///
 /// # Invariants
 ///
-/// While `clients` is true the C side's notifiers are registered; `drop`
-/// unregisters them.
+/// `c/smmu_v3.c` holds the instances (and module references) that `init`
+/// found until `drop` releases them, after every user: the owner drops
+/// this object last. While `clients` is true the C side's notifiers are
+/// registered; `drop` unregisters them first.
 pub(crate) struct SmmuSupport {
     devices: u32,
     clients: bool,
@@ -32,10 +43,12 @@ pub(crate) struct SmmuSupport {
 
 impl SmmuSupport {
     /// Finds the arm-smmu-v3 instances and their clients (process context:
-    /// walks the buses).
+    /// walks the buses and locks iommu groups). Call once per module.
     pub(crate) fn init() -> Self {
-        // SAFETY: walks the buses with the driver core's own locking; only
-        // records the driver's ops and instances.
+        // SAFETY: process context (module init); walks the buses with the
+        // driver core's own locking and each device's group mutex, records
+        // the driver's ops and instances and takes module references that
+        // `drop` releases (invariant).
         let n = unsafe { ffi::iommu_scope_smmu_init() };
         // SAFETY: process context; registers the bus notifiers (undone in
         // `drop`) and fills the table from one bus walk.
@@ -70,6 +83,10 @@ impl Drop for SmmuSupport {
             // SAFETY: the notifiers are registered (invariant).
             unsafe { ffi::iommu_scope_smmu_clients_exit() };
         }
+        // SAFETY: every user of the instances stopped before this object
+        // is dropped (invariant), the notifiers just above included; the
+        // references released are those `init` took.
+        unsafe { ffi::iommu_scope_smmu_exit() };
     }
 }
 
@@ -271,6 +288,12 @@ impl StreamRec {
         self.flag(ffi::IOMMU_SCOPE_STREAM_CDS_CUT)
     }
 
+    /// Whether the stream's STE or CD table changed between two holds of
+    /// the driver's lock while its CDs were read (they stop there).
+    pub(crate) fn cds_changed(&self) -> bool {
+        self.flag(ffi::IOMMU_SCOPE_STREAM_CDS_CHANGED)
+    }
+
     /// What became of the CDs.
     pub(crate) fn cd_state(&self) -> CdState {
         match self.0.cd_state {
@@ -324,17 +347,22 @@ impl SmmuInstance {
     /// The instance's registers and driver settings.
     pub(crate) fn caps(&self) -> Option<SmmuCaps> {
         let mut c = SmmuCaps::default();
-        // SAFETY: the helper checks the index and fills `c.0`.
+        // SAFETY: `c.0` is a writable record the helper fills; it checks
+        // the index, and reads registers only through the driver's mapping
+        // of an instance whose module we hold (see `SmmuSupport`).
         let r = unsafe { ffi::iommu_scope_smmu_caps(self.idx, &mut c.0) };
         (r == 0).then_some(c)
     }
 
-    /// Copies the stream IDs in use (up to `streams.len()`) and their
-    /// valid CDs (up to `cds.len()` in all); returns the number of SIDs in
-    /// use (possibly more than copied) and of CDs copied. Process context:
-    /// takes the driver's `streams_mutex`.
+    /// Copies the stream IDs in use (up to `streams.len()`, in increasing
+    /// SID order, each at most once) and their valid CDs (up to
+    /// `cds.len()` in all); returns the number of SIDs visited (possibly
+    /// more than copied) and of CDs copied. Process context: takes the
+    /// driver's `streams_mutex` for at most `per_lock` (at least 1) entry
+    /// reads at a time, and may sleep between.
     pub(crate) fn streams(
         &self,
+        per_lock: u32,
         streams: &mut [StreamRec],
         cds: &mut [CdRec],
     ) -> Result<(usize, usize)> {
@@ -342,11 +370,14 @@ impl SmmuInstance {
         let mc = u32::try_from(cds.len()).unwrap_or(u32::MAX);
         let mut n_cds = 0u32;
         // SAFETY: the buffers have room for `ms` and `mc` records (the
-        // wrappers are transparent); the helper checks the index and takes
-        // only the driver's mutex (process context: we are in a file read).
+        // wrappers are `repr(transparent)` over the C records); the helper
+        // checks the index, writes only within those counts and `n_cds`,
+        // and takes only the driver's mutex, which may sleep: we are in
+        // process context (a file read, or a test), holding no lock.
         let r = unsafe {
             ffi::iommu_scope_smmu_streams(
                 self.idx,
+                per_lock,
                 streams.as_mut_ptr().cast(),
                 ms,
                 cds.as_mut_ptr().cast(),
@@ -354,6 +385,9 @@ impl SmmuInstance {
                 &mut n_cds,
             )
         };
+        if r == EINVAL.to_errno() {
+            return Err(EINVAL);
+        }
         let total = usize::try_from(r).map_err(|_| ENODEV)?;
         Ok((total, (n_cds as usize).min(cds.len())))
     }

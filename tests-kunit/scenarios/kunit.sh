@@ -28,7 +28,7 @@ check_eq "the test module taints TEST (the skeleton's check can fail)" 1 "$(tain
 rm -f /tmp/dma
 wait
 all_ok=1
-for s in iommu_scope_selftest iommu_scope_ptdump iommu_scope_genpt iommu_scope_accounting; do
+for s in iommu_scope_selftest iommu_scope_ptdump iommu_scope_genpt iommu_scope_accounting iommu_scope_smmu_streams; do
 	# A suite's own line: "ok N name" at the start, after an optional
 	# timestamp ("not ok" and the indented test cases do not match).
 	# A suite whose every case skipped (a kernel without what it tests,

@@ -153,3 +153,43 @@ fn flag_names() {
     write_flags(&mut s, 1 << 9 | 1 << 10 | 1 << 31, FEATURES).unwrap();
     assert_eq!(s, "trans_s1 trans_s2 bit31");
 }
+
+/// Reserved encodings of the ID registers are shown as `reserved(<value>)`
+/// (Arm IHI 0070: IDR0.TTF 0b00, TTENDIAN 0b01, STALL_MODEL 0b11; IDR5.OAS
+/// 0b111, VAX 0b10 and 0b11; AIDR.ArchMajorRev other than 0), never as a
+/// guessed value.
+#[test]
+fn reserved_encodings_are_named_reserved() {
+    // TTF=0, TTENDIAN=1, STALL_MODEL=3; OAS=7, VAX=2; AIDR major 1.
+    let c = Caps {
+        idr: [1 << 21 | 3 << 24, 0, 0, 0, 0, 7 | 2 << 10],
+        aidr: 0x12,
+        ..Caps::default()
+    };
+    let t = caps_text(&c);
+    assert_eq!(line(&t, "table_formats"), "table_formats: reserved(0)");
+    assert_eq!(
+        line(&t, "table_endianness"),
+        "table_endianness: reserved(1)"
+    );
+    assert_eq!(
+        line(&t, "stall_model"),
+        "stall_model: reserved(3) stall_max=0"
+    );
+    assert_eq!(line(&t, "oas"), "oas: reserved(7) (idr5.oas=7)");
+    assert_eq!(
+        line(&t, "va_bits"),
+        "va_bits: reserved(2) (idr5.vax=2) ds=no"
+    );
+    assert_eq!(line(&t, "architecture"), "architecture: reserved(0x12)");
+    // The defined ones next to them: OAS 0b110 is 52 bits, VAX 0b01 52.
+    let c = Caps {
+        idr: [0, 0, 0, 0, 0, 6 | 1 << 10],
+        aidr: 3,
+        ..Caps::default()
+    };
+    let t = caps_text(&c);
+    assert_eq!(line(&t, "oas"), "oas: 52 (idr5.oas=6)");
+    assert_eq!(line(&t, "va_bits"), "va_bits: 52 (idr5.vax=1) ds=no");
+    assert_eq!(line(&t, "architecture"), "architecture: SMMUv3.3");
+}

@@ -10,7 +10,7 @@
 use proptest::prelude::*;
 use scope_pure::ste::{
     cd_table, decode_cd, decode_ste, ste_table, write_cd, write_ste, write_words, CdFormat, Config,
-    MasterFlags, Owner,
+    Field, MasterFlags, Owner,
 };
 
 /// Bits `v` placed at `lo` (width implied by the caller's value).
@@ -73,7 +73,7 @@ fn invalid_abort_bypass() {
             true,
             Owner::None
         ),
-        "sid=0x10 dev=d ste=reserved torn cfg=0x2 stall=0 ats=0 pri=0 domain=-"
+        "sid=0x10 dev=d ste=reserved(2) torn stall=0 ats=0 pri=0 domain=-"
     );
 }
 
@@ -109,10 +109,17 @@ fn stage1_substream_formats() {
     assert_eq!((e.cd_format(), e.substreams()), (CdFormat::Linear, 16));
     assert_eq!(e.cd_format().leaf_entries(4), 16);
     assert_eq!(e.cd_format().l1_entries(4), 1);
-    // S1Fmt=0b11 is reserved and behaves as linear.
+    // S1Fmt=0b11 is reserved: shown as such, no layout assumed.
+    let e = decode_ste([s1_w0(0, 3, 4), 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(e.cd_format(), CdFormat::Reserved(3));
     assert_eq!(
-        decode_ste([s1_w0(0, 3, 4), 0, 0, 0, 0, 0, 0, 0]).cd_format(),
-        CdFormat::Linear
+        (e.cd_format().leaf_entries(4), e.cd_format().l1_entries(4)),
+        (0, 0)
+    );
+    // ... unless S1CDMax is 0 (one CD, S1Fmt ignored).
+    assert_eq!(
+        decode_ste([s1_w0(0, 3, 0), 0, 0, 0, 0, 0, 0, 0]).cd_format(),
+        CdFormat::Single
     );
     // 64K leaves, 2^20 substreams: 1024 L1 entries of 1024 CDs.
     let e = decode_ste([s1_w0(0x8000_0000, 2, 20), 0, 0, 0, 0, 0, 0, 0]);
@@ -150,7 +157,7 @@ fn stage2_and_nested() {
             e.vtcr_granule(),
             e.vtcr_ps_bits()
         ),
-        (24, 1, "4K", 40)
+        (24, 1, Field::Name("4K"), Field::Num(40))
     );
     assert!(e.s2aa64 && e.s2ptw && e.s2r && !e.s2s && !e.s2endi);
     assert_eq!(e.eats, 1);
@@ -242,6 +249,61 @@ fn sva_cd_after_mm_release_walks_nothing() {
     );
 }
 
+/// Every reserved encoding of a field `streams` names is shown as
+/// `reserved(<value>)` (Arm IHI 0070: STE.Config 0b001-0b011, S1Fmt 0b11,
+/// S1DSS 0b11, EATS 0b11, STRW 0b01 and 0b11 for a Non-secure stream,
+/// VTCR.TG / CD.TG0 0b11, VTCR.PS / CD.IPS 0b111), never guessed.
+#[test]
+fn reserved_encodings_are_named_reserved() {
+    let line = |w: [u64; 8]| {
+        let mut s = String::new();
+        write_ste(
+            &mut s,
+            1,
+            "d",
+            &decode_ste(w),
+            MasterFlags::default(),
+            false,
+        )
+        .unwrap();
+        s
+    };
+    for cfg in 1..4u64 {
+        assert!(line([1 | at(cfg, 1), 0, 0, 0, 0, 0, 0, 0])
+            .starts_with(&format!("sid=0x1 dev=d ste=reserved({}) stall=0", cfg)));
+    }
+    // Stage 1 with S1Fmt=0b11, S1DSS=0b11, EATS=0b11, STRW=0b01.
+    let w1 = 3 | at(3, 28) | at(1, 30);
+    let s = line([s1_w0(0x4000, 3, 2), w1, 0, 0, 0, 0, 0, 0]);
+    assert!(
+        s.contains(" s1fmt=reserved(3) s1cdmax=2 substreams=4 s1dss=reserved(3) "),
+        "{}",
+        s
+    );
+    assert!(s.contains(" eats=reserved(3) strw=reserved(1) "), "{}", s);
+    assert!(line([s1_w0(0x4000, 0, 0), at(3, 30), 0, 0, 0, 0, 0, 0]).contains(" strw=reserved(3) "));
+    assert!(line([s1_w0(0x4000, 0, 0), at(2, 30), 0, 0, 0, 0, 0, 0]).contains(" strw=el2 "));
+    // Stage 2: VTCR.TG=0b11, VTCR.PS=0b111; PS=0b110 is 52 bits.
+    let vtcr = |tg: u64, ps: u64| at(at(tg, 14) | at(ps, 16), 32);
+    let s2 = |w2: u64| line([1 | at(0b110, 1), 0, w2, 0, 0, 0, 0, 0]);
+    assert!(
+        s2(vtcr(3, 7)).contains(" s2tg=reserved(3) s2ps=reserved(7) "),
+        "{}",
+        s2(vtcr(3, 7))
+    );
+    assert!(s2(vtcr(2, 6)).contains(" s2tg=16K s2ps=52 "));
+    // CD: TG0=0b11, IPS=0b111.
+    let mut s = String::new();
+    write_cd(
+        &mut s,
+        0,
+        &decode_cd([(1 << 31) | at(3, 6) | at(7, 32), 0, 0, 0, 0, 0, 0, 0]),
+        false,
+    )
+    .unwrap();
+    assert!(s.contains(" tg0=reserved(3) ips=reserved(7) "), "{}", s);
+}
+
 #[test]
 fn owners_and_words() {
     assert_eq!(Owner::Domain("domain_ab").to_string(), "domain=domain_ab");
@@ -251,6 +313,7 @@ fn owners_and_words() {
     );
     assert_eq!(Owner::None.to_string(), "domain=-");
     assert_eq!(Owner::Unknown.to_string(), "domain=?");
+    assert_eq!(Owner::Changed.to_string(), "domain=?");
     let mut s = String::new();
     write_words(&mut s, &[1, u64::MAX, 0]).unwrap();
     assert_eq!(s, "0000000000000001:ffffffffffffffff:0000000000000000");
@@ -289,6 +352,23 @@ proptest! {
         prop_assert_eq!((c.asid, u64::from(c.t0sz), u64::from(c.ips), c.valid, c.epd0), (asid, t0sz, ips, v, epd0));
         prop_assert_eq!(c.ttb0, ttb & 0x000f_ffff_ffff_fff0);
         prop_assert_eq!(cd_table(&c), (v && !epd0).then_some(ttb & 0x000f_ffff_ffff_fff0));
+    }
+
+    /// The longest stream and CD lines (longest device name the records
+    /// carry, 47 bytes; longest owner text) fit one streamed piece
+    /// (`text::CHUNK_MAX`), so no line of `streams` is ever cut.
+    #[test]
+    fn longest_lines_fit_a_piece(w in proptest::array::uniform8(any::<u64>()), sid in any::<u32>(), ssid in any::<u32>()) {
+        let dev = "d".repeat(47);
+        let owner = Owner::Mm("mm_0123456789abcdef");
+        let mut s = String::new();
+        write_ste(&mut s, sid, &dev, &decode_ste(w), MasterFlags { stall: true, ats: true, pri: true }, true).unwrap();
+        s.push_str(&format!(" {}\n", owner));
+        prop_assert!(s.len() <= scope_pure::text::CHUNK_MAX, "{} bytes: {}", s.len(), s);
+        let mut c = String::new();
+        write_cd(&mut c, ssid, &decode_cd(w), true).unwrap();
+        c.push_str(&format!(" {}\n", owner));
+        prop_assert!(c.len() <= scope_pure::text::CHUNK_MAX, "{} bytes: {}", c.len(), c);
     }
 
     /// Lines never break and decoding never panics, whatever the words.
