@@ -205,7 +205,7 @@ proptest! {
         prop_assert_eq!(st.fields.hex("vmid"), s2.then_some(ste[2] & 0xffff));
         prop_assert_eq!(st.fields.hex("vttbr"), s2.then_some(ste[3] & 0x000f_ffff_ffff_fff0));
         prop_assert_eq!(st.fields.dec("s2t0sz"), s2.then_some(bits(ste[2], 37, 32)));
-        prop_assert_eq!(st.fields.get("s2tg"), s2.then_some(["4K", "64K", "16K", "reserved"][bits(ste[2], 47, 46) as usize]));
+        prop_assert_eq!(st.fields.get("s2tg"), s2.then_some(["4K", "64K", "16K", "reserved(3)"][bits(ste[2], 47, 46) as usize]));
         prop_assert_eq!(st.fields.get("cfg").is_some(), config == "reserved");
         prop_assert!(st.cds.is_empty() && st.notes.is_empty());
 
@@ -216,7 +216,7 @@ proptest! {
         prop_assert_eq!((c.ssid, u64::from(c.asid), c.torn), (ssid, bits(cd[0], 63, 48), cd_torn));
         prop_assert_eq!(c.ttb0(), Some(cd[1] & 0x000f_ffff_ffff_fff0));
         prop_assert_eq!(c.fields.dec("t0sz"), Some(bits(cd[0], 5, 0)));
-        prop_assert_eq!(c.fields.get("tg0"), Some(["4K", "64K", "16K", "reserved"][bits(cd[0], 7, 6) as usize]));
+        prop_assert_eq!(c.fields.get("tg0"), Some(["4K", "64K", "16K", "reserved(3)"][bits(cd[0], 7, 6) as usize]));
         prop_assert_eq!(c.fields.flag("epd0"), Some(cd[0] & (1 << 14) != 0));
         prop_assert_eq!(c.fields.flag("ha"), Some(cd[0] & (1 << 43) != 0));
         prop_assert_eq!(c.fields.flag("hd"), Some(cd[0] & (1 << 42) != 0));
@@ -508,7 +508,7 @@ sid=0x8 dev=0000:00:01.0 ste=s1 torn cdtab=0x0000000042405000 s1fmt=2lvl-64k s1c
   # CDs cut: scan or record limit reached after 65536 slots
 sid=0x10 dev=0000:00:02.0 ste=nested cdtab=0x0000000040000000 s1fmt=linear s1cdmax=1 substreams=2 s1dss=ssid0 s1stalld=0 vmid=0x1 vttbr=0x0000000043916000 s2t0sz=20 s2sl0=2 s2tg=16K s2ps=44 s2aa64=1 s2ptw=1 s2s=0 s2r=1 s2fwb=0 eats=abort strw=nsel1 stall=0 ats=0 pri=0 domain=domain_0000000093afc1e8
   # CD table at an IPA (nested, the guest's): not read
-sid=0x18 dev=0000:00:03.0 ste=reserved cfg=0x2 stall=0 ats=0 pri=0 domain=-
+sid=0x18 dev=0000:00:03.0 ste=reserved(2) stall=0 ats=0 pri=0 domain=-
 # truncated: 4 of 600 stream IDs shown
 ";
     let s = streams::parse(Cursor::new(text), "streams").unwrap();

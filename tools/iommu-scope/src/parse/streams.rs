@@ -3,7 +3,7 @@
 //! `smmu_<device>/streams` (`Documentation/streams.rst`, written by
 //! `rust/streams/files.rs` with `rust/pure/ste.rs`'s line writers): a
 //! `# smmu <name> sids_in_use=<n> cds=<n>` header; one line per stream ID,
-//! `sid=0x.. dev=<name> ste=<config> [torn] [cfg=0x..] <key=value>...
+//! `sid=0x.. dev=<name> ste=<config> [torn] <key=value>...
 //! <owner>`; under a stage-1 stream one indented line per valid CD,
 //! `  ssid=<n> asid=0x.. [torn] <key=value>... <owner>`, or an indented
 //! `  # ...` note; a `# truncated: <shown> of <total> stream IDs shown`
@@ -293,7 +293,15 @@ fn fields(
         let Some((k, v)) = kv(tok).filter(|(k, _)| !k.is_empty()) else {
             return Err(bad(file, n, format!("{:?} is not key=value", tok)));
         };
-        let ok = if HEX_KEYS.contains(&k) {
+        // A reserved encoding of any field (`ips=reserved(7)`): no number
+        // (its typed getters give `None`).
+        let reserved = v
+            .strip_prefix("reserved(")
+            .and_then(|r| r.strip_suffix(')'))
+            .is_some_and(|r| dec(r).is_some());
+        let ok = if reserved {
+            true
+        } else if HEX_KEYS.contains(&k) {
             hex(v).is_some()
         } else if DEC_KEYS.contains(&k) {
             dec(v).is_some()
@@ -341,7 +349,25 @@ pub fn parse_stream(line: &str, file: &str, n: usize) -> Result<Stream> {
     let (owner, k) = owner(&t[3..], file, n)?;
     let mut torn = false;
     let mut notes = Vec::new();
-    let fields = fields(&t[3..t.len() - k], file, n, &mut torn, &mut notes)?;
+    // A reserved Config encoding, `ste=reserved(<n>)`: config `reserved`,
+    // its value as the field `cfg`.
+    let (config, cfg) = match config
+        .strip_prefix("reserved(")
+        .and_then(|r| r.strip_suffix(')'))
+    {
+        Some(v) => {
+            let v: u8 = v
+                .parse()
+                .map_err(|_| bad(file, n, "bad ste=reserved(<n>)"))?;
+            ("reserved", Some(format!("cfg={:#x}", v)))
+        }
+        None => (config, None),
+    };
+    let mut toks: Vec<&str> = t[3..t.len() - k].to_vec();
+    if let Some(c) = &cfg {
+        toks.push(c);
+    }
+    let fields = fields(&toks, file, n, &mut torn, &mut notes)?;
     Ok(Stream {
         sid,
         dev: dev.to_string(),
