@@ -24,6 +24,7 @@
 #include <linux/pci.h>
 #include <linux/platform_device.h>
 #include <linux/rbtree.h>
+#include <linux/sched/signal.h>
 #include <linux/string.h>
 
 #include "arm-smmu-v3.h"
@@ -795,12 +796,16 @@ struct cd_sink {
  * visited in increasing order, so the next hold resumes at the first SID
  * in the tree not below @next_sid (SIDs are the tree's unique keys). No
  * pointer into the driver's structures is kept across an unlock; @cds_of
- * is our own record of a stream whose CD scan stopped at @next_ssid.
+ * is our own record of a stream whose CD scan stopped at @next_ssid, and
+ * @master the address of its arm_smmu_master then: a value compared, never
+ * dereferenced (with the device name, it tells a re-probed device whose
+ * new CD table happens to have the old one's DMA address).
  */
 struct streams_cursor {
 	u64 next_sid;
 	bool done;
 	struct iommu_scope_stream *cds_of;
+	unsigned long master;
 	u32 next_ssid;
 };
 
@@ -897,11 +902,16 @@ static bool scan_cd_table(struct cd_sink *k, struct iommu_scope_stream *s,
 		u32 i = arm_smmu_cdtab_l1_idx(c->next_ssid);
 		struct arm_smmu_cdtab_l2 *l2 = READ_ONCE(cfg->l2.l2ptrs[i]);
 
-		if (!*work)
-			return false;
-		(*work)--;
+		/*
+		 * A skipped leaf costs a unit; a valid one none of its own (its
+		 * first slot does), so every unit of a hold moves the scan on,
+		 * even with holds of one entry.
+		 */
 		if (!l2 || !(le64_to_cpu(READ_ONCE(cfg->l2.l1tab[i].l2ptr)) &
 			     CTXDESC_L1_DESC_V)) {
+			if (!*work)
+				return false;
+			(*work)--;
 			c->next_ssid = (i + 1) * CTXDESC_L2_ENTRIES;
 			continue;
 		}
@@ -953,8 +963,8 @@ static struct rb_node *stream_from(struct arm_smmu_device *smmu, u64 sid)
 
 /*
  * Resumes the CD scan of c->cds_of in a new hold of streams_mutex: only if
- * its stream is still in the tree with the same STE (read again) and the
- * same CD table behind it; otherwise its CDs stop there, marked
+ * its stream is still in the tree, of the same master and device, with the
+ * same STE (read again) and the same CD table behind it; otherwise its CDs stop there, marked
  * CDS_CHANGED. True when the scan is over. The STE's re-read is not
  * counted in *@work: the scan itself must get at least one unit of every
  * hold, or a hold of one entry would only ever re-read the STE.
@@ -971,7 +981,9 @@ static bool resume_cds(struct arm_smmu_device *smmu, struct cd_sink *k,
 	n = stream_from(smmu, s->sid);
 	st = n ? rb_entry(n, struct arm_smmu_stream, node) : NULL;
 	ste = st && st->id == s->sid ? ste_of(smmu, s->sid) : NULL;
-	if (!ste || !read_entry(ste->data, w) || memcmp(w, s->ste, sizeof(w)) ||
+	if (!ste || (unsigned long)st->master != c->master ||
+	    strncmp(dev_name(st->master->dev), s->dev, sizeof(s->dev) - 1) ||
+	    !read_entry(ste->data, w) || memcmp(w, s->ste, sizeof(w)) ||
 	    !cd_table_matches(st->master, w[0])) {
 		s->flags |= IOMMU_SCOPE_STREAM_CDS_CHANGED;
 		return true;
@@ -1033,6 +1045,7 @@ static void copy_streams(struct arm_smmu_device *smmu, struct cd_sink *k,
 		}
 		s->cd_state = IOMMU_SCOPE_CDS_READ;
 		c->cds_of = s;
+		c->master = (unsigned long)st->master;
 		c->next_ssid = 0;
 		if (!scan_cd_table(k, s, st->master, c, work))
 			return;
@@ -1082,6 +1095,8 @@ int iommu_scope_smmu_streams(int idx, u32 per_lock,
 				     &work);
 		mutex_unlock(&smmu->streams_mutex);
 		cond_resched();
+		if (fatal_signal_pending(current))
+			return -EINTR;
 	}
 	*n_cds = k.n;
 	return total;

@@ -373,7 +373,9 @@ impl SmmuInstance {
         // wrappers are `repr(transparent)` over the C records); the helper
         // checks the index, writes only within those counts and `n_cds`,
         // and takes only the driver's mutex, which may sleep: we are in
-        // process context (a file read, or a test), holding no lock.
+        // process context (a file read, or a test), holding at most our
+        // own file's seq_file mutex, which the driver never takes (so no
+        // lock order with its streams_mutex).
         let r = unsafe {
             ffi::iommu_scope_smmu_streams(
                 self.idx,
@@ -385,10 +387,11 @@ impl SmmuInstance {
                 &mut n_cds,
             )
         };
-        if r == EINVAL.to_errno() {
-            return Err(EINVAL);
+        if r < 0 {
+            // -ENODEV, -EINVAL, or -EINTR (a fatal signal between holds).
+            return Err(Error::from_errno(r));
         }
-        let total = usize::try_from(r).map_err(|_| ENODEV)?;
+        let total = usize::try_from(r).map_err(|_| EINVAL)?;
         Ok((total, (n_cds as usize).min(cds.len())))
     }
 }
