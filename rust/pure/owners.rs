@@ -9,7 +9,8 @@
 //! table's address in both copies: a domain live at two moments was live
 //! in between, and its root table does not move while it lives, so it
 //! owned the table when the STE or CD was read. A table owned in neither
-//! copy is no registered domain's; anything else (a domain freed, and
+//! copy was no registered domain's at either moment (a domain registered
+//! and freed wholly between them is not seen); anything else (a domain freed, and
 //! perhaps its table page reused by a new domain, while the stream table
 //! was copied) is `Changed`, shown as `?`.
 //!

@@ -107,8 +107,9 @@ fn sorted_owners(r: &Registry) -> Result<KVec<TableOwner>> {
 /// Memory: while copying, room for `MAX_STREAMS` stream records and
 /// `MAX_CDS` CD records (about 360 KiB, `vmalloc` allowed); kept, only
 /// the records copied, plus two copies of the live domains' tables (about
-/// 100 bytes per live domain each). All charged to the reader's memory
-/// cgroup (`GFP_KERNEL_ACCOUNT`).
+/// 100 bytes per live domain each). The records are charged to the
+/// reader's memory cgroup (`GFP_KERNEL_ACCOUNT`); the owner copies, made
+/// by the registry, are not.
 struct Snapshot {
     streams: KVVec<StreamRec>,
     cds: KVVec<CdRec>,
