@@ -49,7 +49,7 @@ static int edu_dma_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (!bar)
 		return -ENOMEM;
 	for (i = 0; i < count; i++) {
-		u64 ram = iova + i * SZ_4K;
+		u64 ram = iova + (u64)i * SZ_4K;
 
 		writeq(write ? EDU_BUF : ram, bar + EDU_DMA_SRC);
 		writeq(write ? ram : EDU_BUF, bar + EDU_DMA_DST);
