@@ -130,3 +130,16 @@ page_size() {
 	od -An -v -t u8 /proc/self/auxv | tr -s ' ' '\n' | grep -v '^$' |
 		awk 'NR % 2 == 1 { k = $1; next } k == 6 { print; exit }'
 }
+
+# page_granule: sets PS (the kernel's page size), GRAN (its name: the
+# SMMU's granule is the kernel's page size) and LEVELS (a 48-bit IOVA
+# space takes 4 levels of 4K or 16K tables, 3 of 64K ones).
+page_granule() {
+	PS=$(page_size)
+	case $PS in
+	4096) GRAN=4K; LEVELS=4;;
+	16384) GRAN=16K; LEVELS=4;;
+	65536) GRAN=64K; LEVELS=3;;
+	*) GRAN=?; LEVELS=?;;
+	esac
+}

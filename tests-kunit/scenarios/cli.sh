@@ -16,15 +16,7 @@
 # guest: cli
 . /root/lib/check.sh
 . /root/lib/iopt.sh
-# The SMMU's granule is the kernel's page size; a 48-bit IOVA space takes
-# 4 levels of 4K or 16K tables, 3 of 64K ones.
-PS=$(page_size)
-case $PS in
-4096) GRAN=4K; LEVELS=4;;
-16384) GRAN=16K; LEVELS=4;;
-65536) GRAN=64K; LEVELS=3;;
-*) GRAN=?; LEVELS=?;;
-esac
+page_granule
 echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >> /etc/passwd
 echo 'nogroup:x:65534:' >> /etc/group
 

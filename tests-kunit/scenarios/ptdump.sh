@@ -6,15 +6,7 @@
 # they are freed and allocated; bad input gets clear errors.
 . /root/lib/check.sh
 . /root/lib/iopt.sh
-# The SMMU's granule is the kernel's page size; a 48-bit IOVA space takes
-# 4 levels of 4K tables, 3 of 16K or 64K ones.
-PS=$(page_size)
-case $PS in
-4096) GRAN=4K; LEVELS=4;;
-16384) GRAN=16K; LEVELS=4;;
-65536) GRAN=64K; LEVELS=3;;
-*) GRAN=?; LEVELS=?;;
-esac
+page_granule
 
 check "insmod" insmod /lib/modules/iommu_scope.ko
 sleep 1
