@@ -161,12 +161,6 @@ fn ancestors(real: &Path) -> Vec<String> {
     v
 }
 
-/// The sysfs path components of class device `n` (`/sys/class/*/<n>`),
-/// canonical, from the device up.
-pub fn class_ancestors(sysfs: &Path, n: &str) -> Option<Vec<String>> {
-    class_device(sysfs, n).map(|real| ancestors(&real))
-}
-
 /// How deep `backing_devices` follows stacked block devices (a dm device
 /// over an NVMe multipath head over its paths is 2).
 const MAX_STACK: usize = 4;
@@ -178,7 +172,12 @@ const MAX_STACK: usize = 4;
 /// controllers through its `multipath/` links to the path devices; a
 /// device-mapper or md device its disks through `slaves/`. Each found
 /// device once.
-fn backing_devices(doms: &[DomainDevices], real: &Path, depth: usize, out: &mut Vec<String>) {
+fn backing_devices(
+    wanted: &dyn Fn(&str) -> bool,
+    real: &Path,
+    depth: usize,
+    out: &mut Vec<String>,
+) {
     if depth > MAX_STACK {
         return;
     }
@@ -192,16 +191,13 @@ fn backing_devices(doms: &[DomainDevices], real: &Path, depth: usize, out: &mut 
             .collect();
         links.sort();
         for l in links {
-            match ancestors(&l)
-                .into_iter()
-                .find(|a| !domains_of(doms, a).is_empty())
-            {
+            match ancestors(&l).into_iter().find(|a| wanted(a)) {
                 Some(a) => {
                     if !out.contains(&a) {
                         out.push(a);
                     }
                 }
-                None => backing_devices(doms, &l, depth + 1, out),
+                None => backing_devices(wanted, &l, depth + 1, out),
             }
         }
     }
@@ -264,7 +260,12 @@ pub fn domain_dir(iopt: &Path, sysfs: &Path, target: &str) -> Result<PathBuf> {
             }
         }
         let mut backing = Vec::new();
-        backing_devices(&doms, &real, 0, &mut backing);
+        backing_devices(
+            &|a| !domains_of(&doms, a).is_empty(),
+            &real,
+            0,
+            &mut backing,
+        );
         backing.sort();
         return match backing.as_slice() {
             [one] => pick(one, &format!(" (backing {})", target)),
@@ -310,7 +311,9 @@ pub fn domain_dir(iopt: &Path, sysfs: &Path, target: &str) -> Result<PathBuf> {
 /// The devices a `streams` argument names, among `devs` (the devices the
 /// SMMUs' `streams` files list): a PCI name (`0000:00:02.0`, `00:02.0`),
 /// a listed device name, a class device (the nearest device in its sysfs
-/// path that is listed), or a driver (every listed device bound to it).
+/// path that is listed, or for a stacked block device the listed devices
+/// behind its `multipath/` and `slaves/` links), or a driver (every listed
+/// device bound to it).
 pub fn stream_devices(sysfs: &Path, target: &str, devs: &[&str]) -> Result<Vec<String>> {
     let listed = |d: &str| devs.contains(&d);
     let none = |d: &str, how: &str| {
@@ -329,13 +332,22 @@ pub fn stream_devices(sysfs: &Path, target: &str, devs: &[&str]) -> Result<Vec<S
     if listed(target) {
         return Ok(vec![target.to_string()]);
     }
-    if let Some(anc) = class_ancestors(sysfs, target) {
-        return match anc.iter().find(|a| listed(a)) {
-            Some(a) => Ok(vec![a.clone()]),
-            None => Err(Error::Request(format!(
+    if let Some(real) = class_device(sysfs, target) {
+        if let Some(a) = ancestors(&real).into_iter().find(|a| listed(a)) {
+            return Ok(vec![a]);
+        }
+        // A stacked block device (NVMe multipath head, dm, md): the
+        // devices behind it, as for `ptdump`.
+        let mut backing = Vec::new();
+        backing_devices(&|a| listed(a), &real, 0, &mut backing);
+        backing.sort();
+        return if backing.is_empty() {
+            Err(Error::Request(format!(
                 "{} is not behind any device with a stream ID (see \"iommu-scope streams\")",
                 target
-            ))),
+            )))
+        } else {
+            Ok(backing)
         };
     }
     let bound = driver_devices(sysfs, target);

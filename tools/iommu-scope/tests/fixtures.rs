@@ -1063,7 +1063,7 @@ fn ptdump_of_a_multipath_nvme_namespace() {
     );
     let root = sysfs_tree("sysfs-multipath", &text);
     let f = fixture();
-    let run_mp = |target: &str| {
+    let run_cmd = |cmd: &str, target: &str| {
         run_raw(&[
             "--debugfs".into(),
             f.join("debugfs").display().to_string(),
@@ -1071,10 +1071,11 @@ fn ptdump_of_a_multipath_nvme_namespace() {
             f.join("tracefs").display().to_string(),
             "--sysfs".into(),
             root.display().to_string(),
-            "ptdump".into(),
+            cmd.into(),
             target.into(),
         ])
     };
+    let run_mp = |target: &str| run_cmd("ptdump", target);
     let dump = std::fs::read_to_string(
         fixture()
             .join("debugfs/io_page_tables")
@@ -1086,6 +1087,26 @@ fn ptdump_of_a_multipath_nvme_namespace() {
         let (c, out, err) = run_mp(target);
         assert_eq!((c, err.as_str()), (0, ""), "{}", target);
         assert_eq!(out, dump, "{}", target);
+    }
+    // `streams` resolves the same names: the controller's stream IDs.
+    let (c, nvme_streams, err) = run(&["streams", "0000:00:02.0"]);
+    assert_eq!((c, err.as_str()), (0, ""));
+    assert!(nvme_streams.lines().count() >= 2, "{}", nvme_streams);
+    for target in ["nvme0n1", "dm-0"] {
+        let (c, out, err) = run_cmd("streams", target);
+        assert_eq!((c, err.as_str()), (0, ""), "streams {}", target);
+        assert_eq!(out, nvme_streams, "streams {}", target);
+    }
+    // Over two devices, `streams` shows both (rows of either).
+    let (c, out, _) = run_cmd("streams", "dm-1");
+    assert_eq!(c, 0);
+    let (_, vda_streams, _) = run(&["streams", "0000:00:03.0"]);
+    for l in nvme_streams
+        .lines()
+        .skip(1)
+        .chain(vda_streams.lines().skip(1))
+    {
+        assert!(out.lines().any(|o| o == l), "{} not in {}", l, out);
     }
     let (c, out, err) = run_mp("dm-1");
     assert_eq!((c, out.as_str()), (1, ""));
