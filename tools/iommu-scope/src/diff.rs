@@ -44,6 +44,24 @@ pub struct Piece {
 }
 
 impl Piece {
+    /// A's run `r`, which B does not map.
+    fn removed(r: Run) -> Self {
+        Piece {
+            change: Change::Removed,
+            a: Some(r),
+            b: None,
+        }
+    }
+
+    /// B's run `r`, which A does not map.
+    fn added(r: Run) -> Self {
+        Piece {
+            change: Change::Added,
+            a: None,
+            b: Some(r),
+        }
+    }
+
     fn range(&self) -> (u64, u64) {
         let r = self
             .a
@@ -195,78 +213,30 @@ pub fn diff<A: BufRead, B: BufRead>(
         match (ca.take(), cb.take()) {
             (None, None) => break,
             (Some(x), None) => {
-                push(
-                    Piece {
-                        change: Change::Removed,
-                        a: Some(x),
-                        b: None,
-                    },
-                    &mut sum,
-                    &mut open,
-                )?;
+                push(Piece::removed(x), &mut sum, &mut open)?;
                 ca = ra.next()?;
             }
             (None, Some(y)) => {
-                push(
-                    Piece {
-                        change: Change::Added,
-                        a: None,
-                        b: Some(y),
-                    },
-                    &mut sum,
-                    &mut open,
-                )?;
+                push(Piece::added(y), &mut sum, &mut open)?;
                 cb = rb.next()?;
             }
             (Some(x), Some(y)) => {
                 if end(&x) <= y.iova as u128 {
-                    push(
-                        Piece {
-                            change: Change::Removed,
-                            a: Some(x),
-                            b: None,
-                        },
-                        &mut sum,
-                        &mut open,
-                    )?;
+                    push(Piece::removed(x), &mut sum, &mut open)?;
                     ca = ra.next()?;
                     cb = Some(y);
                 } else if end(&y) <= x.iova as u128 {
-                    push(
-                        Piece {
-                            change: Change::Added,
-                            a: None,
-                            b: Some(y),
-                        },
-                        &mut sum,
-                        &mut open,
-                    )?;
+                    push(Piece::added(y), &mut sum, &mut open)?;
                     cb = rb.next()?;
                     ca = Some(x);
                 } else if x.iova < y.iova {
                     let head = y.iova - x.iova;
-                    push(
-                        Piece {
-                            change: Change::Removed,
-                            a: Some(cut(&x, x.iova, head)),
-                            b: None,
-                        },
-                        &mut sum,
-                        &mut open,
-                    )?;
+                    push(Piece::removed(cut(&x, x.iova, head)), &mut sum, &mut open)?;
                     ca = Some(cut(&x, y.iova, x.size - head));
                     cb = Some(y);
                 } else if y.iova < x.iova {
                     let head = x.iova - y.iova;
-                    push(
-                        Piece {
-                            change: Change::Added,
-                            a: None,
-                            b: Some(cut(&y, y.iova, head)),
-                        },
-                        &mut sum,
-                        &mut open,
-                    )?;
+                    push(Piece::added(cut(&y, y.iova, head)), &mut sum, &mut open)?;
                     cb = Some(cut(&y, x.iova, y.size - head));
                     ca = Some(x);
                 } else {
