@@ -143,3 +143,15 @@ page_granule() {
 	*) GRAN=?; LEVELS=?;;
 	esac
 }
+
+# pci_rid NAME: the requester ID (bus << 8 | devfn), in decimal, of PCI
+# device NAME (dddd:bb:dd.f): on QEMU's virt SMMUv3, whose iommu-map is the
+# identity, the device's stream ID. Fails for a name of another form.
+pci_rid() {
+	case $1 in
+	[0-9a-f][0-9a-f][0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f].[0-7]) ;;
+	*) return 1;;
+	esac
+	_b=${1#*:}; _df=${_b#*:}
+	echo $(( (0x${_b%%:*} << 8) | (0x${_df%.*} << 3) | ${_df#*.} ))
+}

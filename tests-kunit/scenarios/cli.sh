@@ -75,8 +75,7 @@ check "domains --json: the edu domain, its device and SID" grep -q "\"id\":\"$ED
 # --- streams and who-translates ---------------------------------------------
 # The oracles: the requester ID of the PCI name, and dom_of (the domain
 # directory whose devices file lists the device).
-rid() { local b=${1#*:}; local bus=${b%%:*} slot=${b#*:}; local fn=${slot#*.}; slot=${slot%.*}
-	echo $(( (0x$bus << 8) | (0x$slot << 3) | fn )); }
+rid() { pci_rid $1; }
 SMMU=$(ls -d $IOPT/smmu_* | head -n1); SMMU=${SMMU##*/smmu_}
 NDEV=0
 for d in /sys/bus/pci/devices/*; do [ -e $d/iommu_group ] && NDEV=$((NDEV + 1)); done

@@ -62,11 +62,7 @@ for d in /sys/bus/pci/devices/*; do
 done
 check_eq "the edu device is at 0000:00:01.0" 0000:00:01.0 "$EDU"
 SID=none
-case $EDU in
-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f].[0-7])
-	b=${EDU#*:}; df=${b#*:}
-	SID=$(printf '0x%x' $(( (0x${b%%:*} << 8) | (0x${df%.*} << 3) | ${df#*.} )));;
-esac
+r=$(pci_rid $EDU) && SID=$(printf '0x%x' $r)
 check_eq "the module's devices file gives edu the stream ID of its BDF" "$SID" \
 	"$(sed -n "s/^$EDU group=[0-9]* sid=\(0x[0-9a-f]*\).*/\1/p" $(dom_of $EDU)/devices)"
 # The driver's own event log would flood the console.
@@ -141,6 +137,20 @@ stop_bpftrace() {
 # lines_in PATTERN FILE COUNT: FILE has COUNT lines matching PATTERN.
 lines_in() { [ "$(grep -c "$1" $2)" -ge $3 ]; }
 
+# record_faults TOOL: the N edu faults, made while TOOL (started by run_bg,
+# recording) runs, then TOOL's end: its exit status 0 and the oracle's N
+# events meanwhile.
+record_faults() {
+	check "$name: oracle on" oracle_on $EVT
+	check "$name: $N edu faults" edu_faults
+	check "$name: the oracle holds the $N events" wait_oracle smmu_evtq_event $N
+	check "$name: all made while it records" workload_of $1
+	wait_exit $BG 60; rc=$?
+	oracle_off
+	check_eq "$name: exit status" 0 "$rc"
+	check_eq "$name: the oracle saw $N events meanwhile" $N "$(oracle_count smmu_evtq_event)"
+}
+
 # --- the documented examples ---------------------------------------------------
 rm -rf /tmp/ex; mkdir -p /tmp/ex
 awk -v OUT=/tmp/ex -f /root/lib/doc_examples.awk /root/doc/*.rst /root/doc/README.md
@@ -192,14 +202,7 @@ for ex in /tmp/ex/[0-9]*; do
 	"perf record -e arm_smmu_v3:smmu_evtq_event -a -- sleep "*)
 		run_bg $ex /tmp/perf
 		check "$name: recording" wait_until 120 workload_of perf
-		check "$name: oracle on" oracle_on $EVT
-		check "$name: $N edu faults" edu_faults
-		check "$name: the oracle holds the $N events" wait_oracle smmu_evtq_event $N
-		check "$name: all made while it records" workload_of perf
-		wait_exit $BG 60; rc=$?
-		oracle_off
-		check_eq "$name: exit status" 0 "$rc"
-		check_eq "$name: the oracle saw $N events meanwhile" $N "$(oracle_count smmu_evtq_event)"
+		record_faults perf
 		show_out /tmp/perf/out
 		PERF_RECORDED=1;;
 	"perf script -F event,trace")
@@ -211,14 +214,7 @@ for ex in /tmp/ex/[0-9]*; do
 	"trace-cmd record -e arm_smmu_v3:smmu_evtq_event sleep "*)
 		run_bg $ex /tmp/tc
 		check "$name: recording" wait_until 120 workload_of trace-cmd
-		check "$name: oracle on" oracle_on $EVT
-		check "$name: $N edu faults" edu_faults
-		check "$name: the oracle holds the $N events" wait_oracle smmu_evtq_event $N
-		check "$name: all made while it records" workload_of trace-cmd
-		wait_exit $BG 60; rc=$?
-		oracle_off
-		check_eq "$name: exit status" 0 "$rc"
-		check_eq "$name: the oracle saw $N events meanwhile" $N "$(oracle_count smmu_evtq_event)"
+		record_faults trace-cmd
 		check "$name: trace.dat written" test -s /tmp/tc/trace.dat
 		show_out /tmp/tc/out
 		TC_RECORDED=1;;

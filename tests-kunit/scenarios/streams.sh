@@ -91,7 +91,7 @@ check_eq "one sid line per device" "$NDEV" "$(grep -c '^sid=' /tmp/streams)"
 # joined DEV: "sid domain cd0_domain" from streams for DEV.
 line_of() { grep "^sid=0x[0-9a-f]* dev=$1 " $2; }
 # A PCI device's requester ID from its name (dddd:bb:dd.f): bus << 8 | devfn.
-rid() { _b=${1#*:}; _df=${_b#*:}; _b=${_b%%:*}; printf '0x%x' $(( (0x$_b << 8) | (0x${_df%.*} << 3) | ${_df#*.} )); }
+rid() { printf '0x%x' $(pci_rid $1); }
 ok=0; bad=0; ridok=0
 for d in /sys/bus/pci/devices/*; do
 	[ -e $d/iommu_group ] || continue
