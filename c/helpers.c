@@ -118,6 +118,20 @@ bool iommu_scope_table_ok(phys_addr_t pa, u64 size)
 	return true;
 }
 
+phys_addr_t iommu_scope_iova_to_phys(struct iommu_domain *domain,
+				     unsigned long iova)
+{
+	/* A driver without the op gives 0: the caller walks the table. */
+	if (!domain->ops || !domain->ops->iova_to_phys)
+		return 0;
+	return iommu_iova_to_phys(domain, iova);
+}
+
+unsigned int iommu_scope_nr_cpu_ids(void)
+{
+	return nr_cpu_ids;
+}
+
 void iommu_scope_hashed_ptr(const void *ptr, char *buf, size_t len)
 {
 	snprintf(buf, len, "%p", ptr);

@@ -8,11 +8,17 @@
  * actually mapped (0 included), also when the call fails (it then unmaps
  * exactly that much), so counting at it needs no return probe.
  *
- * Also: which IOMMU drivers the module can read the tables of, and how
- * execution contexts nest (for recognising a map at its tracepoint).
+ * The same for the core's iommu:unmap tracepoint, which __iommu_unmap()
+ * fires once the table is written (every call that passed its argument
+ * checks), with the size asked for and the size really unmapped: what an
+ * entry-only probe of __iommu_unmap needs to learn how the call ended,
+ * without a function-return probe.
  *
- * Owns: the registration of that probe. Must not: decide anything; the
- * callback does.
+ * Also: how execution contexts nest (for recognising a call at its
+ * tracepoint).
+ *
+ * Owns: the registration of those probes. Must not: decide anything; the
+ * callbacks do.
  */
 #include <linux/device.h>
 #include <linux/iommu.h>
@@ -53,6 +59,40 @@ void iommu_scope_map_trace_unregister(void)
 		return;
 	map_registered = false;
 	unregister_trace_map(probe_map, map_data);
+	tracepoint_synchronize_unregister();
+}
+
+static iommu_scope_unmap_cb_t unmap_cb;
+static void *unmap_data;
+static bool unmap_registered;
+
+static void probe_unmap(void *data, unsigned long iova, size_t size,
+			size_t unmapped)
+{
+	unmap_cb(data, iova, size, unmapped);
+}
+
+int iommu_scope_unmap_trace_register(iommu_scope_unmap_cb_t cb, void *data)
+{
+	int ret;
+
+	if (unmap_registered)
+		return -EBUSY;
+	unmap_cb = cb;
+	unmap_data = data;
+	ret = register_trace_unmap(probe_unmap, data);
+	if (ret)
+		return ret;
+	unmap_registered = true;
+	return 0;
+}
+
+void iommu_scope_unmap_trace_unregister(void)
+{
+	if (!unmap_registered)
+		return;
+	unmap_registered = false;
+	unregister_trace_unmap(probe_unmap, unmap_data);
 	tracepoint_synchronize_unregister();
 }
 

@@ -213,11 +213,50 @@ bool iommu_scope_smmu_owns(struct iommu_domain *domain)
 		domain->type == IOMMU_DOMAIN_SVA);
 }
 
+/* The table fields of @out (stage to mair), from an arm-smmu-v3 domain. */
+static void smmu_domain_table(struct arm_smmu_domain *sd,
+			      struct iommu_scope_smmu_domain *out)
+{
+	struct io_pgtable *iop;
+
+	switch (sd->stage) {
+	case ARM_SMMU_DOMAIN_S1:
+		out->stage = 1;
+		break;
+	case ARM_SMMU_DOMAIN_S2:
+		out->stage = 2;
+		break;
+	default:
+		out->stage = 0;
+		return;
+	}
+	if (!sd->pgtbl_ops)
+		return;
+	iop = io_pgtable_ops_to_pgtable(sd->pgtbl_ops);
+	out->has_pgtbl = 1;
+	out->fmt = iop->fmt;
+	out->ias = iop->cfg.ias;
+	out->oas = iop->cfg.oas;
+	out->pgsize_bitmap = iop->cfg.pgsize_bitmap;
+	out->quirks = iop->cfg.quirks;
+	out->dirty_tracking = !!(iop->cfg.quirks & IO_PGTABLE_QUIRK_ARM_HD);
+	if (iop->fmt == ARM_64_LPAE_S2) {
+		out->root_pa = iop->cfg.arm_lpae_s2_cfg.vttbr;
+		out->tcr_tg = iop->cfg.arm_lpae_s2_cfg.vtcr.tg;
+		out->tcr_tsz = iop->cfg.arm_lpae_s2_cfg.vtcr.tsz;
+		out->vtcr_sl = iop->cfg.arm_lpae_s2_cfg.vtcr.sl;
+	} else {
+		out->root_pa = iop->cfg.arm_lpae_s1_cfg.ttbr;
+		out->tcr_tg = iop->cfg.arm_lpae_s1_cfg.tcr.tg;
+		out->tcr_tsz = iop->cfg.arm_lpae_s1_cfg.tcr.tsz;
+		out->mair = iop->cfg.arm_lpae_s1_cfg.mair;
+	}
+}
+
 int iommu_scope_smmu_domain_get(struct iommu_domain *domain,
 				struct iommu_scope_smmu_domain *out)
 {
 	struct arm_smmu_domain *sd;
-	struct io_pgtable *iop;
 	struct arm_smmu_device *smmu;
 
 	if (!iommu_scope_smmu_owns(domain))
@@ -240,38 +279,16 @@ int iommu_scope_smmu_domain_get(struct iommu_domain *domain,
 		out->mm_pgd_pa = virt_to_phys(domain->mm->pgd);
 		snprintf(out->mm, sizeof(out->mm), "mm_%p", domain->mm);
 	}
-	switch (sd->stage) {
-	case ARM_SMMU_DOMAIN_S1:
-		out->stage = 1;
-		break;
-	case ARM_SMMU_DOMAIN_S2:
-		out->stage = 2;
-		break;
-	default:
-		out->stage = 0;
-		return 0;
-	}
-	if (!sd->pgtbl_ops)
-		return 0;
-	iop = io_pgtable_ops_to_pgtable(sd->pgtbl_ops);
-	out->has_pgtbl = 1;
-	out->fmt = iop->fmt;
-	out->ias = iop->cfg.ias;
-	out->oas = iop->cfg.oas;
-	out->pgsize_bitmap = iop->cfg.pgsize_bitmap;
-	out->quirks = iop->cfg.quirks;
-	out->dirty_tracking = !!(iop->cfg.quirks & IO_PGTABLE_QUIRK_ARM_HD);
-	if (iop->fmt == ARM_64_LPAE_S2) {
-		out->root_pa = iop->cfg.arm_lpae_s2_cfg.vttbr;
-		out->tcr_tg = iop->cfg.arm_lpae_s2_cfg.vtcr.tg;
-		out->tcr_tsz = iop->cfg.arm_lpae_s2_cfg.vtcr.tsz;
-		out->vtcr_sl = iop->cfg.arm_lpae_s2_cfg.vtcr.sl;
-	} else {
-		out->root_pa = iop->cfg.arm_lpae_s1_cfg.ttbr;
-		out->tcr_tg = iop->cfg.arm_lpae_s1_cfg.tcr.tg;
-		out->tcr_tsz = iop->cfg.arm_lpae_s1_cfg.tcr.tsz;
-		out->mair = iop->cfg.arm_lpae_s1_cfg.mair;
-	}
+	smmu_domain_table(sd, out);
+	return 0;
+}
+
+int iommu_scope_smmu_domain_table(struct iommu_domain *domain,
+				  struct iommu_scope_smmu_domain *out)
+{
+	if (!iommu_scope_smmu_owns(domain))
+		return -ENODEV;
+	smmu_domain_table(to_smmu_domain(domain), out);
 	return 0;
 }
 

@@ -57,6 +57,16 @@ int iommu_scope_read_phys_block(phys_addr_t pa, u64 *out, unsigned int n);
  * pages, each page allocated (refcount > 0) and not reserved.
  */
 bool iommu_scope_table_ok(phys_addr_t pa, u64 size);
+/*
+ * The driver's translation of @iova in @domain (0: none), as the iommu core
+ * looks it up itself before an unmap (iommu_debug_unmap_begin). The caller
+ * must hold @domain, and no table covering @iova may be freed meanwhile
+ * (true at the entry of __iommu_unmap for the range it unmaps).
+ */
+phys_addr_t iommu_scope_iova_to_phys(struct iommu_domain *domain,
+				     unsigned long iova);
+/* The number of possible CPU ids. */
+unsigned int iommu_scope_nr_cpu_ids(void);
 
 /* Write the hashed value %p prints for @ptr into @buf (NUL-terminated). */
 void iommu_scope_hashed_ptr(const void *ptr, char *buf, size_t len);
@@ -107,6 +117,14 @@ typedef void (*iommu_scope_map_cb_t)(void *data, unsigned long iova,
 int iommu_scope_map_trace_register(iommu_scope_map_cb_t cb, void *data);
 /* Unregister the probe and wait until it no longer runs. */
 void iommu_scope_map_trace_unregister(void);
+/* Called as every __iommu_unmap() that passed its checks ends (any context). */
+typedef void (*iommu_scope_unmap_cb_t)(void *data, unsigned long iova,
+				       size_t size, size_t unmapped);
+
+/* As iommu_scope_map_trace_register(), for iommu:unmap. */
+int iommu_scope_unmap_trace_register(iommu_scope_unmap_cb_t cb, void *data);
+/* Unregister the probe and wait until it no longer runs. */
+void iommu_scope_unmap_trace_unregister(void);
 /*
  * 0 in task context, 1 serving a softirq (also PREEMPT_RT's), 2 hardirq,
  * 3 NMI (any context).

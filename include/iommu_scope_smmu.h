@@ -80,6 +80,14 @@ bool iommu_scope_is_smmu_v3_ops(const struct iommu_ops *ops);
 int iommu_scope_smmu_domain_get(struct iommu_domain *domain,
 				struct iommu_scope_smmu_domain *out);
 /*
+ * Only the table fields of @out (stage, fmt, ias, oas, tcr_tg, tcr_tsz,
+ * vtcr_sl, has_pgtbl, pgsize_bitmap, root_pa, quirks, mair,
+ * dirty_tracking; the others are left as they are): the hooks' lookup, no
+ * string copied. -ENODEV if arm-smmu-v3 did not allocate @domain.
+ */
+int iommu_scope_smmu_domain_table(struct iommu_domain *domain,
+				  struct iommu_scope_smmu_domain *out);
+/*
  * Copy up to @max masters attached to @domain into @out. Returns the total
  * number attached (may exceed @max), or -ENODEV if arm-smmu-v3 did not
  * allocate it. @domain is only a key: it is dereferenced only while the

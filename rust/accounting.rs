@@ -19,6 +19,7 @@ use crate::sys::debugfs::Dir;
 mod files;
 mod hooks;
 mod leaks;
+mod notes;
 mod pagecount;
 mod seed;
 pub(crate) mod state;

@@ -13,10 +13,14 @@
 //!   returns) or once an IOMMU or a domain whose table the module cannot
 //!   read was seen (its maps must not be counted: their unmaps could not
 //!   be released). It leaves a note per call for the tracepoint.
-//! - `__iommu_unmap` (entry and return): at entry the range's leaves are
-//!   found with one walk of the domain's table and every unit is released;
-//!   at return, what was not unmapped is walked again and taken back
-//!   ("remap").
+//! - `__iommu_unmap` (entry only): the range's leaves are found (a few
+//!   granules with the driver's own lookup, more with one walk of the
+//!   table) and every unit is released; the call leaves a note
+//!   (`notes.rs`) for
+//! - the `iommu:unmap` tracepoint (a direct call at the end of
+//!   `__iommu_unmap`, with the size really unmapped): what was released
+//!   and not unmapped is walked again and taken back ("remap"). Cheaper
+//!   than a return probe on `__iommu_unmap`.
 //! - `iommu_domain_free` (entry): a freed domain maps nothing any more, so
 //!   whatever is still in its table is released.
 //! - `iommu_device_register` (entry): an IOMMU that is not an arm-smmu-v3
@@ -43,13 +47,14 @@ use kernel::{
     workqueue::{impl_has_work, new_work, Work, WorkItem},
 };
 
+use super::notes::{Note, UnmapNotes, NO_BUCKET};
 use super::seed::Decision;
 use super::state::Accounting;
 use crate::ptdump::registry::UnmapCounters;
 use crate::pure::table::Table;
-use crate::sys::domain::{Domain, DomainKey};
+use crate::sys::domain::Domain;
 use crate::sys::fprobe::{Args, EntryData, Fprobe, Handler};
-use crate::sys::map_trace::{self, MapHandler, MapTrace};
+use crate::sys::map_trace::{self, MapHandler, MapTrace, UnmapHandler, UnmapTrace};
 use crate::sys::work;
 
 /// The `iommu:map` tracepoint: counts the map (and has the map probe armed
@@ -250,79 +255,109 @@ impl MapCtl {
     }
 }
 
-/// Marks an unmap that was not accounted (no domain, or a table the module
-/// cannot read); never an encoded `Decision`.
+/// Marks an unmap that was not accounted (a table the module cannot
+/// read); never an encoded `Decision`.
 const SKIPPED: usize = usize::MAX - 2;
 
-/// `__iommu_unmap(domain, iova, size, gather)`; with the dumps' counters
-/// of unmaps in flight, if the page-table dumps run.
-pub(crate) struct UnmapHook(Arc<MapCtl>, Option<Arc<UnmapCounters>>);
+/// What the unmap probe and the `iommu:unmap` tracepoint share: the
+/// accounting, the dumps' counters of unmaps in flight (if the page-table
+/// dumps run) and the notes the first leaves for the second.
+pub(crate) struct UnmapState {
+    ctl: Arc<MapCtl>,
+    dumps: Option<Arc<UnmapCounters>>,
+    notes: UnmapNotes,
+}
+
+/// `__iommu_unmap(domain, iova, size, gather)`, at entry (no return
+/// probe): releases the range, leaves a note for the tracepoint.
+pub(crate) struct UnmapHook(Arc<UnmapState>);
 
 impl Handler for UnmapHook {
-    const WANTS_EXIT: bool = true;
-
     fn entry(&self, args: &Args) -> EntryData {
+        let s = &self.0;
         // SAFETY: the iommu core holds the domain it unmaps from for the
         // whole call.
         let Some(d) = (unsafe { args.domain(0) }) else {
-            return [0, 0, 0, SKIPPED];
+            return [0; 4];
         };
-        if let Some(c) = &self.1 {
-            let _ = c.started(d.key());
+        // `__iommu_unmap` returns without reaching its tracepoint (after a
+        // warning) for these: nothing to note.
+        if !d.is_paging() || d.pgsize_bitmap() == 0 {
+            return [0; 4];
         }
-        let (iova, size) = (args.arg(1) as u64, args.arg(2) as u64);
         let key = d.key().index();
-        let a = &self.0.acc;
+        let bucket = s.dumps.as_ref().map_or(NO_BUCKET, |c| c.started(d.key()));
+        let (iova, size) = (args.arg(1) as u64, args.arg(2) as u64);
+        let a = &s.ctl.acc;
         a.stats.unmaps.add(1, Relaxed);
-        let Some(t) = self.0.table_of(&d) else {
-            return [key, iova as usize, 0, SKIPPED];
+        let mut note = Note {
+            iova,
+            size,
+            domain: key,
+            counted: 0,
+            dec: SKIPPED,
+            bucket,
         };
-        let (dec, end) = a.settling.enter(key, iova, iova.saturating_add(size));
-        // Released here: the part below a settling domain's cursor (all of
-        // it otherwise); the rest is the seeding walk's.
-        if end > iova {
-            let _ = a.account_table_range(&t, iova, end, false);
+        if let Some(t) = s.ctl.table_of(&d) {
+            let (dec, end) = a.settling.enter(key, iova, iova.saturating_add(size));
+            // Released here: the part below a settling domain's cursor (all
+            // of it otherwise); the rest is the seeding walk's.
+            if end > iova {
+                // SAFETY: at the entry of `__iommu_unmap`, whose range
+                // covers `[iova, end)`: no table under it is freed before
+                // this returns.
+                let _ = unsafe { a.release_unmap(&d, &t, iova, end) };
+            }
+            note.counted = end.saturating_sub(iova);
+            note.dec = dec.encode();
         }
-        [
-            key,
-            iova as usize,
-            end.saturating_sub(iova) as usize,
-            dec.encode(),
-        ]
+        // Without a note (every slot taken: counted in `lost`), a partial
+        // unmap is not taken back, a settling domain keeps this operation
+        // in flight (it stays settling: its older mappings are never
+        // counted, so never reported), and the dumps of this bucket stay
+        // marked inconsistent: never a false report.
+        let _ = s.notes.leave(note);
+        [0; 4]
     }
+}
 
-    fn exit(&self, e: &EntryData, unmapped: usize) {
-        self.account_exit(e, unmapped);
-        // `e[0]` is the key of the domain `entry` counted as started (0:
-        // none).
-        if let (Some(c), true) = (&self.1, e[0] != 0) {
-            c.finished_on(DomainKey::from_index(e[0]));
+impl UnmapHandler for UnmapState {
+    /// The `iommu:unmap` tracepoint: how the call the probe saw ended.
+    fn unmapped(this: ArcBorrow<'_, Self>, iova: u64, size: u64, unmapped: u64) {
+        // No note: the call began before the probe was registered (nothing
+        // was released), or its note was lost.
+        let Some(n) = this.notes.take(iova, size) else {
+            return;
+        };
+        this.account_end(&n, unmapped);
+        if let (Some(c), true) = (&this.dumps, n.bucket != NO_BUCKET) {
+            c.finished(n.bucket);
         }
     }
 }
 
-impl UnmapHook {
-    /// The accounting half of `exit`: takes back what was not unmapped.
-    fn account_exit(&self, e: &EntryData, unmapped: usize) {
-        let [d, iova, counted, dec] = *e;
-        if dec == SKIPPED {
+impl UnmapState {
+    /// The accounting half of an unmap's end: takes back what was released
+    /// at entry and not unmapped.
+    fn account_end(&self, n: &Note, unmapped: u64) {
+        if n.dec == SKIPPED {
             return;
         }
-        let a = &self.0.acc;
-        a.settling.exit(Decision::decode(dec));
-        if unmapped >= counted {
+        let a = &self.ctl.acc;
+        a.settling.exit(Decision::decode(n.dec));
+        if unmapped >= n.counted {
             return;
         }
         a.stats.remaps.add(1, Relaxed);
-        // SAFETY: `d` is the domain `entry` saw; the iommu core is returning
-        // from the unmap on it and still holds it.
-        let Some(d) = (unsafe { Domain::from_raw(d as *mut _) }) else {
+        // SAFETY: `n.domain` is the domain the probe saw at the entry of
+        // this call, which is still running (this is its tracepoint), so
+        // the iommu core still holds it.
+        let Some(d) = (unsafe { Domain::from_raw(n.domain as *mut _) }) else {
             return;
         };
-        let iova = iova as u64;
-        let from = iova.saturating_add(unmapped as u64);
-        let _ = a.account_range(&d, from, iova.saturating_add(counted as u64), true);
-        a.refill_if_low();
+        let from = n.iova.saturating_add(unmapped);
+        let _ = a.account_range(&d, from, n.iova.saturating_add(n.counted), true);
+        self.ctl.acc.refill_if_low();
     }
 }
 
@@ -357,12 +392,15 @@ impl Handler for FreeHook {
 /// # Invariants
 ///
 /// The probes are `Some` until `drop`, which unregisters them (the map
-/// tracepoint first, see `install`), so that nothing can queue `ctl` any
+/// tracepoint first, see `install`; the unmap probe before the `iommu:unmap`
+/// tracepoint that takes its notes), so that nothing can queue `ctl` any
 /// more, and only then stops `ctl`. While `unmap` is registered it feeds
 /// `unmaps` (if any), which says it no longer tracks once `drop` began.
 pub(crate) struct Hooks {
     map: Option<MapTrace<MapCount>>,
     unmap: Option<Pin<KBox<Fprobe<UnmapHook>>>>,
+    unmap_end: Option<UnmapTrace<UnmapState>>,
+    unmap_state: Arc<UnmapState>,
     free: Option<Pin<KBox<Fprobe<FreeHook>>>>,
     register: Option<Result<Pin<KBox<Fprobe<RegisterHook>>>>>,
     ctl: Arc<MapCtl>,
@@ -378,6 +416,7 @@ impl Drop for Hooks {
         }
         self.map = None;
         self.unmap = None;
+        self.unmap_end = None;
         self.free = None;
         self.register = None;
         // The seeder, the other one to queue it, was stopped before.
@@ -389,6 +428,7 @@ impl Drop for Hooks {
 type Probes = (
     MapTrace<MapCount>,
     Pin<KBox<Fprobe<UnmapHook>>>,
+    UnmapTrace<UnmapState>,
     Pin<KBox<Fprobe<FreeHook>>>,
     Result<Pin<KBox<Fprobe<RegisterHook>>>>,
 );
@@ -404,8 +444,16 @@ impl Hooks {
         unmaps: Option<Arc<UnmapCounters>>,
     ) -> Result<Self> {
         let ctl = MapCtl::new(state)?;
-        match Self::probes(state, &ctl, &unmaps) {
-            Ok((map, unmap, free, register)) => {
+        let unmap_state = Arc::new(
+            UnmapState {
+                ctl: ctl.clone(),
+                dumps: unmaps.clone(),
+                notes: UnmapNotes::new()?,
+            },
+            GFP_KERNEL,
+        )?;
+        match Self::probes(state, &ctl, &unmap_state) {
+            Ok((map, unmap, unmap_end, free, register)) => {
                 if let Some(u) = &unmaps {
                     u.set_tracking();
                 }
@@ -416,6 +464,8 @@ impl Hooks {
                 Ok(Self {
                     map: Some(map),
                     unmap: Some(unmap),
+                    unmap_end: Some(unmap_end),
+                    unmap_state,
                     free: Some(free),
                     register: Some(register),
                     ctl,
@@ -434,7 +484,7 @@ impl Hooks {
     fn probes(
         state: &Arc<Accounting>,
         ctl: &Arc<MapCtl>,
-        unmaps: &Option<Arc<UnmapCounters>>,
+        unmap_state: &Arc<UnmapState>,
     ) -> Result<Probes> {
         // Registering one takes a while: free and unmap first, so that no
         // map is counted whose unmap or free could still be missed (the
@@ -445,8 +495,11 @@ impl Hooks {
             Fprobe::new(c"iommu_domain_free", FreeHook(ctl.clone())),
             GFP_KERNEL,
         )?;
+        // The tracepoint that takes the unmap probe's notes before the
+        // probe: every note left is taken.
+        let unmap_end = UnmapTrace::register_unmap(unmap_state.clone())?;
         let unmap = KBox::pin_init(
-            Fprobe::new(c"__iommu_unmap", UnmapHook(ctl.clone(), unmaps.clone())),
+            Fprobe::new(c"__iommu_unmap", UnmapHook(unmap_state.clone())),
             GFP_KERNEL,
         )?;
         let register = KBox::pin_init(
@@ -457,7 +510,7 @@ impl Hooks {
             state.saw_foreign();
         }
         let map = MapTrace::register(Arc::new(MapCount(ctl.clone()), GFP_KERNEL)?)?;
-        Ok((map, unmap, free, register))
+        Ok((map, unmap, unmap_end, free, register))
     }
 
     /// What the seeder calls once the last domain settled.
@@ -503,6 +556,13 @@ impl Hooks {
         ] {
             writeln!(f, "probe {}: active ({}) missed={}", func, what, missed)?;
         }
+        let notes = &self.unmap_state.notes;
+        writeln!(
+            f,
+            "probe iommu:unmap: active (end of unmaps) notes={} notes_lost={}",
+            notes.capacity(),
+            notes.lost.load(Relaxed)
+        )?;
         match &self.register {
             None => Ok(()),
             Some(Ok(p)) => writeln!(

@@ -2,9 +2,9 @@
 
 //! KUnit suite `iommu_scope_accounting`: the refcounts after real
 //! `iommu_map` / `iommu_unmap` calls on a real SMMUv3 paging domain (every
-//! page size, the same page in two domains, a freed domain) and on a
-//! generic_pt domain (an unmap that stops short, a map that fails
-//! part-way). Each test runs its own accounting (state and hooks), as the
+//! page size, the same page in two domains, a freed domain, unmaps of 1
+//! to 6 pages) and on a generic_pt domain (an unmap that stops short, one
+//! over a hole, a map that fails part-way), and the unmap notes. Each test runs its own accounting (state and hooks), as the
 //! product module does.
 //!
 //! The physical addresses are above the machine's RAM, so no DMA of the
@@ -18,6 +18,7 @@ mod tests {
     use kernel::{prelude::*, sync::atomic::Relaxed, sync::Arc};
 
     use crate::accounting::hooks::Hooks;
+    use crate::accounting::notes::{Note, UnmapNotes, NO_BUCKET};
     use crate::accounting::pagecount::{Alloc, PageCounts, Update, UNIT};
     use crate::accounting::state::Accounting;
     use crate::pure::genpt::Format;
@@ -237,6 +238,97 @@ mod tests {
         assert_eq!(count(&a, pa + 0x1000), 1);
         assert_eq!(t.core_unmap(0x4000_0000, 0x20_0000), 0x20_0000);
         assert_eq!(count(&a, pa + 0x1000), 0);
+        Ok(())
+    }
+
+    /// Unmaps of 1 to 6 pages of an SMMUv3 domain: up to 4 granules the
+    /// unmap probe looks each one up with the driver, above that it walks
+    /// the table; both release exactly the range.
+    #[test]
+    fn small_and_large_unmaps_release_the_range() -> Result {
+        if crate::sys::testing::skip_unless_4k() {
+            return Ok(());
+        }
+        let (a, _h) = start()?;
+        let d = ctx!(PagingDomain::alloc(), "alloc domain");
+        for pages in 1..=6u64 {
+            let iova = 0x100_0000 * pages;
+            let pa = PA + 0x60_0000_0000 + 0x100_0000 * pages;
+            let size = pages * 0x1000;
+            // Mapped one page at a time, each at a discontiguous address
+            // (the pages of the range go down).
+            for i in 0..pages {
+                ctx!(
+                    d.map(iova + i * 0x1000, pa + (pages - i) * 0x2000, 0x1000, RW),
+                    "map"
+                );
+            }
+            for i in 0..pages {
+                assert_eq!(count(&a, pa + (pages - i) * 0x2000), 1);
+            }
+            assert_eq!(d.unmap(iova, size), size as usize);
+            for i in 0..=pages {
+                assert_eq!(count(&a, pa + i * 0x2000), 0);
+            }
+        }
+        Ok(())
+    }
+
+    /// An unmap of a few pages over a hole in a generic_pt domain: whatever
+    /// the table still maps afterwards keeps exactly one reference, what it
+    /// no longer maps has none (the table itself is the oracle).
+    #[test]
+    fn small_unmap_over_a_hole_matches_the_table() -> Result {
+        if crate::sys::testing::skip_unless_4k() {
+            return Ok(());
+        }
+        let (a, _h) = start()?;
+        let t = ctx!(PtTable::new(Format::AmdV1, 48, 3), "pt domain");
+        let pa = PA + 0x70_0000_0000;
+        let iova = 0x20_0000;
+        ctx!(t.core_map(iova, pa, 0x1000, RW), "map page 0");
+        ctx!(
+            t.core_map(iova + 0x2000, pa + 0x2000, 0x1000, RW),
+            "map page 2"
+        );
+        let _ = t.core_unmap(iova, 0x3000);
+        for i in 0..3u64 {
+            let mapped = t.iova_to_phys(iova + i * 0x1000) != 0;
+            assert_eq!(count(&a, pa + i * 0x1000), u32::from(mapped));
+        }
+        let _ = t.core_unmap(iova + 0x2000, 0x1000);
+        assert_eq!(count(&a, pa + 0x2000), 0);
+        Ok(())
+    }
+
+    /// Notes are taken back by the context that left them, for the same
+    /// range only; with every slot taken a note is lost and counted.
+    #[test]
+    fn unmap_notes_belong_to_their_context() -> Result {
+        let notes = UnmapNotes::new()?;
+        let note = |iova: u64| Note {
+            iova,
+            size: 0x1000,
+            domain: 0x1234_5000,
+            counted: 0x1000,
+            dec: 7,
+            bucket: NO_BUCKET,
+        };
+        assert!(notes.leave(note(0x1000)));
+        assert_eq!(notes.take(0x2000, 0x1000), None);
+        assert_eq!(notes.take(0x1000, 0x2000), None);
+        assert_eq!(notes.take(0x1000, 0x1000), Some(note(0x1000)));
+        assert_eq!(notes.take(0x1000, 0x1000), None);
+        let n = notes.capacity() as u64;
+        for i in 0..n {
+            assert!(notes.leave(note(i * 0x1000)));
+        }
+        assert!(!notes.leave(note(n * 0x1000)));
+        assert_eq!(notes.lost.load(Relaxed), 1);
+        for i in (0..n).rev() {
+            assert_eq!(notes.take(i * 0x1000, 0x1000), Some(note(i * 0x1000)));
+        }
+        assert!(notes.leave(note(0)));
         Ok(())
     }
 

@@ -39,6 +39,11 @@ use crate::sys::{task, work};
 /// Slots for the notes of maps in progress (while the map probe is armed).
 const IN_MAP_SLOTS: usize = 64;
 
+/// Granules an unmap may span for `release_unmap` to look each up with the
+/// driver rather than walk the table: the common one-page unmap costs one
+/// driver lookup, as the kernel's own `iommu_debug_unmap_begin`.
+const LOOKUP_GRANULES: usize = 4;
+
 /// An `in_map` note's limit for a map into a domain whose table the module
 /// cannot read: not counted. Any other limit is the number of bytes from
 /// the map's IOVA that may be counted.
@@ -281,6 +286,58 @@ impl Accounting {
             Some(t) => self.account_table_range(&t, iova, end, inc),
             None => 0,
         }
+    }
+
+    /// Releases every unit mapped in `[iova, end)` of domain `d`, whose
+    /// table is `t`, at the entry of an unmap of that range: a few granules
+    /// through the driver's own lookup (`Domain::iova_to_phys`, as the
+    /// kernel's `iommu_debug_unmap_begin` does), more (or a granule that
+    /// does not translate) with one walk of the table. Returns the counters
+    /// changed.
+    ///
+    /// # Safety
+    ///
+    /// No table under `[iova, end)` may be freed during the call: true at
+    /// the entry of `__iommu_unmap` for the range it unmaps.
+    pub(crate) unsafe fn release_unmap(
+        &self,
+        d: &Domain<'_>,
+        t: &Table,
+        iova: u64,
+        end: u64,
+    ) -> u64 {
+        let bitmap = d.pgsize_bitmap();
+        let granule = 1u64.checked_shl(bitmap.trailing_zeros()).unwrap_or(0);
+        let small = granule
+            .checked_mul(LOOKUP_GRANULES as u64)
+            .is_some_and(|max| iova % granule == 0 && end.saturating_sub(iova) <= max);
+        if small {
+            let mut pas = [0u64; LOOKUP_GRANULES];
+            let mut n = 0;
+            let mut at = iova;
+            while at < end && n < LOOKUP_GRANULES {
+                // SAFETY: `at` is in `[iova, end)`, whose tables stay
+                // (caller's contract).
+                let pa = unsafe { d.iova_to_phys(at) };
+                if pa == 0 {
+                    // A hole (or a page at 0): the walk says which.
+                    return self.account_table_range(t, iova, end, false);
+                }
+                pas[n] = pa;
+                n += 1;
+                at = at.saturating_add(granule);
+            }
+            let mut delta = Delta::default();
+            let mut from = iova;
+            for pa in &pas[..n] {
+                let len = granule.min(end - from);
+                self.count_pa_range(*pa, len, false, Alloc::Pool, &mut delta);
+                from = from.saturating_add(granule);
+            }
+            self.apply(&delta, false);
+            return delta.done;
+        }
+        self.account_table_range(t, iova, end, false)
     }
 
     /// `account_range` on a table already looked up.

@@ -300,11 +300,6 @@ impl UnmapCounters {
         }
     }
 
-    /// The unmap on the domain `key` that `started` counted returned.
-    pub(crate) fn finished_on(&self, key: DomainKey) {
-        self.finished(key.bucket(UNMAP_BUCKETS));
-    }
-
     /// The unmap hook is being removed: no dump can be consistent any more.
     pub(crate) fn stop_tracking(&self) {
         self.tracking.store(false, Relaxed);

@@ -250,6 +250,34 @@ impl<'a> Domain<'a> {
         (r == 0).then_some(SmmuDomain(rec))
     }
 
+    /// `smmu` with only the fields that describe the table (no names
+    /// copied): what `table` needs, in the hooks.
+    fn smmu_table(&self) -> Option<SmmuDomain> {
+        let mut rec = ffi::iommu_scope_smmu_domain::default();
+        // SAFETY: as in `smmu`; the helper only writes the table's numbers
+        // into `rec`.
+        let r = unsafe { ffi::iommu_scope_smmu_domain_table(self.raw(), &mut rec) };
+        (r == 0).then_some(SmmuDomain(rec))
+    }
+
+    /// The physical address `iova` translates to, as the driver looks it up
+    /// (`iommu_iova_to_phys`); 0 if it does not translate (or to 0).
+    ///
+    /// # Safety
+    ///
+    /// No table that translates `iova` may be freed during the call: true
+    /// for the range an unmap covers, at the entry of `__iommu_unmap`
+    /// (only an operation on a range frees the tables under it).
+    pub(crate) unsafe fn iova_to_phys(&self, iova: u64) -> u64 {
+        let Ok(iova) = usize::try_from(iova) else {
+            return 0;
+        };
+        // SAFETY: the domain is alive (type invariant), and its tables for
+        // `iova` stay (caller's contract), as `iommu_debug_unmap_begin`
+        // relies on at the same point.
+        unsafe { ffi::iommu_scope_iova_to_phys(self.raw(), iova as kernel::ffi::c_ulong) }
+    }
+
     /// The generic_pt view of the domain, if it uses a generic_pt table.
     pub(crate) fn generic_pt(&self) -> Option<PtDomain> {
         let mut rec = ffi::iommu_scope_pt_domain::default();
@@ -263,17 +291,18 @@ impl<'a> Domain<'a> {
     /// The domain's page table, if it has one the module can walk. Reads
     /// no lock: any context.
     pub(crate) fn table(&self) -> Option<Table> {
-        if let Some(p) = self.generic_pt() {
-            return p.geometry().map(|g| Table {
-                layout: AnyLayout::Pt(g),
-                root_pa: p.root_pa(),
+        // arm-smmu-v3's io-pgtable first: the domains the hooks see most.
+        if let Some(s) = self.smmu_table().filter(|s| s.has_pgtbl()) {
+            let g = s.geometry().ok()??;
+            return Some(Table {
+                layout: AnyLayout::Lpae(g),
+                root_pa: s.root_pa(),
             });
         }
-        let s = self.smmu()?;
-        let g = s.geometry().ok()??;
-        Some(Table {
-            layout: AnyLayout::Lpae(g),
-            root_pa: s.root_pa(),
+        let p = self.generic_pt()?;
+        p.geometry().map(|g| Table {
+            layout: AnyLayout::Pt(g),
+            root_pa: p.root_pa(),
         })
     }
 }

@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A probe on the iommu core's own `iommu:map` tracepoint
+//! Probes on the iommu core's own `iommu:map` and `iommu:unmap`
+//! tracepoints
 //! ([`include/trace/events/iommu.h`](srctree/include/trace/events/iommu.h),
-//! found by name in `c/map_trace.c`), delivering each map's IOVA, physical
-//! address and mapped size to a handler the registration owns. The core
-//! fires it in `iommu_map_nosync()` once the page table is written, with
-//! the size really mapped (also when the call then fails and unmaps that
-//! much again): a direct call, cheaper than a function-return probe.
+//! registered in `c/map_trace.c`), delivering each call's arguments to a
+//! handler the registration owns. The core fires `iommu:map` in
+//! `iommu_map_nosync()` once the page table is written, with the size
+//! really mapped (also when the call then fails and unmaps that much
+//! again), and `iommu:unmap` in `__iommu_unmap()` once the table is
+//! written, with the size asked for and the size really unmapped: direct
+//! calls, cheaper than function-return probes.
 //!
-//! Owns: `MapTrace`, which keeps its handler alive while the probe can run.
-//! Must not: decide anything about the map (the handler does).
+//! Owns: `MapTrace` and `UnmapTrace`, which keep their handler alive while
+//! the probe can run. Must not: decide anything about the call (the
+//! handler does).
 
 use core::ffi::c_void;
 
@@ -25,6 +29,14 @@ use super::ffi;
 pub(crate) trait MapHandler: Send + Sync + 'static {
     /// `size` bytes at `iova` now translate to `pa` (a contiguous range).
     fn mapped(this: ArcBorrow<'_, Self>, iova: u64, pa: u64, size: u64);
+}
+
+/// What runs as an unmap ends: inside `__iommu_unmap()`, in any context,
+/// so it must not sleep, allocate or take a sleeping lock.
+pub(crate) trait UnmapHandler: Send + Sync + 'static {
+    /// The unmap of `size` bytes at `iova` removed `unmapped` bytes from
+    /// `iova` on (less than `size` if it stopped early).
+    fn unmapped(this: ArcBorrow<'_, Self>, iova: u64, size: u64, unmapped: u64);
 }
 
 /// The C probe callback: hands the map to `T::mapped`.
@@ -47,53 +59,110 @@ unsafe extern "C" fn trampoline<T: MapHandler>(
     T::mapped(h, iova as u64, pa, size as u64);
 }
 
-/// The registered probe and its handler.
+/// The C probe callback: hands the end of an unmap to `T::unmapped`.
+///
+/// # Safety
+///
+/// As for `trampoline`, with an `UnmapTrace<T>`'s `data`.
+unsafe extern "C" fn unmap_trampoline<T: UnmapHandler>(
+    data: *mut c_void,
+    iova: kernel::ffi::c_ulong,
+    size: usize,
+    unmapped: usize,
+) {
+    // SAFETY: as in `trampoline`.
+    let h = unsafe { ArcBorrow::<T>::from_raw(data.cast::<T>()) };
+    T::unmapped(h, iova as u64, size as u64, unmapped as u64);
+}
+
+/// A registered tracepoint probe and its handler.
 ///
 /// # Invariants
 ///
 /// `handler` comes from `Arc::into_raw`; while `self` exists the probe is
-/// registered with it as its data, and that reference is only given back
-/// in `drop`, after the probe is unregistered and waited for. One probe
-/// exists at a time per module: the C side refuses a second with `EBUSY`.
-pub(crate) struct MapTrace<T: MapHandler> {
+/// registered with it as its data by a C function whose counterpart is
+/// `unregister`, and that reference is only given back in `drop`, after
+/// the probe is unregistered and waited for. One probe exists at a time
+/// per tracepoint: the C side refuses a second with `EBUSY`.
+pub(crate) struct TraceProbe<T: Send + Sync + 'static> {
     handler: *const T,
+    unregister: unsafe extern "C" fn(),
 }
 
 // SAFETY: the probe only shares its handler, which is `Send + Sync`.
-unsafe impl<T: MapHandler> Send for MapTrace<T> {}
-// SAFETY: as above; `&MapTrace` gives no access at all.
-unsafe impl<T: MapHandler> Sync for MapTrace<T> {}
+unsafe impl<T: Send + Sync + 'static> Send for TraceProbe<T> {}
+// SAFETY: as above; `&TraceProbe` gives no access at all.
+unsafe impl<T: Send + Sync + 'static> Sync for TraceProbe<T> {}
 
-impl<T: MapHandler> MapTrace<T> {
-    /// Registers the probe with `handler`; `EBUSY` if a probe is
-    /// registered already.
-    pub(crate) fn register(handler: Arc<T>) -> Result<Self> {
+/// The probe on `iommu:map`.
+pub(crate) type MapTrace<T> = TraceProbe<T>;
+/// The probe on `iommu:unmap`.
+pub(crate) type UnmapTrace<T> = TraceProbe<T>;
+
+impl<T: Send + Sync + 'static> TraceProbe<T> {
+    /// Registers with `register(raw handler)`, a C registration that calls
+    /// back with that pointer until `unregister` returns.
+    fn new(
+        handler: Arc<T>,
+        register: impl FnOnce(*mut c_void) -> i32,
+        unregister: unsafe extern "C" fn(),
+    ) -> Result<Self> {
         let raw = Arc::into_raw(handler);
-        // SAFETY: `trampoline::<T>` matches the callback type and reads
-        // only `raw`, which stays valid until `drop` (or just below on
-        // failure).
-        let r = unsafe {
-            ffi::iommu_scope_map_trace_register(Some(trampoline::<T>), raw.cast_mut().cast())
-        };
+        let r = register(raw.cast_mut().cast());
         if r != 0 {
             // SAFETY: `raw` came from `Arc::into_raw` above and no probe is
             // registered with it.
             drop(unsafe { Arc::from_raw(raw) });
             return Err(Error::from_errno(r));
         }
-        // INVARIANT: registered with `raw` as data.
-        Ok(Self { handler: raw })
+        // INVARIANT: registered with `raw` as data; `unregister` undoes it.
+        Ok(Self {
+            handler: raw,
+            unregister,
+        })
     }
 }
 
-impl<T: MapHandler> Drop for MapTrace<T> {
+impl<T: MapHandler> TraceProbe<T> {
+    /// Registers the `iommu:map` probe with `handler`; `EBUSY` if one is
+    /// registered already.
+    pub(crate) fn register(handler: Arc<T>) -> Result<Self> {
+        Self::new(
+            handler,
+            |raw| {
+                // SAFETY: `trampoline::<T>` matches the callback type and
+                // reads only `raw`, which stays valid until `drop` (or until
+                // `new` gives it back on failure).
+                unsafe { ffi::iommu_scope_map_trace_register(Some(trampoline::<T>), raw) }
+            },
+            ffi::iommu_scope_map_trace_unregister,
+        )
+    }
+}
+
+impl<T: UnmapHandler> TraceProbe<T> {
+    /// Registers the `iommu:unmap` probe with `handler`; `EBUSY` if one is
+    /// registered already.
+    pub(crate) fn register_unmap(handler: Arc<T>) -> Result<Self> {
+        Self::new(
+            handler,
+            |raw| {
+                // SAFETY: as in `register`, with `unmap_trampoline::<T>`.
+                unsafe { ffi::iommu_scope_unmap_trace_register(Some(unmap_trampoline::<T>), raw) }
+            },
+            ffi::iommu_scope_unmap_trace_unregister,
+        )
+    }
+}
+
+impl<T: Send + Sync + 'static> Drop for TraceProbe<T> {
     fn drop(&mut self) {
         // SAFETY: the probe is registered (invariant); this unregisters it
         // and waits (`tracepoint_synchronize_unregister`) until it no
         // longer runs.
-        unsafe { ffi::iommu_scope_map_trace_unregister() };
-        // SAFETY: from `Arc::into_raw` in `register`; no probe can use it
-        // any more.
+        unsafe { (self.unregister)() };
+        // SAFETY: from `Arc::into_raw` in `new`; no probe can use it any
+        // more.
         drop(unsafe { Arc::from_raw(self.handler) });
     }
 }

@@ -25,6 +25,12 @@ pub(crate) fn current_id() -> usize {
     kernel::task::Task::current_raw() as usize
 }
 
+/// The number of possible CPU ids (any context).
+pub(crate) fn nr_cpu_ids() -> usize {
+    // SAFETY: reads a variable set at boot.
+    unsafe { ffi::iommu_scope_nr_cpu_ids() as usize }
+}
+
 /// Nanoseconds of the monotonic clock.
 pub(crate) fn monotonic_ns() -> u64 {
     // SAFETY: `ktime_get` reads the clock; callable in any context.

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Notes of unmaps in progress: what the entry probe of `__iommu_unmap`
+//! leaves for the `iommu:unmap` tracepoint of the same call, which says
+//! how much was really unmapped (`hooks.rs`). An entry-only probe plus the
+//! tracepoint (a direct call) cost less than a function-return probe,
+//! which pushes a frame on the task's return stack and traps the return.
+//!
+//! A note belongs to the execution context that left it
+//! (`task::context_id`): a context is in at most one `__iommu_unmap` at a
+//! time (it does not recurse, and an interrupt is another context), and
+//! the core fires the tracepoint on every path past the checks the probe
+//! repeats, so the context that left a note takes it back. Slots are
+//! probed from a hash of the context, so the context usually finds its
+//! slot first, on whatever CPU it runs when the call ends.
+//!
+//! Owns: the slots and the count of notes that could not be left. Must
+//! not: sleep, allocate or take a lock after `new` (notes are left and
+//! taken in the hooks, in any context), or decide what a note means.
+
+use kernel::{
+    prelude::*,
+    sync::atomic::{Acquire, Atomic, Relaxed, Release},
+};
+
+use crate::sys::task;
+
+/// What one unmap leaves for its end (see `hooks.rs` for the meaning).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Note {
+    pub(crate) iova: u64,
+    pub(crate) size: u64,
+    /// The domain's address (it is alive until the call returns).
+    pub(crate) domain: usize,
+    /// Bytes from `iova` released at entry.
+    pub(crate) counted: u64,
+    /// The settling decision (`seed::Decision::encode`), or a marker.
+    pub(crate) dec: usize,
+    /// The dumps' unmap bucket, or `NO_BUCKET`.
+    pub(crate) bucket: usize,
+}
+
+/// `Note::bucket` when the dumps do not count unmaps.
+pub(crate) const NO_BUCKET: usize = usize::MAX;
+
+struct Slot {
+    /// The owning context, 0 when free.
+    ctx: Atomic<usize>,
+    iova: Atomic<u64>,
+    size: Atomic<u64>,
+    domain: Atomic<usize>,
+    counted: Atomic<u64>,
+    dec: Atomic<usize>,
+    bucket: Atomic<usize>,
+}
+
+/// The slots.
+///
+/// # Invariants
+///
+/// `slots.len()` is a power of two. A slot whose `ctx` is nonzero belongs
+/// to that context, which claimed it with a compare-and-exchange from 0
+/// (acquire), then wrote the other fields; only that context writes them
+/// or frees the slot (in `take`, with a release store after reading them,
+/// so the next owner's writes come after those reads), so it reads them
+/// back in program order (a task that migrates is ordered by the
+/// scheduler).
+pub(crate) struct UnmapNotes {
+    slots: KVec<Slot>,
+    /// Notes that found no free slot.
+    pub(crate) lost: Atomic<u64>,
+}
+
+impl UnmapNotes {
+    /// Room for four contexts per possible CPU (task, softirq, hardirq,
+    /// NMI) plus preempted tasks, at least 256 (process context).
+    pub(crate) fn new() -> Result<Self> {
+        let n = task::nr_cpu_ids()
+            .saturating_mul(4)
+            .saturating_add(64)
+            .max(256)
+            .checked_next_power_of_two()
+            .ok_or(EINVAL)?;
+        let mut slots = KVec::with_capacity(n, GFP_KERNEL)?;
+        for _ in 0..n {
+            slots.push(
+                Slot {
+                    ctx: Atomic::new(0),
+                    iova: Atomic::new(0),
+                    size: Atomic::new(0),
+                    domain: Atomic::new(0),
+                    counted: Atomic::new(0),
+                    dec: Atomic::new(0),
+                    bucket: Atomic::new(0),
+                },
+                GFP_KERNEL,
+            )?;
+        }
+        // INVARIANT: `n` is a power of two; every slot is free.
+        Ok(Self {
+            slots,
+            lost: Atomic::new(0),
+        })
+    }
+
+    /// The slots in the order `ctx` probes them (all of them, once).
+    fn probe_order(&self, ctx: usize) -> impl Iterator<Item = &Slot> {
+        let n = self.slots.len();
+        // Fibonacci hashing of the context's address bits.
+        let h = (ctx >> 2).wrapping_mul(0x9e37_79b9_7f4a_7c15_u64 as usize);
+        let start = h.rotate_left(32) & (n - 1);
+        Iterator::chain(self.slots[start..].iter(), self.slots[..start].iter())
+    }
+
+    /// Leaves `note` for the current context (any context, at most one
+    /// pass over the slots); false (counted in `lost`) if no slot was free.
+    pub(crate) fn leave(&self, note: Note) -> bool {
+        let me = task::context_id();
+        for s in self.probe_order(me) {
+            if s.ctx.load(Relaxed) == 0 && s.ctx.cmpxchg(0, me, Acquire).is_ok() {
+                s.iova.store(note.iova, Relaxed);
+                s.size.store(note.size, Relaxed);
+                s.domain.store(note.domain, Relaxed);
+                s.counted.store(note.counted, Relaxed);
+                s.dec.store(note.dec, Relaxed);
+                s.bucket.store(note.bucket, Relaxed);
+                return true;
+            }
+        }
+        self.lost.add(1, Relaxed);
+        false
+    }
+
+    /// Takes back the current context's note for the unmap of `size` bytes
+    /// at `iova` (any context, at most one pass over the slots).
+    pub(crate) fn take(&self, iova: u64, size: u64) -> Option<Note> {
+        let me = task::context_id();
+        for s in self.probe_order(me) {
+            if s.ctx.load(Relaxed) == me
+                && s.iova.load(Relaxed) == iova
+                && s.size.load(Relaxed) == size
+            {
+                let note = Note {
+                    iova,
+                    size,
+                    domain: s.domain.load(Relaxed),
+                    counted: s.counted.load(Relaxed),
+                    dec: s.dec.load(Relaxed),
+                    bucket: s.bucket.load(Relaxed),
+                };
+                // Only this context frees its slot, once it read it.
+                s.ctx.store(0, Release);
+                return Some(note);
+            }
+        }
+        None
+    }
+
+    /// The number of slots.
+    pub(crate) fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+}
