@@ -6,6 +6,7 @@
  * Owns: nothing but these thin wrappers.
  * Must not: keep state, take locks, or allocate.
  */
+#include <linux/cpumask.h>
 #include <linux/ftrace.h>
 #include <linux/iommu.h>
 #include <linux/mm.h>
@@ -125,6 +126,11 @@ phys_addr_t iommu_scope_iova_to_phys(struct iommu_domain *domain,
 	if (!domain->ops || !domain->ops->iova_to_phys)
 		return 0;
 	return iommu_iova_to_phys(domain, iova);
+}
+
+bool iommu_scope_cpu_online(void)
+{
+	return cpu_online(raw_smp_processor_id());
 }
 
 unsigned int iommu_scope_nr_cpu_ids(void)

@@ -65,6 +65,11 @@ bool iommu_scope_table_ok(phys_addr_t pa, u64 size);
  */
 phys_addr_t iommu_scope_iova_to_phys(struct iommu_domain *domain,
 				     unsigned long iova);
+/*
+ * Whether this CPU is online: a tracepoint does not fire on a CPU that is
+ * not (yet, or any more) online (any context).
+ */
+bool iommu_scope_cpu_online(void);
 /* The number of possible CPU ids. */
 unsigned int iommu_scope_nr_cpu_ids(void);
 

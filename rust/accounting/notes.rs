@@ -66,14 +66,16 @@ struct Slot {
 /// back in program order (a task that migrates is ordered by the
 /// scheduler).
 pub(crate) struct UnmapNotes {
-    slots: KVec<Slot>,
+    slots: KVVec<Slot>,
     /// Notes that found no free slot.
     pub(crate) lost: Atomic<u64>,
 }
 
 impl UnmapNotes {
     /// Room for four contexts per possible CPU (task, softirq, hardirq,
-    /// NMI) plus preempted tasks, at least 256 (process context).
+    /// NMI) plus 64 (tasks preempted inside an unmap), rounded up to a
+    /// power of two, at least 256 (process context). More preempted tasks
+    /// than that lose their notes (see `hooks.rs`).
     pub(crate) fn new() -> Result<Self> {
         let n = task::nr_cpu_ids()
             .saturating_mul(4)
@@ -81,7 +83,7 @@ impl UnmapNotes {
             .max(256)
             .checked_next_power_of_two()
             .ok_or(EINVAL)?;
-        let mut slots = KVec::with_capacity(n, GFP_KERNEL)?;
+        let mut slots = KVVec::with_capacity(n, GFP_KERNEL)?;
         for _ in 0..n {
             slots.push(
                 Slot {
@@ -106,9 +108,10 @@ impl UnmapNotes {
     /// The slots in the order `ctx` probes them (all of them, once).
     fn probe_order(&self, ctx: usize) -> impl Iterator<Item = &Slot> {
         let n = self.slots.len();
-        // Fibonacci hashing of the context's address bits.
-        let h = (ctx >> 2).wrapping_mul(0x9e37_79b9_7f4a_7c15_u64 as usize);
-        let start = h.rotate_left(32) & (n - 1);
+        // Fibonacci hashing of the context's address bits (the top bits of
+        // the product, as `hash_64`).
+        let h = ((ctx as u64) >> 2).wrapping_mul(0x61c8_8646_80b5_83eb);
+        let start = (h >> 32) as usize & (n - 1);
         Iterator::chain(self.slots[start..].iter(), self.slots[..start].iter())
     }
 

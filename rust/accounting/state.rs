@@ -31,7 +31,7 @@ use kernel::{
 use super::pagecount::{Alloc, PageCounts, Update, UNIT};
 use super::seed::{SeedStats, Settling};
 use crate::pure::table::Table;
-use crate::pure::walk::{leaf_part, walk, Limits, Step};
+use crate::pure::walk::{leaf_part, walk, Layout, Limits, Step};
 use crate::sys::domain::Domain;
 use crate::sys::phys::SequentialPhys;
 use crate::sys::{task, work};
@@ -308,9 +308,22 @@ impl Accounting {
     ) -> u64 {
         let bitmap = d.pgsize_bitmap();
         let granule = 1u64.checked_shl(bitmap.trailing_zeros()).unwrap_or(0);
-        let small = granule
-            .checked_mul(LOOKUP_GRANULES as u64)
-            .is_some_and(|max| iova % granule == 0 && end.saturating_sub(iova) <= max);
+        // The driver's lookup does not check the input range (io-pgtable-arm
+        // masks the index bits): an IOVA beyond the table would alias
+        // another mapping, so such a range is walked (the walk stops at the
+        // table's end).
+        let root = t.layout.root_level();
+        let inside = t
+            .layout
+            .entry_size(root)
+            .checked_mul(t.layout.entries(root) as u64)
+            .is_none_or(|span| end <= span);
+        let small = inside
+            && granule != 0
+            && iova.checked_rem(granule) == Some(0)
+            && granule
+                .checked_mul(LOOKUP_GRANULES as u64)
+                .is_some_and(|max| end.saturating_sub(iova) <= max);
         if small {
             let mut pas = [0u64; LOOKUP_GRANULES];
             let mut n = 0;

@@ -32,7 +32,9 @@ pub(crate) trait MapHandler: Send + Sync + 'static {
 }
 
 /// What runs as an unmap ends: inside `__iommu_unmap()`, in any context,
-/// so it must not sleep, allocate or take a sleeping lock.
+/// so it must not sleep, allocate or take a sleeping lock. Tracepoint
+/// probes run under SRCU, not with preemption off: the handler may be
+/// preempted and migrate.
 pub(crate) trait UnmapHandler: Send + Sync + 'static {
     /// The unmap of `size` bytes at `iova` removed `unmapped` bytes from
     /// `iova` on (less than `size` if it stopped early).
@@ -100,9 +102,15 @@ pub(crate) type MapTrace<T> = TraceProbe<T>;
 pub(crate) type UnmapTrace<T> = TraceProbe<T>;
 
 impl<T: Send + Sync + 'static> TraceProbe<T> {
-    /// Registers with `register(raw handler)`, a C registration that calls
-    /// back with that pointer until `unregister` returns.
-    fn new(
+    /// Registers with `register(raw handler)`.
+    ///
+    /// # Safety
+    ///
+    /// `register` must register a probe that passes the pointer it is
+    /// given (as a `T`) to its callback, return 0 once it did (nonzero
+    /// otherwise, with nothing registered), and `unregister` must remove
+    /// that probe and wait until no callback runs.
+    unsafe fn new(
         handler: Arc<T>,
         register: impl FnOnce(*mut c_void) -> i32,
         unregister: unsafe extern "C" fn(),
@@ -127,16 +135,17 @@ impl<T: MapHandler> TraceProbe<T> {
     /// Registers the `iommu:map` probe with `handler`; `EBUSY` if one is
     /// registered already.
     pub(crate) fn register(handler: Arc<T>) -> Result<Self> {
-        Self::new(
-            handler,
-            |raw| {
-                // SAFETY: `trampoline::<T>` matches the callback type and
-                // reads only `raw`, which stays valid until `drop` (or until
-                // `new` gives it back on failure).
-                unsafe { ffi::iommu_scope_map_trace_register(Some(trampoline::<T>), raw) }
-            },
-            ffi::iommu_scope_map_trace_unregister,
-        )
+        let register = |raw| {
+            // SAFETY: `trampoline::<T>` matches the callback type and reads
+            // only `raw`, which stays valid until `drop` (or until `new`
+            // gives it back on failure).
+            unsafe { ffi::iommu_scope_map_trace_register(Some(trampoline::<T>), raw) }
+        };
+        // SAFETY: `iommu_scope_map_trace_register` registers the iommu:map
+        // probe with the pointer as its data (0 on success, nothing
+        // registered otherwise); `iommu_scope_map_trace_unregister` removes
+        // it and waits (`tracepoint_synchronize_unregister`).
+        unsafe { Self::new(handler, register, ffi::iommu_scope_map_trace_unregister) }
     }
 }
 
@@ -144,14 +153,12 @@ impl<T: UnmapHandler> TraceProbe<T> {
     /// Registers the `iommu:unmap` probe with `handler`; `EBUSY` if one is
     /// registered already.
     pub(crate) fn register_unmap(handler: Arc<T>) -> Result<Self> {
-        Self::new(
-            handler,
-            |raw| {
-                // SAFETY: as in `register`, with `unmap_trampoline::<T>`.
-                unsafe { ffi::iommu_scope_unmap_trace_register(Some(unmap_trampoline::<T>), raw) }
-            },
-            ffi::iommu_scope_unmap_trace_unregister,
-        )
+        let register = |raw| {
+            // SAFETY: as in `register`, with `unmap_trampoline::<T>`.
+            unsafe { ffi::iommu_scope_unmap_trace_register(Some(unmap_trampoline::<T>), raw) }
+        };
+        // SAFETY: as in `register`, for the iommu:unmap probe.
+        unsafe { Self::new(handler, register, ffi::iommu_scope_unmap_trace_unregister) }
     }
 }
 

@@ -25,6 +25,13 @@ pub(crate) fn current_id() -> usize {
     kernel::task::Task::current_raw() as usize
 }
 
+/// Whether the current CPU is online: tracepoints do not fire on a CPU
+/// that is not (during hotplug, early in a secondary's start); any context.
+pub(crate) fn cpu_online() -> bool {
+    // SAFETY: reads this CPU's bit of the online mask; callable anywhere.
+    unsafe { ffi::iommu_scope_cpu_online() }
+}
+
 /// The number of possible CPU ids (any context).
 pub(crate) fn nr_cpu_ids() -> usize {
     // SAFETY: reads a variable set at boot.
