@@ -15,7 +15,8 @@
 //!   be released). It leaves a note per call for the tracepoint.
 //! - `__iommu_unmap` (entry only): the range's leaves are found (a few
 //!   granules with the driver's own lookup, more with one walk of the
-//!   table) and every unit is released; the call leaves a note
+//!   table) and every unit is released, up to the end of a generic_pt
+//!   entry the range ends inside (cleared whole); the call leaves a note
 //!   (`notes.rs`) that the `iommu:unmap` tracepoint takes back.
 //! - `iommu:unmap` (a direct call at the end of `__iommu_unmap`, with the
 //!   size really unmapped): what was released and not unmapped is walked
@@ -57,6 +58,7 @@ use crate::pure::table::Table;
 use crate::sys::domain::Domain;
 use crate::sys::fprobe::{Args, EntryData, Fprobe, Handler};
 use crate::sys::map_trace::{self, MapHandler, MapTrace, UnmapHandler, UnmapTrace};
+use crate::sys::phys::SequentialPhys;
 use crate::sys::{task, work};
 
 /// The `iommu:map` tracepoint: counts the map (and has the map probe armed
@@ -301,7 +303,12 @@ impl Handler for UnmapHook {
             bucket,
         };
         if let Some(t) = s.ctl.table_of(&d) {
-            let (dec, end) = a.settling.enter(key, iova, iova.saturating_add(size));
+            // generic_pt clears the whole entry the range ends inside (and
+            // says so in `unmapped`): all of it is released, or it would
+            // stay counted once unmapped. What is not unmapped after all
+            // is taken back at the tracepoint like any short unmap.
+            let stop = t.unmap_end(&mut SequentialPhys::new(), iova, iova.saturating_add(size));
+            let (dec, end) = a.settling.enter(key, iova, stop);
             // Released here: the part below a settling domain's cursor (all
             // of it otherwise); the rest is the seeding walk's.
             if end > iova {

@@ -4,8 +4,9 @@
 //! `iommu_map` / `iommu_unmap` calls on a real SMMUv3 paging domain (every
 //! page size, the same page in two domains, a freed domain, unmaps of 1
 //! to 6 pages) and on a generic_pt domain (an unmap that stops short, one
-//! over a hole, a map that fails part-way), and the unmap notes. Each test runs its own accounting (state and hooks), as the
-//! product module does.
+//! that ends inside an entry, one over a hole, a map that fails
+//! part-way), and the unmap notes. Each test runs its own accounting
+//! (state and hooks), as the product module does.
 //!
 //! The physical addresses are above the machine's RAM, so no DMA of the
 //! running system touches their counters; nothing is ever accessed there.
@@ -238,6 +239,33 @@ mod tests {
         assert_eq!(count(&a, pa + 0x1000), 1);
         assert_eq!(t.core_unmap(0x4000_0000, 0x20_0000), 0x20_0000);
         assert_eq!(count(&a, pa + 0x1000), 0);
+        Ok(())
+    }
+
+    /// generic_pt clears the whole entry an unmap ends inside (a 2M leaf; a
+    /// 64K entry of 16 size-encoded replicas) and returns its size: every
+    /// unit of it is released, none stays counted (a false leak once the
+    /// pages are freed).
+    #[test]
+    fn unmap_ending_inside_an_entry_releases_all_of_it() -> Result {
+        if crate::sys::testing::skip_unless_4k() {
+            return Ok(());
+        }
+        let (a, _h) = start()?;
+        let t = ctx!(PtTable::new(Format::AmdV1, 48, 3), "pt domain");
+        for (iova, size) in [(0x4000_0000u64, 0x20_0000u64), (0x8000_0000, 0x1_0000)] {
+            let pa = PA + 0x30_0000_0000 + iova;
+            ctx!(t.core_map(iova, pa, size, RW), "map");
+            for off in [0, 0x1000, size - 0x1000] {
+                assert_eq!(count(&a, pa + off), 1);
+            }
+            // One entry: the kernel clears all of it.
+            assert_eq!(t.core_unmap(iova, 0x1000), size as usize);
+            assert_eq!(t.iova_to_phys(iova + size - 0x1000), 0);
+            for off in [0, 0x1000, size - 0x1000] {
+                assert_eq!(count(&a, pa + off), 0);
+            }
+        }
         Ok(())
     }
 

@@ -70,6 +70,18 @@ pub fn item_size(level: u32) -> u64 {
 }
 
 impl PtGeometry {
+    /// Input bytes the whole entry holding leaf `desc` at `level` covers:
+    /// what the kernel's `__unmap_range` clears at once (an entry with its
+    /// replicas, `pt_entry_num_contig_lg2`). A power of two, at least the
+    /// level's item size.
+    pub fn entry_span(&self, level: u32, desc: u64) -> u64 {
+        match self.fmt {
+            Format::AmdV1 => amdv1::entry_span(level, desc),
+            Format::Riscv64 => riscv64::entry_span(level, desc),
+            Format::VtdSs | Format::X86_64 => item_size(level),
+        }
+    }
+
     /// Decodes a leaf's attributes.
     pub fn attrs(&self, desc: u64) -> PtAttrs {
         match self.fmt {

@@ -4,12 +4,13 @@
 //! dispatches to Arm LPAE (io-pgtable-arm, SMMUv3) or to a generic_pt
 //! format, and the physical address of its root.
 //!
-//! Owns: `AnyLayout`, `Table`. Must not: know a descriptor bit (the format
-//! files do) or read memory.
+//! Owns: `AnyLayout`, `Table`, and how far a driver's unmap reaches in
+//! each format. Must not: know a descriptor bit (the format files do) or
+//! read memory other than through a `Memory`.
 
 use super::genpt::PtGeometry;
 use super::lpae::Geometry;
-use super::walk::{Class, Layout};
+use super::walk::{walk, Class, Layout, Limits, Memory, Step};
 
 /// The page-table layout of a domain, whatever its format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,6 +28,55 @@ pub struct Table {
     pub layout: AnyLayout,
     /// Physical address of the root table.
     pub root_pa: u64,
+}
+
+impl Table {
+    /// Where an unmap of `[iova, end)` ends in this table, read through
+    /// `mem` before the unmap. io-pgtable-arm never clears beyond the
+    /// range (a partial large leaf is refused): `end`. generic_pt clears a
+    /// whole entry (with its replicas) that the range ends inside, and
+    /// returns the larger size (`__unmap_range`: "the entire entry is
+    /// unmapped and the length returned will be larger than requested"):
+    /// the end of that entry, unless it also holds `iova` without starting
+    /// there (an unmap that starts inside an entry is refused). A hole at
+    /// `end - 1` leaves `end`. Saturates at the top of the address space.
+    pub fn unmap_end<M: Memory>(&self, mem: &mut M, iova: u64, end: u64) -> u64 {
+        let AnyLayout::Pt(g) = self.layout else {
+            return end;
+        };
+        let last = match end.checked_sub(1) {
+            Some(last) if end > iova => last,
+            _ => return end,
+        };
+        let mut out = end;
+        walk(
+            &g,
+            self.root_pa,
+            mem,
+            Limits::bounded_range(last, end),
+            |s| {
+                if let Step::Leaf {
+                    level,
+                    iova: at,
+                    size,
+                    desc,
+                    ..
+                } = *s
+                {
+                    if at <= last && last - at < size {
+                        // A power of two, at least the item size (which `at` is
+                        // aligned to).
+                        let span = g.entry_span(level, desc);
+                        let start = at & !(span - 1);
+                        if start >= iova {
+                            out = out.max(start.saturating_add(span));
+                        }
+                    }
+                }
+            },
+        );
+        out
+    }
 }
 
 impl Layout for AnyLayout {

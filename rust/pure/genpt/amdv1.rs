@@ -64,6 +64,19 @@ pub fn classify(level: u32, index: usize, desc: u64) -> Class {
     }
 }
 
+/// Input bytes the whole entry holding leaf `desc` at `level` covers:
+/// the level's item size, or the size encoded in the address for a
+/// size-encoded leaf (its replicated entries are one entry to the kernel:
+/// `amdv1pt_entry_num_contig_lg2`). Never below the item size.
+pub fn entry_span(level: u32, desc: u64) -> u64 {
+    let isz = item_size(level);
+    if (desc >> AMD_NL_SHIFT) & 7 != AMD_NL_SIZE {
+        return isz;
+    }
+    let ones = (!((desc & OA_51_12) >> 12)).trailing_zeros();
+    (1u64 << (12 + ones + 1).min(63)).max(isz)
+}
+
 /// The attributes of a leaf.
 pub fn attrs(desc: u64) -> PtAttrs {
     PtAttrs {

@@ -63,6 +63,17 @@ pub fn classify(level: u32, index: usize, desc: u64) -> Class {
     }
 }
 
+/// Input bytes the whole entry holding leaf `desc` at `level` covers:
+/// 64K for a Svnapot leaf (16 replicated entries,
+/// `riscvpt_entry_num_contig_lg2`), the level's item size otherwise.
+pub fn entry_span(level: u32, desc: u64) -> u64 {
+    if level == 0 && desc & RV_N != 0 {
+        16 * item_size(0)
+    } else {
+        item_size(level)
+    }
+}
+
 /// The attributes of a leaf.
 pub fn attrs(desc: u64) -> PtAttrs {
     PtAttrs {

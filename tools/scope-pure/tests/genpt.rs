@@ -229,3 +229,94 @@ proptest! {
         }
     }
 }
+
+/// The end of an unmap of `[iova, end)` in a generic_pt table: a range
+/// that ends inside an entry (a large leaf, or an entry with replicas)
+/// reaches that entry's end, as the kernel's `__unmap_range` clears it
+/// whole; an entry that starts before the range is not cleared; a hole
+/// leaves the end as it is.
+#[test]
+fn unmap_end_reaches_the_whole_last_entry() {
+    use scope_pure::table::{AnyLayout, Table};
+    let g = PtGeometry {
+        fmt: Format::AmdV1,
+        top_level: 2,
+    };
+    let mut m = Mem::new(g);
+    // A 2M leaf at 0x4000_0000 (level 1) and pages at 0x10_0000 and
+    // 0x10_1000.
+    m.map(0x4000_0000, 0x8000_0000, 1, true);
+    m.map(0x10_0000, 0x9000_0000, 0, true);
+    m.map(0x10_1000, 0x9000_1000, 0, true);
+    // A 64K size-encoded entry at 0x20_0000: 16 replicas.
+    m.map(0x20_0000, 0, 0, true);
+    let enc = 0xa000_0000 | (0b0111 << 12) | AMD_PR | AMD_IR | (AMD_NL_SIZE << AMD_NL_SHIFT);
+    let t0 = m
+        .tables
+        .iter()
+        .find(|(_, t)| t[0] != 0 && t[0] & AMD_PR != 0 && t[0] & OA_51_12 == 0)
+        .map(|(&pa, _)| pa)
+        .unwrap();
+    for i in 0..16 {
+        m.tables.get_mut(&t0).unwrap()[i] = enc;
+    }
+    let t = Table {
+        layout: AnyLayout::Pt(g),
+        root_pa: m.root,
+    };
+    let end = |m: &mut Mem, a: u64, b: u64| t.unmap_end(m, a, b);
+    // Ends inside the 2M leaf that the range starts at: its end.
+    assert_eq!(end(&mut m, 0x4000_0000, 0x4000_1000), 0x4020_0000);
+    assert_eq!(end(&mut m, 0x3ff0_0000, 0x4010_0000), 0x4020_0000);
+    // Starts inside it: refused by the kernel, nothing moves.
+    assert_eq!(end(&mut m, 0x4000_1000, 0x4000_2000), 0x4000_2000);
+    // Ends exactly at its end, or on pages: nothing moves.
+    assert_eq!(end(&mut m, 0x4000_0000, 0x4020_0000), 0x4020_0000);
+    assert_eq!(end(&mut m, 0x10_0000, 0x10_1000), 0x10_1000);
+    assert_eq!(end(&mut m, 0x10_0000, 0x10_2000), 0x10_2000);
+    // A hole at the end.
+    assert_eq!(end(&mut m, 0x10_0000, 0x10_3000), 0x10_3000);
+    // Ends inside the 64K entry: its end, from any replica.
+    assert_eq!(end(&mut m, 0x20_0000, 0x20_1000), 0x21_0000);
+    assert_eq!(end(&mut m, 0x1f_0000, 0x20_8000), 0x21_0000);
+    assert_eq!(end(&mut m, 0x20_4000, 0x20_5000), 0x20_5000);
+    // An empty range.
+    assert_eq!(end(&mut m, 0x4000_0000, 0x4000_0000), 0x4000_0000);
+    // Arm LPAE (io-pgtable-arm) never clears beyond the range.
+    let lpae = Table {
+        layout: AnyLayout::Lpae(
+            scope_pure::lpae::Geometry::io_pgtable(scope_pure::lpae::Stage::S1, 12, 48, 48)
+                .unwrap(),
+        ),
+        root_pa: m.root,
+    };
+    assert_eq!(
+        lpae.unmap_end(&mut m, 0x4000_0000, 0x4000_1000),
+        0x4000_1000
+    );
+}
+
+#[test]
+fn entry_span_of_each_format() {
+    let amd = |fmt| PtGeometry { fmt, top_level: 3 };
+    let g = amd(Format::AmdV1);
+    assert_eq!(g.entry_span(0, 0x8000_0000 | AMD_PR | AMD_IR), 0x1000);
+    assert_eq!(g.entry_span(1, 0x8000_0000 | AMD_PR | AMD_IR), 0x20_0000);
+    // Size encoded: trailing ones of OA[51:12] (0b0 -> 8K, 0b0111 -> 64K).
+    let nl7 = AMD_PR | (AMD_NL_SIZE << AMD_NL_SHIFT);
+    assert_eq!(g.entry_span(0, 0x8000_0000 | nl7), 0x2000);
+    assert_eq!(
+        g.entry_span(0, 0x8000_0000 | (0b0111 << 12) | nl7),
+        0x1_0000
+    );
+    assert_eq!(
+        g.entry_span(1, 0x8000_0000 | (0x1ff << 12) | nl7),
+        0x40_0000
+    );
+    let rv = amd(Format::Riscv64);
+    assert_eq!(rv.entry_span(0, RV_V | RV_R | RV_N), 0x1_0000);
+    assert_eq!(rv.entry_span(0, RV_V | RV_R), 0x1000);
+    assert_eq!(rv.entry_span(2, RV_V | RV_R), 0x4000_0000);
+    assert_eq!(amd(Format::X86_64).entry_span(1, X86_P | PS), 0x20_0000);
+    assert_eq!(amd(Format::VtdSs).entry_span(0, VTD_R), 0x1000);
+}
