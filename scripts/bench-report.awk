@@ -21,8 +21,9 @@ $1 == "P3" { p3[$2] = $3 }
 $1 == "P4" { add("p4" SUBSEP $2, kv($0, "ms")); ev[$2] = $3 }
 END {
 	print "P1: latency one DMA map / unmap call adds (us; medians; added = side - base)"
-	printf "%-6s %-3s | %-6s %-8s %-8s %-6s %-6s | %-6s %-8s %-8s %-6s %-6s\n", "pages", "thr",
-		"map", "+module", "+in-tree", "ratio", "goal", "unmap", "+module", "+in-tree", "ratio", "goal"
+	print "(base: without; +floor: hook_floor.ko, the same hook points with empty handlers; ratio: +module / +in-tree)"
+	printf "%-6s %-3s | %-6s %-8s %-7s %-8s %-6s %-6s | %-6s %-8s %-7s %-8s %-6s %-6s\n", "pages", "thr",
+		"map", "+module", "+floor", "+in-tree", "ratio", "goal", "unmap", "+module", "+floor", "+in-tree", "ratio", "goal"
 	for (i = 1; i <= nord; i++) {
 		c = order[i]; if (done[c]++) continue
 		split(c, pc, "/"); p = pc[1]; t = pc[2]; goal = (p == 1) ? 1 : 0.25
@@ -31,10 +32,12 @@ END {
 			op = (k == 1) ? "map" : "unmap"
 			b = median("base" SUBSEP p SUBSEP t SUBSEP op)
 			m = median("module" SUBSEP p SUBSEP t SUBSEP op) - b
+			f = median("floor" SUBSEP p SUBSEP t SUBSEP op)
+			fs = (f < 0) ? "-" : sprintf("%+.1f", f - b)
 			n = median("intree" SUBSEP p SUBSEP t SUBSEP op)
 			if (n < 0) { r = -1; ns = "-" } else { n -= b; ns = sprintf("%+.1f", n); r = ratio(m, n) }
 			if (r >= 0 && m <= 0) r = 0
-			line = line sprintf(" %-6.1f %-+8.1f %-8s %-6s %-6s |", b, m, ns,
+			line = line sprintf(" %-6.1f %-+8.1f %-7s %-8s %-6s %-6s |", b, m, fs, ns,
 				(r < 0) ? "n/a" : sprintf("%.2f", r), verdict(r, goal) "<=" goal)
 		}
 		print line

@@ -4,7 +4,8 @@
 # iommu.debug_pagealloc only), CONFIGS ("pages/threads" list) and P1ONLY
 # (1: stop after P1) are set.
 # Prints machine-readable lines:
-#   BENCH <side> <pages> <threads> <map us> <unmap us>
+#   BENCH <side> <pages> <threads> <map us> <unmap us>   (side: base,
+#     floor (hook_floor.ko), module, intree)
 #   P2 <layout> <file> bytes=<n> ns=<t> mem_kb=<k>    FLOOR <layout> reads=... ns=...
 #   P3 <key> <value>                                  P4 <state> events=<n> ms=<t>
 IOPT=/sys/kernel/debug/io_page_tables
@@ -28,12 +29,21 @@ if [ "$BOOT" = intree ]; then
 	exit 0
 fi
 
-# P1: alternating rounds without and with the module.
+# P1: alternating rounds without the module, with hook_floor (the same
+# hook points, empty handlers: the least a module can add) and with the
+# module.
 i=0
 while [ $i -lt "$ROUNDS" ]; do
 	for c in $CONFIGS; do
 		echo "BENCH base ${c%/*} ${c#*/} $(run ${c%/*} ${c#*/})"
 	done
+	insmod /lib/modules/hook_floor.ko || exit 1
+	for c in $CONFIGS; do
+		echo "BENCH floor ${c%/*} ${c#*/} $(run ${c%/*} ${c#*/})"
+	done
+	hits=$(cat /sys/module/hook_floor/parameters/hits)
+	rmmod hook_floor || exit 1
+	[ "$hits" -gt 0 ] || { echo "BENCH-ERROR hook_floor saw no unmap"; exit 1; }
 	insmod $KO || exit 1
 	# Steady state: the domains found at load have settled (the seeding
 	# is a one-off after insmod; see accounting.rst).
