@@ -23,6 +23,7 @@
 #include <linux/device.h>
 #include <linux/iommu.h>
 #include <linux/preempt.h>
+#include <linux/sched.h>
 #include <linux/tracepoint.h>
 #include <trace/events/iommu.h>
 
@@ -96,14 +97,18 @@ void iommu_scope_unmap_trace_unregister(void)
 	tracepoint_synchronize_unregister();
 }
 
-unsigned int iommu_scope_context_level(void)
+unsigned long iommu_scope_context_id(void)
 {
+	unsigned long id = (unsigned long)current;
+
+	/* A task_struct is aligned to at least 8 bytes: bits 0-1 are free. */
+	BUILD_BUG_ON(__alignof__(struct task_struct) < 4);
 	/* in_serving_softirq() also counts PREEMPT_RT's per-task softirqs. */
 	if (in_nmi())
-		return 3;
+		return id | 3;
 	if (in_hardirq())
-		return 2;
+		return id | 2;
 	if (in_serving_softirq())
-		return 1;
-	return 0;
+		return id | 1;
+	return id;
 }

@@ -283,12 +283,32 @@ int iommu_scope_smmu_domain_get(struct iommu_domain *domain,
 	return 0;
 }
 
-int iommu_scope_smmu_domain_table(struct iommu_domain *domain,
-				  struct iommu_scope_smmu_domain *out)
+int iommu_scope_smmu_domain_pgtbl(struct iommu_domain *domain,
+				  struct iommu_scope_smmu_pgtbl *out)
 {
+	struct arm_smmu_domain *sd;
+	struct io_pgtable *iop;
+
 	if (!iommu_scope_smmu_owns(domain))
 		return -ENODEV;
-	smmu_domain_table(to_smmu_domain(domain), out);
+	sd = to_smmu_domain(domain);
+	if ((sd->stage != ARM_SMMU_DOMAIN_S1 &&
+	     sd->stage != ARM_SMMU_DOMAIN_S2) || !sd->pgtbl_ops)
+		return -ENOENT;
+	iop = io_pgtable_ops_to_pgtable(sd->pgtbl_ops);
+	out->fmt = iop->fmt;
+	out->ias = iop->cfg.ias;
+	out->oas = iop->cfg.oas;
+	out->pgsize_bitmap = iop->cfg.pgsize_bitmap;
+	if (iop->fmt == ARM_64_LPAE_S2) {
+		out->root_pa = iop->cfg.arm_lpae_s2_cfg.vttbr;
+		out->tcr_tsz = iop->cfg.arm_lpae_s2_cfg.vtcr.tsz;
+		out->vtcr_sl = iop->cfg.arm_lpae_s2_cfg.vtcr.sl;
+	} else {
+		out->root_pa = iop->cfg.arm_lpae_s1_cfg.ttbr;
+		out->tcr_tsz = iop->cfg.arm_lpae_s1_cfg.tcr.tsz;
+		out->vtcr_sl = 0;
+	}
 	return 0;
 }
 

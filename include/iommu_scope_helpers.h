@@ -131,10 +131,12 @@ int iommu_scope_unmap_trace_register(iommu_scope_unmap_cb_t cb, void *data);
 /* Unregister the probe and wait until it no longer runs. */
 void iommu_scope_unmap_trace_unregister(void);
 /*
- * 0 in task context, 1 serving a softirq (also PREEMPT_RT's), 2 hardirq,
- * 3 NMI (any context).
+ * The identity of the current execution context: the address of current
+ * with the interrupt level in bits 0-1 (0 task, 1 serving a softirq, also
+ * PREEMPT_RT's, 2 hardirq, 3 NMI). One call: the hooks ask on every unmap
+ * (any context).
  */
-unsigned int iommu_scope_context_level(void);
+unsigned long iommu_scope_context_id(void);
 
 /* The current task's comm (@len >= TASK_COMM_LEN) and pid. */
 void iommu_scope_current_comm(char *buf, size_t len, int *pid);

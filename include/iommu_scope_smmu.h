@@ -80,13 +80,24 @@ bool iommu_scope_is_smmu_v3_ops(const struct iommu_ops *ops);
 int iommu_scope_smmu_domain_get(struct iommu_domain *domain,
 				struct iommu_scope_smmu_domain *out);
 /*
- * Only the table fields of @out (stage, fmt, ias, oas, tcr_tg, tcr_tsz,
- * vtcr_sl, has_pgtbl, pgsize_bitmap, root_pa, quirks, mair,
- * dirty_tracking; the others are left as they are): the hooks' lookup, no
- * string copied. -ENODEV if arm-smmu-v3 did not allocate @domain.
+ * Only what a walk of an arm-smmu-v3 domain's io-pgtable needs: the hooks'
+ * lookup (any context, no lock, no string copied).
  */
-int iommu_scope_smmu_domain_table(struct iommu_domain *domain,
-				  struct iommu_scope_smmu_domain *out);
+struct iommu_scope_smmu_pgtbl {
+	u64 pgsize_bitmap;
+	u64 root_pa;		/* TTBR / VTTBR */
+	u32 fmt;		/* enum io_pgtable_fmt */
+	u32 ias;
+	u32 oas;
+	u32 tcr_tsz;		/* raw T0SZ field */
+	u32 vtcr_sl;		/* raw SL0 field (stage 2; 0 for stage 1) */
+};
+/*
+ * Fill @out from @domain's io-pgtable. -ENODEV if arm-smmu-v3 did not
+ * allocate @domain, -ENOENT if it has no io-pgtable (yet, or SVA).
+ */
+int iommu_scope_smmu_domain_pgtbl(struct iommu_domain *domain,
+				  struct iommu_scope_smmu_pgtbl *out);
 /*
  * Copy up to @max masters attached to @domain into @out. Returns the total
  * number attached (may exceed @max), or -ENODEV if arm-smmu-v3 did not

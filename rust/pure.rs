@@ -15,6 +15,7 @@ pub mod evtq;
 pub mod genpt;
 pub mod idr;
 pub mod input;
+pub mod lanes;
 pub mod liveset;
 pub mod lpae;
 pub mod owners;

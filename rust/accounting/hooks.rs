@@ -307,7 +307,10 @@ impl Handler for UnmapHook {
             // says so in `unmapped`): all of it is released, or it would
             // stay counted once unmapped. What is not unmapped after all
             // is taken back at the tracepoint like any short unmap.
-            let stop = t.unmap_end(&mut SequentialPhys::new(), iova, iova.saturating_add(size));
+            let mut stop = iova.saturating_add(size);
+            if t.clears_whole_entries() {
+                stop = t.unmap_end(&mut SequentialPhys::new(), iova, stop);
+            }
             let (dec, end) = a.settling.enter(key, iova, stop);
             // Released here: the part below a settling domain's cursor (all
             // of it otherwise); the rest is the seeding walk's.

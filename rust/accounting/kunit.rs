@@ -122,8 +122,10 @@ mod tests {
         // The last two units of one leaf and the first two of the next.
         let pfn = (PA + 0x100_0000) / UNIT - 2;
         let mut seen = KVec::new();
-        t.update_range(pfn, 2, false, Alloc::Kernel, |u, p| {
-            let _ = seen.push((u, p), GFP_KERNEL);
+        t.update_range(pfn, 2, false, Alloc::Kernel, |u, p, k| {
+            for j in 0..k {
+                let _ = seen.push((u, p + j), GFP_KERNEL);
+            }
         });
         assert_eq!(seen.len(), 2);
         assert!(seen.iter().all(|(u, _)| *u == Update::Underflow));
@@ -131,8 +133,10 @@ mod tests {
             let _ = t.inc(pfn + 1, Alloc::Kernel);
         }
         seen.clear();
-        t.update_range(pfn, 4, true, Alloc::Kernel, |u, p| {
-            let _ = seen.push((u, p), GFP_KERNEL);
+        t.update_range(pfn, 4, true, Alloc::Kernel, |u, p, k| {
+            for j in 0..k {
+                let _ = seen.push((u, p + j), GFP_KERNEL);
+            }
         });
         assert_eq!(seen.len(), 4);
         assert_eq!(seen[0], (Update::Done { old: 0 }, pfn));
@@ -140,8 +144,10 @@ mod tests {
         assert_eq!(seen[2], (Update::Done { old: 0 }, pfn + 2));
         assert_eq!(seen[3], (Update::Done { old: 0 }, pfn + 3));
         seen.clear();
-        t.update_range(pfn, 4, false, Alloc::Kernel, |u, p| {
-            let _ = seen.push((u, p), GFP_KERNEL);
+        t.update_range(pfn, 4, false, Alloc::Kernel, |u, p, k| {
+            for j in 0..k {
+                let _ = seen.push((u, p + j), GFP_KERNEL);
+            }
         });
         assert_eq!(seen[3], (Update::Done { old: 1 }, pfn + 3));
         assert_eq!(t.get(pfn), 0);

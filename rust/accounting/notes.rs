@@ -18,6 +18,8 @@
 //! not: sleep, allocate or take a lock after `new` (notes are left and
 //! taken in the hooks, in any context), or decide what a note means.
 
+use core::cell::UnsafeCell;
+
 use kernel::{
     prelude::*,
     sync::atomic::{Acquire, Atomic, Relaxed, Release},
@@ -43,15 +45,24 @@ pub(crate) struct Note {
 /// `Note::bucket` when the dumps do not count unmaps.
 pub(crate) const NO_BUCKET: usize = usize::MAX;
 
+/// An empty note (a free slot's payload).
+const EMPTY: Note = Note {
+    iova: 0,
+    size: 0,
+    domain: 0,
+    counted: 0,
+    dec: 0,
+    bucket: 0,
+};
+
+/// One slot: its owner and its note. The note is plain memory, not
+/// atomics: only the owner touches it (see `UnmapNotes`), and every atomic
+/// operation of the kernel crate is a call into a C helper on kernels
+/// built with GCC, which this runs for on every unmap.
 struct Slot {
     /// The owning context, 0 when free.
     ctx: Atomic<usize>,
-    iova: Atomic<u64>,
-    size: Atomic<u64>,
-    domain: Atomic<usize>,
-    counted: Atomic<u64>,
-    dec: Atomic<usize>,
-    bucket: Atomic<usize>,
+    note: UnsafeCell<Note>,
 }
 
 /// The slots.
@@ -60,16 +71,25 @@ struct Slot {
 ///
 /// `slots.len()` is a power of two. A slot whose `ctx` is nonzero belongs
 /// to that context, which claimed it with a compare-and-exchange from 0
-/// (acquire), then wrote the other fields; only that context writes them
-/// or frees the slot (in `take`, with a release store after reading them,
-/// so the next owner's writes come after those reads), so it reads them
-/// back in program order (a task that migrates is ordered by the
-/// scheduler).
+/// (acquire), then wrote its note; only that context reads or writes the
+/// note, or frees the slot (in `take`, with a release store after reading
+/// the note, so that the next owner's accesses come after those), so it
+/// reads it back in program order (a task that migrates is ordered by the
+/// scheduler). No two contexts running at the same time have the same
+/// `task::context_id`, so no slot has two owners.
 pub(crate) struct UnmapNotes {
     slots: KVVec<Slot>,
     /// Notes that found no free slot.
     pub(crate) lost: Atomic<u64>,
 }
+
+// SAFETY: the notes are shared between contexts only through `ctx`, an
+// atomic; a note is accessed by the one context that owns its slot (type
+// invariant), with the ownership handed over by the acquire claim and the
+// release free.
+unsafe impl Sync for UnmapNotes {}
+// SAFETY: nothing in it is tied to the thread that made it.
+unsafe impl Send for UnmapNotes {}
 
 impl UnmapNotes {
     /// Room for four contexts per possible CPU (task, softirq, hardirq,
@@ -88,12 +108,7 @@ impl UnmapNotes {
             slots.push(
                 Slot {
                     ctx: Atomic::new(0),
-                    iova: Atomic::new(0),
-                    size: Atomic::new(0),
-                    domain: Atomic::new(0),
-                    counted: Atomic::new(0),
-                    dec: Atomic::new(0),
-                    bucket: Atomic::new(0),
+                    note: UnsafeCell::new(EMPTY),
                 },
                 GFP_KERNEL,
             )?;
@@ -120,13 +135,14 @@ impl UnmapNotes {
     pub(crate) fn leave(&self, note: Note) -> bool {
         let me = task::context_id();
         for s in self.probe_order(me) {
-            if s.ctx.load(Relaxed) == 0 && s.ctx.cmpxchg(0, me, Acquire).is_ok() {
-                s.iova.store(note.iova, Relaxed);
-                s.size.store(note.size, Relaxed);
-                s.domain.store(note.domain, Relaxed);
-                s.counted.store(note.counted, Relaxed);
-                s.dec.store(note.dec, Relaxed);
-                s.bucket.store(note.bucket, Relaxed);
+            // No load first: the context's own slot is usually free, and
+            // each atomic operation is a call (see `Slot`).
+            if s.ctx.cmpxchg(0, me, Acquire).is_ok() {
+                // SAFETY: this context just claimed the slot, after its
+                // previous owner's last access (acquire on the release
+                // that freed it); no one else accesses the note until this
+                // context frees the slot (type invariant).
+                unsafe { *s.note.get() = note };
                 return true;
             }
         }
@@ -139,18 +155,15 @@ impl UnmapNotes {
     pub(crate) fn take(&self, iova: u64, size: u64) -> Option<Note> {
         let me = task::context_id();
         for s in self.probe_order(me) {
-            if s.ctx.load(Relaxed) == me
-                && s.iova.load(Relaxed) == iova
-                && s.size.load(Relaxed) == size
-            {
-                let note = Note {
-                    iova,
-                    size,
-                    domain: s.domain.load(Relaxed),
-                    counted: s.counted.load(Relaxed),
-                    dec: s.dec.load(Relaxed),
-                    bucket: s.bucket.load(Relaxed),
-                };
+            if s.ctx.load(Relaxed) != me {
+                continue;
+            }
+            // SAFETY: the slot is this context's (only a context sets `ctx`
+            // to its own id, when it claims a free slot), which wrote the
+            // note before, in program order; no other context accesses it
+            // (type invariant).
+            let note = unsafe { *s.note.get() };
+            if note.iova == iova && note.size == size {
                 // Only this context frees its slot, once it read it.
                 s.ctx.store(0, Release);
                 return Some(note);

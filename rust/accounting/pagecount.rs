@@ -9,7 +9,10 @@
 //! 16-bit counters (2 bytes per 4 KiB unit), both made the first time a
 //! page in their range is counted, installed with a compare-and-exchange,
 //! and freed only when the table is dropped. Lookups and updates take no
-//! lock.
+//! lock. The counters are packed four to a 64-bit word (`pure::lanes`):
+//! one compare-and-exchange updates up to four units, first expecting
+//! their usual counts (0 before a map, 1 before an unmap), so that the
+//! usual update is one atomic operation per 16 KiB.
 //!
 //! Hooks cannot allocate (they run with preemption off, on PREEMPT_RT
 //! too), so they take new nodes from pools filled ahead of time in process
@@ -19,8 +22,9 @@
 //! up to `POOL_SLOTS`; memory still grows only where pages get mapped.
 //! Process-context callers (the seeding walk) allocate directly.
 //!
-//! Owns: the counters, their overflow/underflow detection, the node pools
-//! and the memory they use. Must not: know about domains or hooks.
+//! Owns: the counters' memory and their atomic updates, the node pools
+//! and the memory they use. Must not: know about domains or hooks, or do
+//! the lane arithmetic itself (`pure::lanes` does).
 
 use core::ptr::null_mut;
 
@@ -29,6 +33,8 @@ use kernel::{
     prelude::*,
     sync::atomic::{Acquire, Atomic, Relaxed, Release},
 };
+
+use crate::pure::lanes::{self, LaneUpdate, LANES, MAX_COUNT};
 
 /// Bits of PFN resolved by a leaf: 4096 counters (8 KiB) per 16 MiB.
 const LEAF_BITS: u32 = 12;
@@ -44,64 +50,53 @@ const ROOT: usize = 1 << ROOT_BITS;
 /// whatever the kernel's page size (a counter index is `pa / UNIT`).
 pub(crate) const UNIT: u64 = 4096;
 
-/// Set in a counter once its page was reported as freed while mapped.
-const REPORTED: u16 = 1 << 15;
-/// Largest count: the next increment is an overflow, never a wrap.
-const MAX_COUNT: u16 = REPORTED - 1;
+/// A word of four counters (`pure::lanes`): the units `4 * w` to
+/// `4 * w + 3` of its leaf, one per 16-bit lane, each with its count in
+/// bits 0-14 and the reported flag in bit 15. Every update is a
+/// compare-and-exchange of the word, so up to four units cost one atomic
+/// operation.
+type Word = Atomic<u64>;
 
-/// A page's counter: the count in bits 0-14, `REPORTED` in bit 15. Stored
-/// as `i16`, the 16-bit type the kernel's atomics have (load, store and
-/// compare-and-exchange; updates are compare-and-exchange loops anyway).
-type Counter = Atomic<i16>;
-
-/// The counter's bits.
-fn load(c: &Counter) -> u16 {
-    c.load(Relaxed) as u16
-}
-
-/// Compare-and-exchange on the counter's bits: `Err` has the current bits.
-fn cmpxchg(c: &Counter, old: u16, new: u16) -> core::result::Result<(), u16> {
-    c.cmpxchg(old as i16, new as i16, Relaxed)
-        .map(|_| ())
-        .map_err(|cur| cur as u16)
-}
+/// Words per leaf.
+const WORDS: usize = LEAF / LANES;
 
 struct Leaf {
-    counts: [Counter; LEAF],
+    words: [Word; WORDS],
 }
 
-/// One more reference on `c`, unless it is at `MAX_COUNT` (overflow).
-fn inc_counter(c: &Counter) -> Update {
-    let mut v = load(c);
+/// Applies `f` to `word` until its compare-and-exchange succeeds, starting
+/// from the guess `old` (no load when the guess is right); `f` returns the
+/// new value and a result, or `None` to leave the word as it is. Returns
+/// `f`'s result for the value finally seen.
+fn update_word<R>(word: &Word, mut old: u64, mut f: impl FnMut(u64) -> (Option<u64>, R)) -> R {
     loop {
-        if v & MAX_COUNT == MAX_COUNT {
-            return Update::Overflow;
-        }
-        match cmpxchg(c, v, v + 1) {
-            Ok(()) => {
-                return Update::Done {
-                    old: (v & MAX_COUNT).into(),
-                }
+        let (new, r) = f(old);
+        let Some(new) = new else {
+            return r;
+        };
+        if new == old {
+            // Nothing changes (only overflows and underflows): the guess
+            // must still be checked, by a load.
+            let cur = word.load(Relaxed);
+            if cur == old {
+                return r;
             }
-            Err(cur) => v = cur,
+            old = cur;
+            continue;
+        }
+        match word.cmpxchg(old, new, Relaxed) {
+            Ok(_) => return r,
+            Err(cur) => old = cur,
         }
     }
 }
 
-/// One reference less on `c`, unless it is zero (underflow); reaching zero
-/// clears the reported flag.
-fn dec_counter(c: &Counter) -> Update {
-    let mut v = load(c);
-    loop {
-        let n = v & MAX_COUNT;
-        if n == 0 {
-            return Update::Underflow;
-        }
-        let new = if n == 1 { 0 } else { v - 1 };
-        match cmpxchg(c, v, new) {
-            Ok(()) => return Update::Done { old: n.into() },
-            Err(cur) => v = cur,
-        }
+/// The outcome of a lane update as the callers see it.
+fn outcome(u: LaneUpdate) -> Update {
+    match u {
+        LaneUpdate::Done { old } => Update::Done { old: old.into() },
+        LaneUpdate::Overflow => Update::Overflow,
+        LaneUpdate::Underflow => Update::Underflow,
     }
 }
 
@@ -314,6 +309,9 @@ pub(crate) struct PageCounts {
     root: KVec<Atomic<*mut Mid>>,
     leaf_pool: Pool<Leaf>,
     mid_pool: Pool<Mid>,
+    /// A pool was taken from, ran dry or got a spilled node since the last
+    /// `refill`.
+    refill_wanted: Atomic<bool>,
     pub(crate) stats: TableStats,
 }
 
@@ -345,6 +343,7 @@ impl PageCounts {
             root,
             leaf_pool: Pool::new(LEAF_POOL_START),
             mid_pool: Pool::new(MID_POOL_START),
+            refill_wanted: Atomic::new(false),
             stats: TableStats {
                 leaves: Atomic::new(0),
                 mids: Atomic::new(0),
@@ -383,13 +382,22 @@ impl PageCounts {
 
     /// Whether `refill` is due (any context: a few loads).
     pub(crate) fn wants_refill(&self) -> bool {
-        self.leaf_pool.low() || self.mid_pool.low()
+        // One load, not the pools' eight: this runs after every map.
+        self.refill_wanted.load(Relaxed)
     }
 
     /// Fills the node pools (process context: allocates with GFP_KERNEL).
     pub(crate) fn refill(&self) {
+        // Cleared before filling: a node a hook takes from now on sets it
+        // again after taking (at worst, a take that races with this leaves
+        // its pool one node short until the next take asks again).
+        self.refill_wanted.store(false, Relaxed);
         self.leaf_pool.refill();
         self.mid_pool.refill();
+        if self.leaf_pool.low() || self.mid_pool.low() {
+            // Short of memory: asked again by the next hook.
+            self.refill_wanted.store(true, Relaxed);
+        }
     }
 
     /// Bytes of memory the table uses (with the nodes its pools hold).
@@ -402,9 +410,15 @@ impl PageCounts {
     }
 
     /// The counter of `pfn`, making its nodes from `alloc` if given.
-    fn counter(&self, pfn: u64, alloc: Option<Alloc>) -> core::result::Result<&Counter, Update> {
+    fn counter(
+        &self,
+        pfn: u64,
+        alloc: Option<Alloc>,
+    ) -> core::result::Result<(&Word, usize), Update> {
         let leaf = self.leaf(pfn, alloc)?;
-        Ok(&leaf.counts[(pfn as usize) & (LEAF - 1)])
+        let i = (pfn as usize) & (LEAF - 1);
+        let w = leaf.words.get(i / LANES).ok_or(Update::OutOfRange)?;
+        Ok((w, i % LANES))
     }
 
     /// The leaf holding the counter of `pfn`, making its nodes from `alloc`
@@ -426,14 +440,16 @@ impl PageCounts {
 
     /// Adds (`inc`, making nodes from `alloc`) or drops one reference to
     /// each of the `n` counters from `pfn` on, finding each leaf once; calls
-    /// `f(outcome, pfn)` for each, in order. Stops at the end of the table.
+    /// `f(outcome, pfn, k)` for the `k` counters from `pfn` on that had
+    /// that outcome, in order (`k` is 1 unless the word they share was in
+    /// the usual state). Stops at the end of the table.
     pub(crate) fn update_range(
         &self,
         pfn: u64,
         n: u64,
         inc: bool,
         alloc: Alloc,
-        mut f: impl FnMut(Update, u64),
+        mut f: impl FnMut(Update, u64, u64),
     ) {
         let Some(end) = pfn.checked_add(n) else {
             return;
@@ -441,7 +457,7 @@ impl PageCounts {
         let mut p = pfn;
         while p < end {
             // This leaf's part of the range.
-            let span = (LEAF as u64 - (p & (LEAF as u64 - 1))).min(end - p);
+            let mut span = (LEAF as u64 - (p & (LEAF as u64 - 1))).min(end - p);
             let leaf = if inc {
                 self.leaf(p, Some(alloc))
             } else {
@@ -450,26 +466,55 @@ impl PageCounts {
                     _ => Update::Underflow,
                 })
             };
-            match leaf {
-                Ok(leaf) => {
-                    let first = (p as usize) & (LEAF - 1);
-                    for (i, c) in leaf.counts[first..first + span as usize].iter().enumerate() {
-                        let u = if inc { inc_counter(c) } else { dec_counter(c) };
-                        f(u, p + i as u64);
+            let beyond = leaf.is_err_and(|e| e == Update::OutOfRange);
+            if beyond {
+                // Every unit from here on is beyond the table.
+                span = end - p;
+            }
+            // Word by word: one compare-and-exchange for up to four units,
+            // first expecting the usual counts. `f` is called from this one
+            // place, so that it is inlined: it runs for every unit.
+            let first = p & (LEAF as u64 - 1);
+            let mut i = first;
+            let stop = first.saturating_add(span);
+            while i < stop {
+                let lane = (i % LANES as u64) as usize;
+                let n = ((LANES - lane) as u64).min(stop - i) as usize;
+                let unit = p + (i - first);
+                let out = match leaf {
+                    Ok(leaf) => {
+                        let Some(word) = leaf.words.get((i / LANES as u64) as usize) else {
+                            break;
+                        };
+                        // The usual case first: every lane from 0 to 1 (a
+                        // map) or from 1 to 0 (an unmap), all done at once.
+                        let ones = lanes::ones(lane, n);
+                        let (old, new) = if inc { (0, ones) } else { (ones, 0) };
+                        match word.cmpxchg(old, new, Relaxed) {
+                            Ok(_) => {
+                                let old = u32::from(!inc);
+                                f(Update::Done { old }, unit, n as u64);
+                                i += n as u64;
+                                continue;
+                            }
+                            Err(cur) => update_word(word, cur, |w| {
+                                let (new, out) = lanes::update(w, lane, n, inc);
+                                (Some(new), out)
+                            })
+                            .map(|u| u.map(outcome)),
+                        }
+                    }
+                    Err(e) => [Some(e); LANES],
+                };
+                for (k, u) in out.iter().skip(lane).take(n).enumerate() {
+                    if let Some(u) = u {
+                        f(*u, unit + k as u64, 1);
                     }
                 }
-                Err(Update::OutOfRange) => {
-                    // Every unit from here on is beyond the table.
-                    for q in p..end {
-                        f(Update::OutOfRange, q);
-                    }
-                    return;
-                }
-                Err(e) => {
-                    for i in 0..span {
-                        f(e, p + i);
-                    }
-                }
+                i += n as u64;
+            }
+            if beyond {
+                return;
             }
             p += span;
         }
@@ -489,7 +534,12 @@ impl PageCounts {
         }
         let new = match alloc {
             None => return Err(Update::Underflow),
-            Some(Alloc::Pool) => pool.take(),
+            Some(Alloc::Pool) => {
+                let n = pool.take();
+                // The pool is below its fill now (or dry).
+                self.refill_wanted.store(true, Relaxed);
+                n
+            }
             // Process context leaves the pools to the hooks.
             Some(Alloc::Kernel) => zeroed_box::<T>(GFP_KERNEL | __GFP_NOWARN).map(KBox::into_raw),
         };
@@ -517,6 +567,7 @@ impl PageCounts {
                     } else {
                         self.stats.nodes_spilled.add(1, Relaxed);
                         pool.spill(p);
+                        self.refill_wanted.store(true, Relaxed);
                     }
                 }
                 Ok(slot.load(Acquire))
@@ -528,10 +579,9 @@ impl PageCounts {
     /// `alloc` if needed (tests; the hooks use `update_range`).
     #[cfg(iommu_scope_kunit)]
     pub(crate) fn inc(&self, pfn: u64, alloc: Alloc) -> Update {
-        match self.counter(pfn, Some(alloc)) {
-            Ok(c) => inc_counter(c),
-            Err(e) => e,
-        }
+        let mut r = Update::NoMemory;
+        self.update_range(pfn, 1, true, alloc, |u, _, _| r = u);
+        r
     }
 
     /// Drops one reference from `pfn`. Reaching zero clears the
@@ -539,44 +589,34 @@ impl PageCounts {
     /// (tests; the hooks use `update_range`).
     #[cfg(iommu_scope_kunit)]
     pub(crate) fn dec(&self, pfn: u64) -> Update {
-        match self.counter(pfn, None) {
-            Ok(c) => dec_counter(c),
-            Err(Update::OutOfRange) => Update::OutOfRange,
-            Err(_) => Update::Underflow,
-        }
+        let mut r = Update::Underflow;
+        self.update_range(pfn, 1, false, Alloc::Pool, |u, _, _| r = u);
+        r
     }
 
     /// The count of `pfn` (0 if never counted).
     pub(crate) fn get(&self, pfn: u64) -> u32 {
-        self.counter(pfn, None)
-            .map_or(0, |c| (load(c) & MAX_COUNT).into())
+        self.counter(pfn, None).map_or(0, |(w, i)| {
+            (lanes::lane(w.load(Relaxed), i) & MAX_COUNT).into()
+        })
     }
 
     /// If `pfn` is mapped and not yet reported, marks it reported and
     /// returns its count (any context, lock-free).
     pub(crate) fn mark_reported(&self, pfn: u64) -> Option<u32> {
-        let c = self.counter(pfn, None).ok()?;
-        let mut v = load(c);
-        loop {
-            if v & MAX_COUNT == 0 || v & REPORTED != 0 {
-                return None;
-            }
-            match cmpxchg(c, v, v | REPORTED) {
-                Ok(()) => return Some((v & MAX_COUNT).into()),
-                Err(cur) => v = cur,
-            }
-        }
+        let (w, i) = self.counter(pfn, None).ok()?;
+        update_word(w, w.load(Relaxed), |v| match lanes::mark_reported(v, i) {
+            Some((new, count)) => (Some(new), Some(count.into())),
+            None => (None, None),
+        })
     }
 
     /// Clears every reported-leak flag (so leaks are reported again).
     pub(crate) fn clear_reported(&self) {
-        self.for_each_counter_pfn(|_, c| {
-            let mut v = load(c);
-            while v & REPORTED != 0 {
-                match cmpxchg(c, v, v & !REPORTED) {
-                    Ok(()) => break,
-                    Err(cur) => v = cur,
-                }
+        self.for_each_word(|_, w| {
+            let v = w.load(Relaxed);
+            if lanes::any_reported(v) {
+                update_word(w, v, |v| (Some(lanes::clear_reported(v)), ()));
             }
         });
     }
@@ -584,15 +624,21 @@ impl PageCounts {
     /// Calls `f(pfn, count)` for every page with a nonzero count, in PFN
     /// order.
     pub(crate) fn for_each_mapped(&self, mut f: impl FnMut(u64, u32)) {
-        self.for_each_counter_pfn(|pfn, c| {
-            let n = load(c) & MAX_COUNT;
-            if n != 0 {
-                f(pfn, n.into());
+        self.for_each_word(|pfn, w| {
+            let v = w.load(Relaxed);
+            if v == 0 {
+                return;
+            }
+            for i in 0..LANES {
+                let n = lanes::lane(v, i) & MAX_COUNT;
+                if n != 0 {
+                    f(pfn + i as u64, n.into());
+                }
             }
         });
     }
 
-    fn for_each_counter_pfn(&self, mut f: impl FnMut(u64, &Counter)) {
+    fn for_each_word(&self, mut f: impl FnMut(u64, &Word)) {
         for (r, slot) in self.root.iter().enumerate() {
             let mid = slot.load(Acquire);
             if mid.is_null() {
@@ -608,8 +654,8 @@ impl PageCounts {
                 // SAFETY: as above.
                 let leaf = unsafe { &*leaf };
                 let base = ((r << MID_BITS | m) << LEAF_BITS) as u64;
-                for (l, c) in leaf.counts.iter().enumerate() {
-                    f(base + l as u64, c);
+                for (l, w) in leaf.words.iter().enumerate() {
+                    f(base + (l * LANES) as u64, w);
                 }
             }
         }

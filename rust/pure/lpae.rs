@@ -499,6 +499,8 @@ impl Layout for Geometry {
         }
     }
 
+    // Every descriptor a walk reads is classified: inlined into it.
+    #[inline(always)]
     fn classify(&self, level: u32, _index: usize, desc: u64) -> Class {
         match kind(self, level, desc) {
             Kind::Invalid => Class::Invalid,

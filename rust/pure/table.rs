@@ -31,6 +31,12 @@ pub struct Table {
 }
 
 impl Table {
+    /// Whether the driver's unmap clears a whole entry that a range ends
+    /// inside (generic_pt), so that `unmap_end` may reach beyond the range.
+    pub fn clears_whole_entries(&self) -> bool {
+        matches!(self.layout, AnyLayout::Pt(_))
+    }
+
     /// Where an unmap of `[iova, end)` ends in this table, read through
     /// `mem` before the unmap. io-pgtable-arm never clears beyond the
     /// range (a partial large leaf is refused): `end`. generic_pt clears a
@@ -115,6 +121,8 @@ impl Layout for AnyLayout {
         }
     }
 
+    // Every descriptor a walk reads is classified: inlined into it.
+    #[inline(always)]
     fn classify(&self, level: u32, index: usize, desc: u64) -> Class {
         match self {
             AnyLayout::Lpae(g) => g.classify(level, index, desc),

@@ -250,14 +250,36 @@ impl<'a> Domain<'a> {
         (r == 0).then_some(SmmuDomain(rec))
     }
 
-    /// `smmu` with only the fields that describe the table (no names
-    /// copied): what `table` needs, in the hooks.
-    fn smmu_table(&self) -> Option<SmmuDomain> {
-        let mut rec = ffi::iommu_scope_smmu_domain::default();
-        // SAFETY: as in `smmu`; the helper only writes the table's numbers
-        // into `rec`.
-        let r = unsafe { ffi::iommu_scope_smmu_domain_table(self.raw(), &mut rec) };
-        (r == 0).then_some(SmmuDomain(rec))
+    /// The geometry and root of the arm-smmu-v3 io-pgtable of the domain:
+    /// what `table` needs in the hooks, from a record of a few numbers (no
+    /// names copied). `None` for another driver's domain or one without
+    /// an io-pgtable; `Some(None)` for a table this code does not walk.
+    fn smmu_pgtbl(&self) -> Option<Option<Table>> {
+        let mut rec = ffi::iommu_scope_smmu_pgtbl::default();
+        // SAFETY: the domain is alive (type invariant); the helper checks
+        // that arm-smmu-v3 owns it before reading the driver's structures,
+        // and only writes numbers into `rec`.
+        let r = unsafe { ffi::iommu_scope_smmu_domain_pgtbl(self.raw(), &mut rec) };
+        if r != 0 {
+            return None;
+        }
+        let stage = match rec.fmt {
+            bindings::io_pgtable_fmt_ARM_64_LPAE_S1 => Stage::S1,
+            bindings::io_pgtable_fmt_ARM_64_LPAE_S2 => Stage::S2,
+            _ => return Some(None),
+        };
+        let g = Geometry::programmed(
+            stage,
+            rec.pgsize_bitmap,
+            rec.ias,
+            rec.oas,
+            rec.tcr_tsz,
+            rec.vtcr_sl,
+        );
+        Some(g.ok().map(|g| Table {
+            layout: AnyLayout::Lpae(g),
+            root_pa: rec.root_pa,
+        }))
     }
 
     /// The physical address `iova` translates to, as the driver looks it up
@@ -292,12 +314,8 @@ impl<'a> Domain<'a> {
     /// no lock: any context.
     pub(crate) fn table(&self) -> Option<Table> {
         // arm-smmu-v3's io-pgtable first: the domains the hooks see most.
-        if let Some(s) = self.smmu_table().filter(|s| s.has_pgtbl()) {
-            let g = s.geometry().ok()??;
-            return Some(Table {
-                layout: AnyLayout::Lpae(g),
-                root_pa: s.root_pa(),
-            });
+        if let Some(t) = self.smmu_pgtbl() {
+            return t;
         }
         let p = self.generic_pt()?;
         p.geometry().map(|g| Table {

@@ -74,6 +74,10 @@ impl SequentialPhys {
 }
 
 impl Memory for SequentialPhys {
+    /// A descriptor already in the block is returned here (inlined into
+    /// the walk: it runs for every descriptor); the others are read by
+    /// `read_memory`.
+    #[inline]
     fn read(&mut self, table_pa: u64, size: u64, index: usize) -> Option<u64> {
         if (index as u64) >= size / 8 {
             return None;
@@ -84,6 +88,20 @@ impl Memory for SequentialPhys {
                 return self.buf.get((off / 8) as usize).copied();
             }
         }
+        self.read_memory(table_pa, size, index, pa)
+    }
+
+    fn table_ok(&mut self, pa: u64, size: u64) -> bool {
+        PhysMemory.table_ok(pa, size)
+    }
+}
+
+impl SequentialPhys {
+    /// `read` of descriptor `index` (at `pa`) of the table at `table_pa`,
+    /// not in the block: one at a time, or the next block once two were
+    /// read in order.
+    #[inline(never)]
+    fn read_memory(&mut self, table_pa: u64, size: u64, index: usize, pa: u64) -> Option<u64> {
         let sequential = self.last.checked_add(8) == Some(pa);
         self.last = pa;
         if !sequential {
@@ -110,9 +128,5 @@ impl Memory for SequentialPhys {
         // The read after the block is in order too.
         self.last = pa.saturating_add(8 * (n as u64 - 1));
         self.buf.first().copied()
-    }
-
-    fn table_ok(&mut self, pa: u64, size: u64) -> bool {
-        PhysMemory.table_ok(pa, size)
     }
 }

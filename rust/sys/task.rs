@@ -19,12 +19,6 @@ pub(crate) fn current_comm_pid() -> ([u8; 16], i32) {
     (comm, pid)
 }
 
-/// An identity of the current task, to recognise it again while it runs
-/// (never dereferenced, never shown).
-pub(crate) fn current_id() -> usize {
-    kernel::task::Task::current_raw() as usize
-}
-
 /// Whether the current CPU is online: tracepoints do not fire on a CPU
 /// that is not (during hotplug, early in a secondary's start); any context.
 pub(crate) fn cpu_online() -> bool {
@@ -51,9 +45,9 @@ pub(crate) fn monotonic_ns() -> u64 {
 /// task's own, nor a hardirq's for the softirq it interrupted. A
 /// `task_struct` is aligned to at least 8 bytes: bits 0-1 are free.
 pub(crate) fn context_id() -> usize {
-    // SAFETY: reads the preempt count of this CPU; callable anywhere.
-    let level = unsafe { ffi::iommu_scope_context_level() };
-    current_id() | (level as usize & 3)
+    // SAFETY: reads `current` and the preempt count of this CPU; callable
+    // anywhere.
+    unsafe { ffi::iommu_scope_context_id() as usize }
 }
 
 /// Waits until every call that was running, or preempted, when this was
