@@ -101,7 +101,7 @@ unsigned long iommu_scope_context_id(void)
 {
 	unsigned long id = (unsigned long)current;
 
-	/* A task_struct is aligned to at least 8 bytes: bits 0-1 are free. */
+	/* A task_struct is aligned to at least 4 bytes: bits 0-1 are free. */
 	BUILD_BUG_ON(__alignof__(struct task_struct) < 4);
 	/* in_serving_softirq() also counts PREEMPT_RT's per-task softirqs. */
 	if (in_nmi())

@@ -286,16 +286,18 @@ int iommu_scope_smmu_domain_get(struct iommu_domain *domain,
 int iommu_scope_smmu_domain_pgtbl(struct iommu_domain *domain,
 				  struct iommu_scope_smmu_pgtbl *out)
 {
+	struct io_pgtable_ops *ops;
 	struct arm_smmu_domain *sd;
 	struct io_pgtable *iop;
 
 	if (!iommu_scope_smmu_owns(domain))
 		return -ENODEV;
 	sd = to_smmu_domain(domain);
+	ops = READ_ONCE(sd->pgtbl_ops);
 	if ((sd->stage != ARM_SMMU_DOMAIN_S1 &&
-	     sd->stage != ARM_SMMU_DOMAIN_S2) || !sd->pgtbl_ops)
+	     sd->stage != ARM_SMMU_DOMAIN_S2) || !ops)
 		return -ENOENT;
-	iop = io_pgtable_ops_to_pgtable(sd->pgtbl_ops);
+	iop = io_pgtable_ops_to_pgtable(ops);
 	out->fmt = iop->fmt;
 	out->ias = iop->cfg.ias;
 	out->oas = iop->cfg.oas;

@@ -133,8 +133,9 @@ void iommu_scope_unmap_trace_unregister(void);
 /*
  * The identity of the current execution context: the address of current
  * with the interrupt level in bits 0-1 (0 task, 1 serving a softirq, also
- * PREEMPT_RT's, 2 hardirq, 3 NMI). One call: the hooks ask on every unmap
- * (any context).
+ * PREEMPT_RT's, 2 hardirq, 3 NMI level). Unique among the contexts running
+ * at one time below the NMI level (NMI-level contexts may nest). One call:
+ * the hooks ask on every unmap (any context).
  */
 unsigned long iommu_scope_context_id(void);
 

@@ -156,6 +156,75 @@ mod tests {
         Ok(())
     }
 
+    /// The packed counters seen from outside: a range that starts at the
+    /// last lane of a word and crosses a 16 MiB leaf is reported unit by
+    /// unit in order, whole words in the usual state at once (`k` above 1),
+    /// a word with a reported neighbour one lane at a time; the counts and
+    /// the reported flag end as four separate counters would.
+    #[test]
+    fn packed_counters_report_each_unit() -> Result {
+        let t = PageCounts::new()?;
+        // Lane 3 of the word five units before a leaf boundary.
+        let pfn = (PA + 0x100_0000) / UNIT - 5;
+        let mut seen = KVec::new();
+        let mut batched = false;
+        t.update_range(pfn, 10, true, Alloc::Kernel, |u, p, k| {
+            batched |= k > 1;
+            for j in 0..k {
+                let _ = seen.push((u, p + j), GFP_KERNEL);
+            }
+        });
+        assert!(batched);
+        assert_eq!(seen.len(), 10);
+        for (j, s) in seen.iter().enumerate() {
+            assert_eq!(*s, (Update::Done { old: 0 }, pfn + j as u64));
+        }
+        // A neighbour in the middle reported freed while mapped.
+        assert_eq!(t.mark_reported(pfn + 2), Some(1));
+        assert_eq!(t.get(pfn + 1), 1);
+        assert_eq!(t.get(pfn + 2), 1);
+        seen.clear();
+        t.update_range(pfn, 10, false, Alloc::Kernel, |u, p, k| {
+            for j in 0..k {
+                let _ = seen.push((u, p + j), GFP_KERNEL);
+            }
+        });
+        assert_eq!(seen.len(), 10);
+        for (j, s) in seen.iter().enumerate() {
+            assert_eq!(*s, (Update::Done { old: 1 }, pfn + j as u64));
+            assert_eq!(t.get(pfn + j as u64), 0);
+        }
+        // Back to zero cleared the flag: a new reference can be reported.
+        assert_eq!(t.inc(pfn + 2, Alloc::Kernel), Update::Done { old: 0 });
+        assert_eq!(t.mark_reported(pfn + 2), Some(1));
+        assert_eq!(t.get(pfn + 3), 0);
+        // A decrement of a range with no counters at all: one underflow
+        // per unit, reported at once.
+        let far = (PA + 0x40_0000_0000) / UNIT;
+        let (mut calls, mut units) = (0, 0);
+        t.update_range(far, 4096 * 3, false, Alloc::Kernel, |u, _, k| {
+            assert_eq!(u, Update::Underflow);
+            calls += 1;
+            units += k;
+        });
+        assert_eq!((calls, units), (3, 4096 * 3));
+        Ok(())
+    }
+
+    /// A hook that takes a node from a pool asks for a refill; the refill
+    /// fills the pool and clears the request.
+    #[test]
+    fn taking_a_node_asks_for_a_refill() -> Result {
+        let t = PageCounts::new()?;
+        assert!(!t.wants_refill());
+        assert_eq!(t.inc(PA / UNIT, Alloc::Pool), Update::Done { old: 0 });
+        assert!(t.wants_refill());
+        t.refill();
+        assert!(!t.wants_refill());
+        assert_eq!(t.get(PA / UNIT), 1);
+        Ok(())
+    }
+
     /// Every page size of an SMMUv3 domain: each 4K unit of the range gets
     /// exactly one reference, and unmapping returns it to zero.
     #[test]

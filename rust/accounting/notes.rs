@@ -55,12 +55,17 @@ const EMPTY: Note = Note {
     bucket: 0,
 };
 
+/// The interrupt level of an NMI-level context in `task::context_id`.
+const NMI_LEVEL: usize = 3;
+
 /// One slot: its owner and its note. The note is plain memory, not
 /// atomics: only the owner touches it (see `UnmapNotes`), and every atomic
 /// operation of the kernel crate is a call into a C helper on kernels
 /// built with GCC, which this runs for on every unmap.
+#[repr(align(64))]
 struct Slot {
-    /// The owning context, 0 when free.
+    /// The owning context, 0 when free (a cache line per slot: contexts
+    /// on other CPUs claim the others).
     ctx: Atomic<usize>,
     note: UnsafeCell<Note>,
 }
@@ -76,7 +81,10 @@ struct Slot {
 /// the note, so that the next owner's accesses come after those), so it
 /// reads it back in program order (a task that migrates is ordered by the
 /// scheduler). No two contexts running at the same time have the same
-/// `task::context_id`, so no slot has two owners.
+/// `task::context_id` below the NMI level (a task runs on one CPU at a
+/// time; arm64 does not nest hardirqs; a softirq, also PREEMPT_RT's, is
+/// its own level; `__iommu_unmap` does not recurse), and NMI-level
+/// contexts, which may nest, leave no note: no slot has two owners.
 pub(crate) struct UnmapNotes {
     slots: KVVec<Slot>,
     /// Notes that found no free slot.
@@ -85,11 +93,9 @@ pub(crate) struct UnmapNotes {
 
 // SAFETY: the notes are shared between contexts only through `ctx`, an
 // atomic; a note is accessed by the one context that owns its slot (type
-// invariant), with the ownership handed over by the acquire claim and the
-// release free.
+// invariant: ids are unique among the contexts that leave notes), with the
+// ownership handed over by the acquire claim and the release free.
 unsafe impl Sync for UnmapNotes {}
-// SAFETY: nothing in it is tied to the thread that made it.
-unsafe impl Send for UnmapNotes {}
 
 impl UnmapNotes {
     /// Room for four contexts per possible CPU (task, softirq, hardirq,
@@ -123,9 +129,10 @@ impl UnmapNotes {
     /// The slots in the order `ctx` probes them (all of them, once).
     fn probe_order(&self, ctx: usize) -> impl Iterator<Item = &Slot> {
         let n = self.slots.len();
-        // Fibonacci hashing of the context's address bits (the top bits of
-        // the product, as `hash_64`).
-        let h = ((ctx as u64) >> 2).wrapping_mul(0x61c8_8646_80b5_83eb);
+        // Fibonacci hashing of the whole id, the level bits included, so
+        // that a task's interrupt contexts start elsewhere than the task
+        // (the top bits of the product, as `hash_64`).
+        let h = (ctx as u64).wrapping_mul(0x61c8_8646_80b5_83eb);
         let start = (h >> 32) as usize & (n - 1);
         Iterator::chain(self.slots[start..].iter(), self.slots[..start].iter())
     }
@@ -134,6 +141,12 @@ impl UnmapNotes {
     /// pass over the slots); false (counted in `lost`) if no slot was free.
     pub(crate) fn leave(&self, note: Note) -> bool {
         let me = task::context_id();
+        // NMI-level contexts (NMIs, and debug exceptions or SDEI events
+        // that may nest in them) can share an id: they leave no note.
+        if me & 3 == NMI_LEVEL {
+            self.lost.add(1, Relaxed);
+            return false;
+        }
         for s in self.probe_order(me) {
             // No load first: the context's own slot is usually free, and
             // each atomic operation is a call (see `Slot`).
@@ -154,6 +167,9 @@ impl UnmapNotes {
     /// at `iova` (any context, at most one pass over the slots).
     pub(crate) fn take(&self, iova: u64, size: u64) -> Option<Note> {
         let me = task::context_id();
+        if me & 3 == NMI_LEVEL {
+            return None;
+        }
         for s in self.probe_order(me) {
             if s.ctx.load(Relaxed) != me {
                 continue;

@@ -31,7 +31,7 @@ use core::ptr::null_mut;
 use kernel::{
     alloc::flags::__GFP_NOWARN,
     prelude::*,
-    sync::atomic::{Acquire, Atomic, Relaxed, Release},
+    sync::atomic::{Acquire, Atomic, Full, Relaxed, Release},
 };
 
 use crate::pure::lanes::{self, LaneUpdate, LANES, MAX_COUNT};
@@ -64,29 +64,22 @@ struct Leaf {
     words: [Word; WORDS],
 }
 
-/// Applies `f` to `word` until its compare-and-exchange succeeds, starting
-/// from the guess `old` (no load when the guess is right); `f` returns the
-/// new value and a result, or `None` to leave the word as it is. Returns
-/// `f`'s result for the value finally seen.
+/// Applies `f` to `word` until its compare-and-exchange succeeds, from
+/// `old`, a value read from the word (a load, or what a failed
+/// compare-and-exchange returned); `f` returns the new value and a result,
+/// or `None` to leave the word as it is. Returns `f`'s result for the
+/// value finally seen.
 fn update_word<R>(word: &Word, mut old: u64, mut f: impl FnMut(u64) -> (Option<u64>, R)) -> R {
     loop {
         let (new, r) = f(old);
-        let Some(new) = new else {
-            return r;
-        };
-        if new == old {
-            // Nothing changes (only overflows and underflows): the guess
-            // must still be checked, by a load.
-            let cur = word.load(Relaxed);
-            if cur == old {
-                return r;
-            }
-            old = cur;
-            continue;
-        }
-        match word.cmpxchg(old, new, Relaxed) {
-            Ok(_) => return r,
-            Err(cur) => old = cur,
+        match new {
+            // Nothing to change (only overflows or underflows).
+            None => return r,
+            Some(new) if new == old => return r,
+            Some(new) => match word.cmpxchg(old, new, Relaxed) {
+                Ok(_) => return r,
+                Err(cur) => old = cur,
+            },
         }
     }
 }
@@ -388,10 +381,11 @@ impl PageCounts {
 
     /// Fills the node pools (process context: allocates with GFP_KERNEL).
     pub(crate) fn refill(&self) {
-        // Cleared before filling: a node a hook takes from now on sets it
-        // again after taking (at worst, a take that races with this leaves
-        // its pool one node short until the next take asks again).
-        self.refill_wanted.store(false, Relaxed);
+        // Cleared before the pools are read, fully ordered: a hook's take
+        // whose request this clears is seen by the reads below (the
+        // request is a release after the take), and one it does not clear
+        // asks again.
+        let _ = self.refill_wanted.xchg(false, Full);
         self.leaf_pool.refill();
         self.mid_pool.refill();
         if self.leaf_pool.low() || self.mid_pool.low() {
@@ -472,8 +466,7 @@ impl PageCounts {
                 span = end - p;
             }
             // Word by word: one compare-and-exchange for up to four units,
-            // first expecting the usual counts. `f` is called from this one
-            // place, so that it is inlined: it runs for every unit.
+            // first expecting the usual counts.
             let first = p & (LEAF as u64 - 1);
             let mut i = first;
             let stop = first.saturating_add(span);
@@ -504,7 +497,12 @@ impl PageCounts {
                             .map(|u| u.map(outcome)),
                         }
                     }
-                    Err(e) => [Some(e); LANES],
+                    Err(e) => {
+                        // No counter (no node, or beyond the table): one
+                        // outcome for the whole span, not one per unit.
+                        f(e, unit, stop - i);
+                        break;
+                    }
                 };
                 for (k, u) in out.iter().skip(lane).take(n).enumerate() {
                     if let Some(u) = u {
@@ -536,8 +534,9 @@ impl PageCounts {
             None => return Err(Update::Underflow),
             Some(Alloc::Pool) => {
                 let n = pool.take();
-                // The pool is below its fill now (or dry).
-                self.refill_wanted.store(true, Relaxed);
+                // The pool is below its fill now (or dry); release: a
+                // `refill` that sees this sees the take.
+                self.refill_wanted.store(true, Release);
                 n
             }
             // Process context leaves the pools to the hooks.
@@ -567,7 +566,7 @@ impl PageCounts {
                     } else {
                         self.stats.nodes_spilled.add(1, Relaxed);
                         pool.spill(p);
-                        self.refill_wanted.store(true, Relaxed);
+                        self.refill_wanted.store(true, Release);
                     }
                 }
                 Ok(slot.load(Acquire))
@@ -590,7 +589,8 @@ impl PageCounts {
     #[cfg(iommu_scope_kunit)]
     pub(crate) fn dec(&self, pfn: u64) -> Update {
         let mut r = Update::Underflow;
-        self.update_range(pfn, 1, false, Alloc::Pool, |u, _, _| r = u);
+        // A decrement makes no node: `alloc` is not used.
+        self.update_range(pfn, 1, false, Alloc::Kernel, |u, _, _| r = u);
         r
     }
 

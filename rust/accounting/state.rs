@@ -238,10 +238,15 @@ impl Accounting {
 
     /// `account_pa_range` without applying `d`.
     fn count_pa_range(&self, pa: u64, size: u64, inc: bool, alloc: Alloc, d: &mut Delta) {
-        // One unit per started 4 KiB of `size`, from `pa`'s on (mappings
-        // are at least 4 KiB aligned).
+        // Every 4 KiB unit `[pa, pa + size)` touches (mappings are at least
+        // 4 KiB aligned; a part of one that is not counts whole units, the
+        // same ones however the range is split).
+        let Some(last) = size.checked_sub(1).and_then(|s| pa.checked_add(s)) else {
+            return;
+        };
+        let first = pa / UNIT;
         self.counts
-            .update_range(pa / UNIT, size.div_ceil(UNIT), inc, alloc, |u, pfn, k| {
+            .update_range(first, last / UNIT - first + 1, inc, alloc, |u, pfn, k| {
                 d.note(u, inc, pfn.saturating_mul(UNIT), k)
             });
     }

@@ -108,8 +108,8 @@ proptest! {
         let c = clear_reported(w);
         prop_assert!(!any_reported(c));
         prop_assert_eq!(any_reported(w), l.iter().any(|v| v & REPORTED != 0));
-        for j in 0..4 {
-            prop_assert_eq!(lane(c, j), l[j] & MAX_COUNT);
+        for (j, v) in l.iter().enumerate() {
+            prop_assert_eq!(lane(c, j), v & MAX_COUNT);
         }
     }
 }
