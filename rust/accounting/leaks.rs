@@ -104,18 +104,7 @@ impl PageFreeHandler for LeakLog {
             };
             // Every 4 KiB unit of the page is marked; the page is reported
             // once, with the largest count among its units.
-            let mut count = None;
-            let mut off = 0;
-            while off < page {
-                let Some(u) = p.checked_add(off) else {
-                    break;
-                };
-                if let Some(c) = this.state.counts.mark_reported(u / UNIT) {
-                    count = Some(count.map_or(c, |m: u32| m.max(c)));
-                }
-                off += UNIT;
-            }
-            if let Some(count) = count {
+            if let Some(count) = this.state.counts.mark_reported_range(p / UNIT, page / UNIT) {
                 this.record(p, order, count);
                 if !this.stopping.load(Relaxed) {
                     // Already queued is fine: the run resolves every leak.

@@ -601,14 +601,57 @@ impl PageCounts {
         })
     }
 
-    /// If `pfn` is mapped and not yet reported, marks it reported and
-    /// returns its count (any context, lock-free).
+    /// Sets the reported flag of unit `pfn` if it counts references and
+    /// has none yet; returns its count then (tests).
+    #[cfg(iommu_scope_kunit)]
     pub(crate) fn mark_reported(&self, pfn: u64) -> Option<u32> {
-        let (w, i) = self.counter(pfn, None).ok()?;
-        update_word(w, w.load(Relaxed), |v| match lanes::mark_reported(v, i) {
-            Some((new, count)) => (Some(new), Some(count.into())),
-            None => (None, None),
-        })
+        self.mark_reported_range(pfn, 1)
+    }
+
+    /// Sets the reported flag of each of the `n` units from `pfn` on that
+    /// counts references and has none yet; returns the largest count among
+    /// them, or `None` if none was flagged (any context: the page-free
+    /// hook, for every page the kernel frees). A leaf is found once, a word
+    /// read once; a word that counts nothing is left alone.
+    pub(crate) fn mark_reported_range(&self, pfn: u64, n: u64) -> Option<u32> {
+        let end = pfn.checked_add(n)?;
+        let mut best: Option<u32> = None;
+        let mut p = pfn;
+        while p < end {
+            let span = (LEAF as u64 - (p & (LEAF as u64 - 1))).min(end - p);
+            match self.leaf(p, None) {
+                Ok(leaf) => {
+                    let first = p & (LEAF as u64 - 1);
+                    let mut i = first;
+                    while i < first + span {
+                        let lane = (i % LANES as u64) as usize;
+                        let k = ((LANES - lane) as u64).min(first + span - i) as usize;
+                        let Some(word) = leaf.words.get((i / LANES as u64) as usize) else {
+                            break;
+                        };
+                        let v = word.load(Relaxed);
+                        if v != 0 {
+                            let c = update_word(word, v, |v| {
+                                match lanes::mark_reported_lanes(v, lane, k) {
+                                    Some((new, c)) => (Some(new), Some(c)),
+                                    None => (None, None),
+                                }
+                            });
+                            if let Some(c) = c {
+                                best = Some(best.map_or(c.into(), |b| b.max(c.into())));
+                            }
+                        }
+                        i += k as u64;
+                    }
+                }
+                // Beyond the table: nothing is counted there.
+                Err(Update::OutOfRange) => return best,
+                // No leaf: nothing mapped there.
+                Err(_) => {}
+            }
+            p += span;
+        }
+        best
     }
 
     /// Clears every reported-leak flag (so leaks are reported again).

@@ -101,6 +101,21 @@ pub fn mark_reported(word: u64, i: usize) -> Option<(u64, u16)> {
     Some((with_lane(word, i, v | REPORTED), v & MAX_COUNT))
 }
 
+/// `mark_reported` of every lane of `[first, first + n)` (clipped to the
+/// word): the new word and the largest count among the lanes it flagged,
+/// or `None` if it flagged none.
+pub fn mark_reported_lanes(word: u64, first: usize, n: usize) -> Option<(u64, u16)> {
+    let end = first.saturating_add(n).min(LANES);
+    let mut out: Option<(u64, u16)> = None;
+    for i in first..end {
+        let w = out.map_or(word, |(w, _)| w);
+        if let Some((nw, c)) = mark_reported(w, i) {
+            out = Some((nw, out.map_or(c, |(_, m)| m.max(c))));
+        }
+    }
+    out
+}
+
 /// `word` with every reported flag cleared.
 pub fn clear_reported(word: u64) -> u64 {
     word & !REPORTED_BITS

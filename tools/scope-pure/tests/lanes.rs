@@ -114,6 +114,28 @@ proptest! {
     }
 }
 
+proptest! {
+    /// Flagging a run of lanes is flagging each in turn, reporting the
+    /// largest count among those flagged.
+    #[test]
+    fn reported_runs_are_lane_by_lane(
+        l in [lane_value(), lane_value(), lane_value(), lane_value()],
+        first in 0usize..5,
+        n in 0usize..5,
+    ) {
+        let mut w = pack(l);
+        let mut best: Option<u16> = None;
+        for i in first..(first + n).min(4) {
+            if let Some((nw, c)) = mark_reported(w, i) {
+                w = nw;
+                best = Some(best.map_or(c, |b| b.max(c)));
+            }
+        }
+        let expect = best.map(|b| (w, b));
+        prop_assert_eq!(mark_reported_lanes(pack(l), first, n), expect);
+    }
+}
+
 #[test]
 fn examples() {
     // Two lanes in the middle, one at the maximum.
