@@ -289,7 +289,12 @@ impl<'a> Domain<'a> {
     ///
     /// No table that translates `iova` may be freed during the call: true
     /// for the range an unmap covers, at the entry of `__iommu_unmap`
-    /// (only an operation on a range frees the tables under it).
+    /// (only an operation on a range frees the tables under it). The
+    /// driver's `iova_to_phys` must take no lock, since the caller may be a
+    /// hook in any context: true of the tables this module reads
+    /// (io-pgtable-arm's and generic_pt's are lockless walks), and the
+    /// kernel's own `iommu_debug_unmap_begin` calls it at the same point
+    /// for every domain.
     pub(crate) unsafe fn iova_to_phys(&self, iova: u64) -> u64 {
         let Ok(iova) = usize::try_from(iova) else {
             return 0;
