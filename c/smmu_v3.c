@@ -213,10 +213,41 @@ bool iommu_scope_smmu_owns(struct iommu_domain *domain)
 		domain->type == IOMMU_DOMAIN_SVA);
 }
 
+/*
+ * What a walk of @sd's io-pgtable needs, into @out; its io_pgtable, or NULL
+ * if it has none (a stage other than 1 or 2, not finalised yet, or SVA).
+ */
+static struct io_pgtable *smmu_pgtbl(struct arm_smmu_domain *sd,
+				     struct iommu_scope_smmu_pgtbl *out)
+{
+	struct io_pgtable_ops *ops = READ_ONCE(sd->pgtbl_ops);
+	struct io_pgtable *iop;
+
+	if ((sd->stage != ARM_SMMU_DOMAIN_S1 &&
+	     sd->stage != ARM_SMMU_DOMAIN_S2) || !ops)
+		return NULL;
+	iop = io_pgtable_ops_to_pgtable(ops);
+	out->fmt = iop->fmt;
+	out->ias = iop->cfg.ias;
+	out->oas = iop->cfg.oas;
+	out->pgsize_bitmap = iop->cfg.pgsize_bitmap;
+	if (iop->fmt == ARM_64_LPAE_S2) {
+		out->root_pa = iop->cfg.arm_lpae_s2_cfg.vttbr;
+		out->tcr_tsz = iop->cfg.arm_lpae_s2_cfg.vtcr.tsz;
+		out->vtcr_sl = iop->cfg.arm_lpae_s2_cfg.vtcr.sl;
+	} else {
+		out->root_pa = iop->cfg.arm_lpae_s1_cfg.ttbr;
+		out->tcr_tsz = iop->cfg.arm_lpae_s1_cfg.tcr.tsz;
+		out->vtcr_sl = 0;
+	}
+	return iop;
+}
+
 /* The table fields of @out (stage to mair), from an arm-smmu-v3 domain. */
 static void smmu_domain_table(struct arm_smmu_domain *sd,
 			      struct iommu_scope_smmu_domain *out)
 {
+	struct iommu_scope_smmu_pgtbl p = {};
 	struct io_pgtable *iop;
 
 	switch (sd->stage) {
@@ -230,25 +261,23 @@ static void smmu_domain_table(struct arm_smmu_domain *sd,
 		out->stage = 0;
 		return;
 	}
-	if (!sd->pgtbl_ops)
+	iop = smmu_pgtbl(sd, &p);
+	if (!iop)
 		return;
-	iop = io_pgtable_ops_to_pgtable(sd->pgtbl_ops);
 	out->has_pgtbl = 1;
-	out->fmt = iop->fmt;
-	out->ias = iop->cfg.ias;
-	out->oas = iop->cfg.oas;
-	out->pgsize_bitmap = iop->cfg.pgsize_bitmap;
+	out->fmt = p.fmt;
+	out->ias = p.ias;
+	out->oas = p.oas;
+	out->pgsize_bitmap = p.pgsize_bitmap;
+	out->root_pa = p.root_pa;
+	out->tcr_tsz = p.tcr_tsz;
+	out->vtcr_sl = p.vtcr_sl;
 	out->quirks = iop->cfg.quirks;
 	out->dirty_tracking = !!(iop->cfg.quirks & IO_PGTABLE_QUIRK_ARM_HD);
 	if (iop->fmt == ARM_64_LPAE_S2) {
-		out->root_pa = iop->cfg.arm_lpae_s2_cfg.vttbr;
 		out->tcr_tg = iop->cfg.arm_lpae_s2_cfg.vtcr.tg;
-		out->tcr_tsz = iop->cfg.arm_lpae_s2_cfg.vtcr.tsz;
-		out->vtcr_sl = iop->cfg.arm_lpae_s2_cfg.vtcr.sl;
 	} else {
-		out->root_pa = iop->cfg.arm_lpae_s1_cfg.ttbr;
 		out->tcr_tg = iop->cfg.arm_lpae_s1_cfg.tcr.tg;
-		out->tcr_tsz = iop->cfg.arm_lpae_s1_cfg.tcr.tsz;
 		out->mair = iop->cfg.arm_lpae_s1_cfg.mair;
 	}
 }
@@ -286,32 +315,9 @@ int iommu_scope_smmu_domain_get(struct iommu_domain *domain,
 int iommu_scope_smmu_domain_pgtbl(struct iommu_domain *domain,
 				  struct iommu_scope_smmu_pgtbl *out)
 {
-	struct io_pgtable_ops *ops;
-	struct arm_smmu_domain *sd;
-	struct io_pgtable *iop;
-
 	if (!iommu_scope_smmu_owns(domain))
 		return -ENODEV;
-	sd = to_smmu_domain(domain);
-	ops = READ_ONCE(sd->pgtbl_ops);
-	if ((sd->stage != ARM_SMMU_DOMAIN_S1 &&
-	     sd->stage != ARM_SMMU_DOMAIN_S2) || !ops)
-		return -ENOENT;
-	iop = io_pgtable_ops_to_pgtable(ops);
-	out->fmt = iop->fmt;
-	out->ias = iop->cfg.ias;
-	out->oas = iop->cfg.oas;
-	out->pgsize_bitmap = iop->cfg.pgsize_bitmap;
-	if (iop->fmt == ARM_64_LPAE_S2) {
-		out->root_pa = iop->cfg.arm_lpae_s2_cfg.vttbr;
-		out->tcr_tsz = iop->cfg.arm_lpae_s2_cfg.vtcr.tsz;
-		out->vtcr_sl = iop->cfg.arm_lpae_s2_cfg.vtcr.sl;
-	} else {
-		out->root_pa = iop->cfg.arm_lpae_s1_cfg.ttbr;
-		out->tcr_tsz = iop->cfg.arm_lpae_s1_cfg.tcr.tsz;
-		out->vtcr_sl = 0;
-	}
-	return 0;
+	return smmu_pgtbl(to_smmu_domain(domain), out) ? 0 : -ENOENT;
 }
 
 /* @domain alive, its devices_lock may be taken (process context). */

@@ -263,10 +263,8 @@ impl<'a> Domain<'a> {
         if r != 0 {
             return None;
         }
-        let stage = match rec.fmt {
-            bindings::io_pgtable_fmt_ARM_64_LPAE_S1 => Stage::S1,
-            bindings::io_pgtable_fmt_ARM_64_LPAE_S2 => Stage::S2,
-            _ => return Some(None),
+        let Ok(stage) = lpae_stage(rec.fmt) else {
+            return Some(None);
         };
         let g = Geometry::programmed(
             stage,
@@ -330,6 +328,15 @@ impl<'a> Domain<'a> {
     }
 }
 
+/// The stage of an io-pgtable-arm LPAE format; `Err(fmt)` for another.
+fn lpae_stage(fmt: u32) -> core::result::Result<Stage, u32> {
+    match fmt {
+        bindings::io_pgtable_fmt_ARM_64_LPAE_S1 => Ok(Stage::S1),
+        bindings::io_pgtable_fmt_ARM_64_LPAE_S2 => Ok(Stage::S2),
+        f => Err(f),
+    }
+}
+
 /// A paging domain whose table the module cannot read was seen by
 /// `Domain::check_readable` (sticky, for this load of the module).
 static UNREADABLE_SEEN: Atomic<bool> = Atomic::new(false);
@@ -386,11 +393,7 @@ impl SmmuDomain {
         if self.0.has_pgtbl == 0 {
             return Ok(None);
         }
-        match self.0.fmt {
-            bindings::io_pgtable_fmt_ARM_64_LPAE_S1 => Ok(Some(Stage::S1)),
-            bindings::io_pgtable_fmt_ARM_64_LPAE_S2 => Ok(Some(Stage::S2)),
-            f => Err(f),
-        }
+        lpae_stage(self.0.fmt).map(Some)
     }
 
     /// The table's geometry, cross-checked against the TCR/VTCR fields
