@@ -451,7 +451,7 @@ impl PageCounts {
         let mut p = pfn;
         while p < end {
             // This leaf's part of the range.
-            let mut span = (LEAF as u64 - (p & (LEAF as u64 - 1))).min(end - p);
+            let span = (LEAF as u64 - (p & (LEAF as u64 - 1))).min(end - p);
             let leaf = if inc {
                 self.leaf(p, Some(alloc))
             } else {
@@ -460,59 +460,52 @@ impl PageCounts {
                     _ => Update::Underflow,
                 })
             };
-            let beyond = leaf.is_err_and(|e| e == Update::OutOfRange);
-            if beyond {
-                // Every unit from here on is beyond the table.
-                span = end - p;
-            }
+            let leaf = match leaf {
+                Ok(leaf) => leaf,
+                Err(e) => {
+                    // No counter (no node, or beyond the table, where every
+                    // unit from here on is): one outcome for the span.
+                    let beyond = e == Update::OutOfRange;
+                    f(e, p, if beyond { end - p } else { span });
+                    if beyond {
+                        return;
+                    }
+                    p += span;
+                    continue;
+                }
+            };
             // Word by word: one compare-and-exchange for up to four units,
             // first expecting the usual counts.
-            let first = p & (LEAF as u64 - 1);
-            let mut i = first;
-            let stop = first.saturating_add(span);
-            while i < stop {
-                let lane = (i % LANES as u64) as usize;
-                let n = ((LANES - lane) as u64).min(stop - i) as usize;
-                let unit = p + (i - first);
-                let out = match leaf {
-                    Ok(leaf) => {
-                        let Some(word) = leaf.words.get((i / LANES as u64) as usize) else {
-                            break;
-                        };
-                        // The usual case first: every lane from 0 to 1 (a
-                        // map) or from 1 to 0 (an unmap), all done at once.
-                        let ones = lanes::ones(lane, n);
-                        let (old, new) = if inc { (0, ones) } else { (ones, 0) };
-                        match word.cmpxchg(old, new, Relaxed) {
-                            Ok(_) => {
-                                let old = u32::from(!inc);
-                                f(Update::Done { old }, unit, n as u64);
-                                i += n as u64;
-                                continue;
-                            }
-                            Err(cur) => update_word(word, cur, |w| {
-                                let (new, out) = lanes::update(w, lane, n, inc);
-                                (Some(new), out)
-                            })
-                            .map(|u| u.map(outcome)),
-                        }
-                    }
-                    Err(e) => {
-                        // No counter (no node, or beyond the table): one
-                        // outcome for the whole span, not one per unit.
-                        f(e, unit, stop - i);
-                        break;
-                    }
+            for c in lanes::chunks(p & (LEAF as u64 - 1), span) {
+                let Some(word) = leaf.words.get(c.word) else {
+                    break;
                 };
-                for (k, u) in out.iter().skip(lane).take(n).enumerate() {
+                let unit = p + c.offset;
+                // The usual case first: every lane from 0 to 1 (a map) or
+                // from 1 to 0 (an unmap), all done at once.
+                let ones = lanes::ones(c.lane, c.n);
+                let (old, new) = if inc { (0, ones) } else { (ones, 0) };
+                let out = match word.cmpxchg(old, new, Relaxed) {
+                    Ok(_) => {
+                        f(
+                            Update::Done {
+                                old: u32::from(!inc),
+                            },
+                            unit,
+                            c.n as u64,
+                        );
+                        continue;
+                    }
+                    Err(cur) => update_word(word, cur, |w| {
+                        let (new, out) = lanes::update(w, c.lane, c.n, inc);
+                        (Some(new), out)
+                    }),
+                };
+                for (k, u) in out.iter().skip(c.lane).take(c.n).enumerate() {
                     if let Some(u) = u {
-                        f(*u, unit + k as u64, 1);
+                        f(outcome(*u), unit + k as u64, 1);
                     }
                 }
-                i += n as u64;
-            }
-            if beyond {
-                return;
             }
             p += span;
         }
@@ -621,27 +614,23 @@ impl PageCounts {
             let span = (LEAF as u64 - (p & (LEAF as u64 - 1))).min(end - p);
             match self.leaf(p, None) {
                 Ok(leaf) => {
-                    let first = p & (LEAF as u64 - 1);
-                    let mut i = first;
-                    while i < first + span {
-                        let lane = (i % LANES as u64) as usize;
-                        let k = ((LANES - lane) as u64).min(first + span - i) as usize;
-                        let Some(word) = leaf.words.get((i / LANES as u64) as usize) else {
+                    for c in lanes::chunks(p & (LEAF as u64 - 1), span) {
+                        let Some(word) = leaf.words.get(c.word) else {
                             break;
                         };
                         let v = word.load(Relaxed);
-                        if v != 0 {
-                            let c = update_word(word, v, |v| {
-                                match lanes::mark_reported_lanes(v, lane, k) {
-                                    Some((new, c)) => (Some(new), Some(c)),
-                                    None => (None, None),
-                                }
-                            });
-                            if let Some(c) = c {
-                                best = Some(best.map_or(c.into(), |b| b.max(c.into())));
-                            }
+                        if v == 0 {
+                            continue;
                         }
-                        i += k as u64;
+                        let flagged = update_word(word, v, |v| {
+                            match lanes::mark_reported_lanes(v, c.lane, c.n) {
+                                Some((new, count)) => (Some(new), Some(count)),
+                                None => (None, None),
+                            }
+                        });
+                        if let Some(count) = flagged {
+                            best = Some(best.map_or(count.into(), |b| b.max(count.into())));
+                        }
                     }
                 }
                 // Beyond the table: nothing is counted there.

@@ -23,6 +23,41 @@ pub const MAX_COUNT: u16 = REPORTED - 1;
 /// Every lane's reported flag.
 const REPORTED_BITS: u64 = 0x8000_8000_8000_8000;
 
+/// The part of one word in a run of counters (see `chunks`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Chunk {
+    /// Index of the word.
+    pub word: usize,
+    /// Its first lane in the run.
+    pub lane: usize,
+    /// Lanes of the run in it (1 to `LANES`).
+    pub n: usize,
+    /// Counters of the run before it.
+    pub offset: u64,
+}
+
+/// The words that the `n` counters from index `first` on cover, in order,
+/// each with the lanes of the run it holds.
+pub fn chunks(first: u64, n: u64) -> impl Iterator<Item = Chunk> {
+    let mut offset = 0u64;
+    core::iter::from_fn(move || {
+        if offset >= n {
+            return None;
+        }
+        let i = first.checked_add(offset)?;
+        let lane = (i % LANES as u64) as usize;
+        let k = (LANES as u64 - lane as u64).min(n - offset);
+        let c = Chunk {
+            word: usize::try_from(i / LANES as u64).ok()?,
+            lane,
+            n: k as usize,
+            offset,
+        };
+        offset += k;
+        Some(c)
+    })
+}
+
 /// What an update did to one lane.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LaneUpdate {

@@ -136,6 +136,22 @@ proptest! {
     }
 }
 
+proptest! {
+    /// The chunks of a run cover it exactly, in order, one word each.
+    #[test]
+    fn chunks_cover_the_run(first in 0u64..10_000, n in 0u64..64) {
+        let mut next = first;
+        for c in chunks(first, n) {
+            prop_assert_eq!(first + c.offset, next);
+            prop_assert_eq!(c.word as u64, next / 4);
+            prop_assert_eq!(c.lane as u64, next % 4);
+            prop_assert!(c.n >= 1 && c.lane + c.n <= LANES);
+            next += c.n as u64;
+        }
+        prop_assert_eq!(next, first + n);
+    }
+}
+
 #[test]
 fn examples() {
     // Two lanes in the middle, one at the maximum.
