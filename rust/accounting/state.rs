@@ -30,10 +30,10 @@ use kernel::{
 
 use super::pagecount::{Alloc, PageCounts, Update, UNIT};
 use super::seed::{SeedStats, Settling};
-use crate::pure::table::Table;
-use crate::pure::walk::{leaf_part, walk, Layout, Limits, Step};
+use crate::pure::table::{AnyLayout, Table};
+use crate::pure::walk::{leaf_part, leaves_in_range, walk, Layout, Limits, Step};
 use crate::sys::domain::Domain;
-use crate::sys::phys::SequentialPhys;
+use crate::sys::phys::{PhysMemory, SequentialPhys};
 use crate::sys::{task, work};
 
 /// Slots for the notes of maps in progress (while the map probe is armed).
@@ -365,40 +365,57 @@ impl Accounting {
     /// maps) are counted as one range: one counter-table lookup per 16 MiB
     /// instead of one per leaf.
     pub(crate) fn account_table_range(&self, t: &Table, iova: u64, end: u64, inc: bool) -> u64 {
+        // One walk per format (no format dispatch per descriptor).
+        match t.layout {
+            AnyLayout::Lpae(g) => self.account_walk(&g, t.root_pa, iova, end, inc),
+            AnyLayout::Pt(g) => self.account_walk(&g, t.root_pa, iova, end, inc),
+        }
+    }
+
+    /// `account_table_range` on a table of layout `g` rooted at `root_pa`:
+    /// the leaves through `leaves_in_range`, and through `walk` from where
+    /// it stopped (a table it cannot read, a reserved descriptor, its read
+    /// bound).
+    fn account_walk<L: Layout>(&self, g: &L, root_pa: u64, iova: u64, end: u64, inc: bool) -> u64 {
         let mut delta = Delta::default();
-        let limits = Limits::bounded_range(iova, end);
         // The run of contiguous memory not yet counted: (pa, bytes).
         let mut run: Option<(u64, u64)> = None;
-        walk(
-            &t.layout,
-            t.root_pa,
-            &mut SequentialPhys::new(),
-            limits,
-            |s| {
-                if let Step::Leaf {
-                    iova: liova,
-                    pa,
-                    size,
-                    ..
-                } = *s
-                {
-                    // The part of the leaf inside `[iova, end)`.
-                    let Some((_, p, len)) = leaf_part(liova, pa, size, iova, end) else {
-                        return;
-                    };
-                    match run {
-                        Some((rp, rl)) if rp.checked_add(rl) == Some(p) => {
-                            run = Some((rp, rl.saturating_add(len)));
-                        }
-                        _ => {
-                            if let Some((rp, rl)) = run.replace((p, len)) {
-                                self.count_pa_range(rp, rl, inc, Alloc::Pool, &mut delta);
-                            }
+        let mut add = |p: u64, len: u64, delta: &mut Delta| match run {
+            Some((rp, rl)) if rp.checked_add(rl) == Some(p) => {
+                run = Some((rp, rl.saturating_add(len)));
+            }
+            _ => {
+                if let Some((rp, rl)) = run.replace((p, len)) {
+                    self.count_pa_range(rp, rl, inc, Alloc::Pool, delta);
+                }
+            }
+        };
+        let fast = leaves_in_range(g, root_pa, &mut PhysMemory, iova, end, |_, p, len| {
+            add(p, len, &mut delta)
+        });
+        if let Err(at) = fast {
+            walk(
+                g,
+                root_pa,
+                &mut SequentialPhys::new(),
+                Limits::bounded_range(at, end),
+                |s| {
+                    if let Step::Leaf {
+                        iova: liova,
+                        pa,
+                        size,
+                        ..
+                    } = *s
+                    {
+                        // The part of the leaf inside `[at, end)`: below
+                        // `at` was counted above.
+                        if let Some((_, p, len)) = leaf_part(liova, pa, size, at, end) {
+                            add(p, len, &mut delta);
                         }
                     }
-                }
-            },
-        );
+                },
+            );
+        }
         if let Some((rp, rl)) = run {
             self.count_pa_range(rp, rl, inc, Alloc::Pool, &mut delta);
         }

@@ -16,6 +16,21 @@ pub trait Memory {
     /// Whether `pa` may be followed as a table of `size` bytes (for
     /// example: backed by RAM the kernel maps). Called before any read.
     fn table_ok(&mut self, pa: u64, size: u64) -> bool;
+    /// Reads descriptors `index..index + out.len()` of the table at
+    /// `table_pa` into `out`; false if one of them cannot be read (`out`
+    /// is then unspecified). The default reads them one by one.
+    fn read_run(&mut self, table_pa: u64, size: u64, index: usize, out: &mut [u64]) -> bool {
+        for (i, o) in out.iter_mut().enumerate() {
+            match index
+                .checked_add(i)
+                .and_then(|at| self.read(table_pa, size, at))
+            {
+                Some(v) => *o = v,
+                None => return false,
+            }
+        }
+        true
+    }
 }
 
 /// What a descriptor is.
@@ -441,6 +456,111 @@ impl Walker {
         }
         None
     }
+}
+
+/// Descriptors `leaves_in_range` reads from a table at once (256 bytes on
+/// the stack).
+pub const RUN: usize = 32;
+
+/// The leaves of `[start, end)`, for the short ranges of an unmap: cheaper
+/// than `walk`, which it leaves to report anomalies. For each lowest table
+/// the range reaches it descends from the root, one descriptor per level,
+/// then reads the range's descriptors of that table `RUN` at a time
+/// (`Memory::read_run`), and calls `visit(iova, pa, len)` with the part
+/// inside the range of each leaf, in increasing IOVA order.
+///
+/// Returns `Err(at)` at the first thing it leaves to `walk`: a reserved
+/// encoding, a table it cannot follow or read, or `MAX_WALK_READS` reads.
+/// Everything below `at` was visited and nothing from `at` on: a `walk`
+/// of `[at, end)` (leaves clipped to it) finishes the job and reports
+/// what it meets.
+pub fn leaves_in_range<L: Layout, M: Memory, F: FnMut(u64, u64, u64)>(
+    g: &L,
+    root_pa: u64,
+    mem: &mut M,
+    start: u64,
+    end: u64,
+    mut visit: F,
+) -> Result<(), u64> {
+    let root = g.root_level();
+    if start >= end {
+        return Ok(());
+    }
+    if !mem.table_ok(root_pa, g.table_bytes(root)) {
+        return Err(start);
+    }
+    let mut buf = [0u64; RUN];
+    let mut reads = 0u64;
+    // Invariant: everything below `at` was visited, nothing from it on.
+    let mut at = start;
+    'descent: while at < end {
+        let (mut table, mut level, mut base, mut depth) = (root_pa, root, 0u64, 1usize);
+        'level: loop {
+            let esize = g.entry_size(level);
+            let entries = g.entries(level) as u64;
+            let bytes = g.table_bytes(level);
+            // `base <= at < end`: the entry holding `at` and the one
+            // holding `end - 1`, bounded by the table.
+            let first = (at - base) / esize;
+            if first >= entries {
+                // Beyond the root's reach: nothing is mapped there. (Below
+                // the root `at` is inside the parent's entry.)
+                return if depth == 1 { Ok(()) } else { Err(at) };
+            }
+            let last = ((end - 1 - base) / esize).min(entries - 1);
+            let mut index = first;
+            'run: while index <= last {
+                let n = ((last - index + 1) as usize).min(RUN);
+                reads = reads.saturating_add(n as u64);
+                let Some(out) = buf.get_mut(..n) else {
+                    return Err(at);
+                };
+                if reads > MAX_WALK_READS || !mem.read_run(table, bytes, index as usize, out) {
+                    return Err(at);
+                }
+                for (k, desc) in out.iter().enumerate() {
+                    let i = index + k as u64;
+                    let Some(iova) = i.checked_mul(esize).and_then(|o| base.checked_add(o)) else {
+                        return Err(at);
+                    };
+                    match g.classify(level, i as usize, *desc) {
+                        Class::Table(next_pa) if k == 0 => {
+                            // The entry holding `at`: go down.
+                            let Some(next) = g.next_level(level) else {
+                                return Err(at);
+                            };
+                            if depth >= MAX_DEPTH || !mem.table_ok(next_pa, g.table_bytes(next)) {
+                                return Err(at);
+                            }
+                            (table, level, base, depth) = (next_pa, next, iova, depth + 1);
+                            continue 'level;
+                        }
+                        Class::Table(_) => {
+                            // Read again at the head of a run, then followed.
+                            index = i;
+                            continue 'run;
+                        }
+                        Class::Reserved => return Err(at),
+                        Class::Leaf { pa, size, .. } => {
+                            if let Some((from, p, len)) = leaf_part(iova, pa, size, at, end) {
+                                visit(from, p, len);
+                            }
+                        }
+                        Class::Invalid => {}
+                    }
+                    match iova.checked_add(esize) {
+                        Some(next) => at = next,
+                        // The top of the address space.
+                        None => return Ok(()),
+                    }
+                }
+                index += n as u64;
+            }
+            // This table's part of the range is done: `at` is past it.
+            continue 'descent;
+        }
+    }
+    Ok(())
 }
 
 /// Walks the hierarchy rooted at `root_pa` in increasing IOVA order and

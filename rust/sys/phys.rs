@@ -34,6 +34,40 @@ impl Memory for PhysMemory {
         // SAFETY: the helper only inspects `struct page`s of valid PFNs.
         unsafe { ffi::iommu_scope_table_ok(pa, size) }
     }
+
+    /// One never-faulting copy per page the run spans.
+    fn read_run(&mut self, table_pa: u64, size: u64, index: usize, out: &mut [u64]) -> bool {
+        let Some(end) = index.checked_add(out.len()) else {
+            return false;
+        };
+        if (end as u64) > size / 8 {
+            return false;
+        }
+        let mut done = 0;
+        while done < out.len() {
+            let Some(pa) = (index + done)
+                .checked_mul(8)
+                .and_then(|o| table_pa.checked_add(o as u64))
+            else {
+                return false;
+            };
+            let page_left =
+                (kernel::page::PAGE_SIZE as u64 - pa % kernel::page::PAGE_SIZE as u64) / 8;
+            let n = (out.len() - done).min(page_left as usize);
+            let Some(dst) = out.get_mut(done..done + n) else {
+                return false;
+            };
+            // SAFETY: the helper validates the range (aligned, within one
+            // page, a valid PFN) and reads it with
+            // `copy_from_kernel_nofault`; `dst` has room for `n` words.
+            let r = unsafe { ffi::iommu_scope_read_phys_block(pa, dst.as_mut_ptr(), n as u32) };
+            if r != 0 {
+                return false;
+            }
+            done += n;
+        }
+        true
+    }
 }
 
 /// Descriptors `SequentialPhys` reads at once (256 bytes on the stack).

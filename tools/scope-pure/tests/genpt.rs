@@ -11,7 +11,7 @@ use scope_pure::genpt::riscv64::*;
 use scope_pure::genpt::vtdss::*;
 use scope_pure::genpt::x86_64::*;
 use scope_pure::genpt::{item_size, Format, PtGeometry, OA_51_12};
-use scope_pure::walk::{walk, Limits, Memory, Step};
+use scope_pure::walk::{leaf_part, leaves_in_range, walk, Limits, Memory, Step};
 
 struct Mem {
     tables: HashMap<u64, Vec<u64>>,
@@ -226,6 +226,96 @@ proptest! {
             let a = g.attrs(*desc);
             prop_assert_eq!(a.write, w);
             prop_assert!(a.read);
+        }
+    }
+}
+
+/// The leaf parts of `[start, end)`: by `walk` (the oracle), and by
+/// `leaves_in_range` finished by `walk` where it stops (with where).
+#[allow(clippy::type_complexity)]
+fn both_parts(
+    m: &mut Mem,
+    start: u64,
+    end: u64,
+) -> (Vec<(u64, u64, u64)>, Vec<(u64, u64, u64)>, Option<u64>) {
+    let (g, root) = (m.g, m.root);
+    let walked = |m: &mut Mem, from: u64| {
+        let mut v = vec![];
+        walk(&g, root, m, Limits::range(from, end), |s| {
+            if let Step::Leaf { iova, pa, size, .. } = *s {
+                v.extend(leaf_part(iova, pa, size, from, end));
+            }
+        });
+        v
+    };
+    let mut fast = vec![];
+    let r = leaves_in_range(&g, root, m, start, end, |i, p, l| fast.push((i, p, l)));
+    if let Err(at) = r {
+        fast.extend(walked(m, at));
+    }
+    (walked(m, start), fast, r.err())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Every format: `leaves_in_range` (finished by `walk` where it stops)
+    /// finds exactly what `walk` finds in random ranges over random pages,
+    /// large leaves and AMDv1 size-encoded replicas, and stops only on a
+    /// reserved descriptor or a table it cannot follow.
+    #[test]
+    fn leaves_in_range_finds_what_walk_finds(
+        g in formats(),
+        picks in proptest::collection::vec((0u64..1 << 24, 0u32..3, any::<u64>()), 1..40),
+        amd_64k in proptest::option::of(0u64..1 << 24),
+        ranges in proptest::collection::vec((0u64..1 << 25, 0u64..1 << 24), 1..8),
+        corrupt in proptest::option::of((any::<prop::sample::Index>(), 0usize..512)),
+    ) {
+        let mut m = Mem::new(g);
+        let mut model: BTreeMap<u64, u64> = BTreeMap::new();
+        let free = |model: &BTreeMap<u64, u64>, iova: u64, size: u64| {
+            !(model.range(..iova + size).next_back().is_some_and(|(&s, &sz)| s + sz > iova)
+                || model.range(iova..iova + size).next().is_some())
+        };
+        for (iova_r, level, pa_r) in picks {
+            let level = level.min(g.top_level - 1).min(1);
+            let size = item_size(level);
+            let iova = iova_r & !(size - 1);
+            let pa = (pa_r % (1u64 << 44)) & !(size - 1);
+            if !free(&model, iova, size) { continue; }
+            m.map(iova, pa, level, true);
+            model.insert(iova, size);
+        }
+        if let (Format::AmdV1, Some(at)) = (g.fmt, amd_64k) {
+            // 16 replicas of a size-encoded 64K page at level 0.
+            let at = at & !0xffff;
+            if free(&model, at, 0x10000) {
+                m.map(at, 0, 0, true);
+                let enc = 0x4000_0000u64 | (0b0111 << 12) | AMD_PR | AMD_IR | (AMD_NL_SIZE << AMD_NL_SHIFT);
+                let t0 = m.tables.iter().find(|(_, t)| t[((at >> 12) & 511) as usize] != 0
+                    && t[((at >> 12) & 511) as usize] & (AMD_NL_SIZE << AMD_NL_SHIFT) == 0
+                    && scope_pure::genpt::amdv1::classify(0, 0, t[((at >> 12) & 511) as usize]) != scope_pure::walk::Class::Invalid).map(|(pa, _)| *pa);
+                if let Some(t0) = t0 {
+                    for i in 0..16 {
+                        m.tables.get_mut(&t0).unwrap()[(((at >> 12) & 511) as usize & !15) + i] = enc;
+                    }
+                }
+            }
+        }
+        let mut corrupted = false;
+        if let Some((t, i)) = corrupt {
+            let pas: Vec<u64> = m.tables.keys().copied().collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+            let pa = pas[t.index(pas.len())];
+            // A table descriptor pointing to no table.
+            m.tables.get_mut(&pa).unwrap()[i] = table_desc(g.fmt, 0xdead_0000, 1);
+            corrupted = true;
+        }
+        for (start, len) in ranges {
+            let (walked, fast, stop) = both_parts(&mut m, start, start + len);
+            prop_assert_eq!(&fast, &walked);
+            if !corrupted {
+                prop_assert_eq!(stop, None);
+            }
         }
     }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use scope_pure::lpae::*;
-use scope_pure::walk::{walk, Limits, Step};
+use scope_pure::walk::{leaf_part, leaves_in_range, walk, Limits, Step};
 
 mod common;
 use common::*;
@@ -250,6 +250,132 @@ proptest! {
             let a = attrs(&g, *desc, 0);
             prop_assert_eq!(a.write, w);
             prop_assert!(a.read && a.af);
+        }
+    }
+}
+
+/// The leaf parts `walk` finds in `[start, end)`: the oracle of
+/// `leaves_in_range`.
+fn walked_parts(g: &Geometry, m: &mut Mem, start: u64, end: u64) -> Vec<(u64, u64, u64)> {
+    let mut v = vec![];
+    let root = m.root;
+    walk(g, root, m, Limits::range(start, end), |s| {
+        if let Step::Leaf { iova, pa, size, .. } = *s {
+            if let Some(p) = leaf_part(iova, pa, size, start, end) {
+                v.push(p);
+            }
+        }
+    });
+    v
+}
+
+/// `leaves_in_range`, finished by `walk` from where it stopped, as the
+/// hooks use it; and whether it stopped.
+fn fast_parts(
+    g: &Geometry,
+    m: &mut Mem,
+    start: u64,
+    end: u64,
+) -> (Vec<(u64, u64, u64)>, Option<u64>) {
+    let mut v = vec![];
+    let root = m.root;
+    let r = leaves_in_range(g, root, m, start, end, |i, p, l| v.push((i, p, l)));
+    if let Err(at) = r {
+        // Nothing at or above `at` was visited.
+        assert!(v.last().is_none_or(|&(i, _, l)| i + l <= at));
+        v.extend(walked_parts(g, m, at, end));
+    }
+    (v, r.err())
+}
+
+#[test]
+fn leaves_in_range_stops_where_walk_must_report() {
+    let g = Geometry::io_pgtable(Stage::S1, 12, 48, 48).unwrap();
+    let mut m = Mem::new(g);
+    let prot = io_prot(Stage::S1, true);
+    for i in 0..16 {
+        m.map(
+            0x20_0000 + i * 0x1000,
+            0x8000_0000 + i * 0x1000,
+            0x1000,
+            prot,
+        );
+    }
+    m.map(0x40_0000, 0x9000_0000, 0x20_0000, prot);
+    // Whole: two leaf runs and a block, no stop.
+    let (v, stop) = fast_parts(&g, &mut m, 0x20_1000, 0x50_0000);
+    assert_eq!(stop, None);
+    assert_eq!(v.len(), 16);
+    assert_eq!(v[0], (0x20_1000, 0x8000_1000, 0x1000));
+    assert_eq!(v[15], (0x40_0000, 0x9000_0000, 0x10_0000));
+    // A reserved encoding (type 0b01 at level 3) in the middle of the run:
+    // everything before it is visited, the walk takes the rest.
+    let mut lt = 0;
+    let root = m.root;
+    walk(&g, root, &mut m, Limits::default(), |s| {
+        if let Step::Leaf {
+            iova: 0x20_0000,
+            table_pa,
+            ..
+        } = *s
+        {
+            lt = table_pa;
+        }
+    });
+    m.tables.get_mut(&lt).unwrap()[8] = 0x8000_8000 | 0b01;
+    let (v, stop) = fast_parts(&g, &mut m, 0x20_0000, 0x21_0000);
+    assert_eq!(stop, Some(0x20_8000));
+    assert_eq!(v, walked_parts(&g, &mut m, 0x20_0000, 0x21_0000));
+    assert_eq!(v.len(), 15);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// `leaves_in_range` (finished by `walk` where it stops) finds exactly
+    /// the leaf parts `walk` finds, for every geometry, random mappings of
+    /// every leaf size, random ranges and, sometimes, a corrupted
+    /// descriptor (reserved or pointing to no table); and it stops only
+    /// on such a descriptor.
+    #[test]
+    fn leaves_in_range_finds_what_walk_finds(
+        g in geometries(),
+        picks in proptest::collection::vec((0u64..1 << 26, 0usize..3, any::<u64>()), 1..40),
+        ranges in proptest::collection::vec((0u64..1 << 27, 0u64..1 << 26), 1..8),
+        corrupt in proptest::option::of((any::<prop::sample::Index>(), 0usize..512, any::<bool>())),
+    ) {
+        let mut m = Mem::new(g);
+        let sizes: Vec<u64> = (1..=3u32).filter(|&l| l >= g.start_level && (l == 3 || kind(&g, l, 1) == Kind::Block))
+            .map(|l| g.entry_size(l)).collect();
+        let span = 1u64 << g.ias;
+        let mut model: BTreeMap<u64, u64> = BTreeMap::new();
+        for (iova_r, si, pa_r) in picks {
+            let size = sizes[si % sizes.len()];
+            if size >= span { continue; }
+            let iova = (iova_r % span) & !(size - 1);
+            let pa = (pa_r % (1u64 << 40)) & !(size - 1);
+            let overlaps = model.range(..iova + size).next_back()
+                .is_some_and(|(&s, &sz)| s + sz > iova);
+            if overlaps { continue; }
+            m.map(iova, pa, size, io_prot(g.stage, true));
+            model.insert(iova, size);
+        }
+        let mut corrupted = false;
+        if let Some((t, i, reserved)) = corrupt {
+            let pas: Vec<u64> = m.tables.keys().copied().collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+            let pa = pas[t.index(pas.len())];
+            let table = m.tables.get_mut(&pa).unwrap();
+            let i = i % table.len();
+            table[i] = if reserved { 0x1000 | 0b01 } else { 0xdead_0000 | 0b11 };
+            corrupted = true;
+        }
+        for (start, len) in ranges {
+            let (start, end) = (start % span, (start % span).saturating_add(len).min(span));
+            let (v, stop) = fast_parts(&g, &mut m, start, end);
+            prop_assert_eq!(&v, &walked_parts(&g, &mut m, start, end));
+            if !corrupted {
+                prop_assert_eq!(stop, None);
+            }
         }
     }
 }
