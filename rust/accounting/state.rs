@@ -31,7 +31,7 @@ use kernel::{
 use super::pagecount::{Alloc, PageCounts, Update, UNIT};
 use super::seed::{SeedStats, Settling};
 use crate::pure::table::{AnyLayout, Table};
-use crate::pure::walk::{leaf_part, leaves_in_range, walk, Layout, Limits, Step};
+use crate::pure::walk::{leaf_part, leaves_in_range, walk, Layout, Limits, Step, MAX_WALK_READS};
 use crate::sys::domain::Domain;
 use crate::sys::phys::{PhysMemory, SequentialPhys};
 use crate::sys::{task, work};
@@ -393,28 +393,27 @@ impl Accounting {
         let fast = leaves_in_range(g, root_pa, &mut PhysMemory, iova, end, |_, p, len| {
             add(p, len, &mut delta)
         });
-        if let Err(at) = fast {
-            walk(
-                g,
-                root_pa,
-                &mut SequentialPhys::new(),
-                Limits::bounded_range(at, end),
-                |s| {
-                    if let Step::Leaf {
-                        iova: liova,
-                        pa,
-                        size,
-                        ..
-                    } = *s
-                    {
-                        // The part of the leaf inside `[at, end)`: below
-                        // `at` was counted above.
-                        if let Some((_, p, len)) = leaf_part(liova, pa, size, at, end) {
-                            add(p, len, &mut delta);
-                        }
+        if let Err((at, reads)) = fast {
+            // Within one walk's bound in all.
+            let limits = Limits {
+                max_steps: MAX_WALK_READS.saturating_sub(reads),
+                ..Limits::range(at, end)
+            };
+            walk(g, root_pa, &mut SequentialPhys::new(), limits, |s| {
+                if let Step::Leaf {
+                    iova: liova,
+                    pa,
+                    size,
+                    ..
+                } = *s
+                {
+                    // The part of the leaf inside `[at, end)`: below
+                    // `at` was counted above.
+                    if let Some((_, p, len)) = leaf_part(liova, pa, size, at, end) {
+                        add(p, len, &mut delta);
                     }
-                },
-            );
+                }
+            });
         }
         if let Some((rp, rl)) = run {
             self.count_pa_range(rp, rl, inc, Alloc::Pool, &mut delta);

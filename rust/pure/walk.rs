@@ -469,11 +469,12 @@ pub const RUN: usize = 32;
 /// (`Memory::read_run`), and calls `visit(iova, pa, len)` with the part
 /// inside the range of each leaf, in increasing IOVA order.
 ///
-/// Returns `Err(at)` at the first thing it leaves to `walk`: a reserved
-/// encoding, a table it cannot follow or read, or `MAX_WALK_READS` reads.
-/// Everything below `at` was visited and nothing from `at` on: a `walk`
-/// of `[at, end)` (leaves clipped to it) finishes the job and reports
-/// what it meets.
+/// Returns `Err((at, reads))` at the first thing it leaves to `walk`: a
+/// reserved encoding, a table it cannot follow or read, or
+/// `MAX_WALK_READS` reads. Everything below `at` was visited and nothing
+/// from `at` on: a `walk` of `[at, end)` (leaves clipped to it) with the
+/// reads left (`MAX_WALK_READS - reads`) finishes the job and reports
+/// what it meets, within the same bound.
 pub fn leaves_in_range<L: Layout, M: Memory, F: FnMut(u64, u64, u64)>(
     g: &L,
     root_pa: u64,
@@ -481,13 +482,13 @@ pub fn leaves_in_range<L: Layout, M: Memory, F: FnMut(u64, u64, u64)>(
     start: u64,
     end: u64,
     mut visit: F,
-) -> Result<(), u64> {
+) -> Result<(), (u64, u64)> {
     let root = g.root_level();
     if start >= end {
         return Ok(());
     }
     if !mem.table_ok(root_pa, g.table_bytes(root)) {
-        return Err(start);
+        return Err((start, 0));
     }
     let mut buf = [0u64; RUN];
     let mut reads = 0u64;
@@ -505,32 +506,34 @@ pub fn leaves_in_range<L: Layout, M: Memory, F: FnMut(u64, u64, u64)>(
             if first >= entries {
                 // Beyond the root's reach: nothing is mapped there. (Below
                 // the root `at` is inside the parent's entry.)
-                return if depth == 1 { Ok(()) } else { Err(at) };
+                return if depth == 1 { Ok(()) } else { Err((at, reads)) };
             }
             let last = ((end - 1 - base) / esize).min(entries - 1);
             let mut index = first;
             'run: while index <= last {
                 let n = ((last - index + 1) as usize).min(RUN);
-                reads = reads.saturating_add(n as u64);
                 let Some(out) = buf.get_mut(..n) else {
-                    return Err(at);
+                    return Err((at, reads));
                 };
-                if reads > MAX_WALK_READS || !mem.read_run(table, bytes, index as usize, out) {
-                    return Err(at);
+                if reads.saturating_add(n as u64) > MAX_WALK_READS
+                    || !mem.read_run(table, bytes, index as usize, out)
+                {
+                    return Err((at, reads));
                 }
+                reads += n as u64;
                 for (k, desc) in out.iter().enumerate() {
                     let i = index + k as u64;
                     let Some(iova) = i.checked_mul(esize).and_then(|o| base.checked_add(o)) else {
-                        return Err(at);
+                        return Err((at, reads));
                     };
                     match g.classify(level, i as usize, *desc) {
                         Class::Table(next_pa) if k == 0 => {
                             // The entry holding `at`: go down.
                             let Some(next) = g.next_level(level) else {
-                                return Err(at);
+                                return Err((at, reads));
                             };
                             if depth >= MAX_DEPTH || !mem.table_ok(next_pa, g.table_bytes(next)) {
-                                return Err(at);
+                                return Err((at, reads));
                             }
                             (table, level, base, depth) = (next_pa, next, iova, depth + 1);
                             continue 'level;
@@ -540,7 +543,7 @@ pub fn leaves_in_range<L: Layout, M: Memory, F: FnMut(u64, u64, u64)>(
                             index = i;
                             continue 'run;
                         }
-                        Class::Reserved => return Err(at),
+                        Class::Reserved => return Err((at, reads)),
                         Class::Leaf { pa, size, .. } => {
                             if let Some((from, p, len)) = leaf_part(iova, pa, size, at, end) {
                                 visit(from, p, len);

@@ -237,7 +237,11 @@ fn both_parts(
     m: &mut Mem,
     start: u64,
     end: u64,
-) -> (Vec<(u64, u64, u64)>, Vec<(u64, u64, u64)>, Option<u64>) {
+) -> (
+    Vec<(u64, u64, u64)>,
+    Vec<(u64, u64, u64)>,
+    Option<(u64, u64)>,
+) {
     let (g, root) = (m.g, m.root);
     let walked = |m: &mut Mem, from: u64| {
         let mut v = vec![];
@@ -250,7 +254,7 @@ fn both_parts(
     };
     let mut fast = vec![];
     let r = leaves_in_range(&g, root, m, start, end, |i, p, l| fast.push((i, p, l)));
-    if let Err(at) = r {
+    if let Err((at, _)) = r {
         fast.extend(walked(m, at));
     }
     (walked(m, start), fast, r.err())

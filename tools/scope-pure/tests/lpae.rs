@@ -276,11 +276,12 @@ fn fast_parts(
     m: &mut Mem,
     start: u64,
     end: u64,
-) -> (Vec<(u64, u64, u64)>, Option<u64>) {
+) -> (Vec<(u64, u64, u64)>, Option<(u64, u64)>) {
     let mut v = vec![];
     let root = m.root;
     let r = leaves_in_range(g, root, m, start, end, |i, p, l| v.push((i, p, l)));
-    if let Err(at) = r {
+    if let Err((at, reads)) = r {
+        assert!(reads <= scope_pure::walk::MAX_WALK_READS);
         // Nothing at or above `at` was visited.
         assert!(v.last().is_none_or(|&(i, _, l)| i + l <= at));
         v.extend(walked_parts(g, m, at, end));
@@ -324,7 +325,7 @@ fn leaves_in_range_stops_where_walk_must_report() {
     });
     m.tables.get_mut(&lt).unwrap()[8] = 0x8000_8000 | 0b01;
     let (v, stop) = fast_parts(&g, &mut m, 0x20_0000, 0x21_0000);
-    assert_eq!(stop, Some(0x20_8000));
+    assert_eq!(stop.map(|s| s.0), Some(0x20_8000));
     assert_eq!(v, walked_parts(&g, &mut m, 0x20_0000, 0x21_0000));
     assert_eq!(v.len(), 15);
 }
@@ -341,7 +342,7 @@ proptest! {
     fn leaves_in_range_finds_what_walk_finds(
         g in geometries(),
         picks in proptest::collection::vec((0u64..1 << 26, 0usize..3, any::<u64>()), 1..40),
-        ranges in proptest::collection::vec((0u64..1 << 27, 0u64..1 << 26), 1..8),
+        ranges in proptest::collection::vec((0u64..1 << 27, 0u64..1 << 26, any::<bool>()), 1..8),
         corrupt in proptest::option::of((any::<prop::sample::Index>(), 0usize..512, any::<bool>())),
     ) {
         let mut m = Mem::new(g);
@@ -369,8 +370,13 @@ proptest! {
             table[i] = if reserved { 0x1000 | 0b01 } else { 0xdead_0000 | 0b11 };
             corrupted = true;
         }
-        for (start, len) in ranges {
-            let (start, end) = (start % span, (start % span).saturating_add(len).min(span));
+        // Beyond the root's reach: nothing, and no stop.
+        let root = m.root;
+        prop_assert_eq!(leaves_in_range(&g, root, &mut m, span, u64::MAX, |_, _, _| panic!()), Ok(()));
+        for (start, len, to_top) in ranges {
+            // To the top of the address space, as a domain's free.
+            let end = if to_top { u64::MAX } else { (start % span).saturating_add(len).min(span) };
+            let start = start % span;
             let (v, stop) = fast_parts(&g, &mut m, start, end);
             prop_assert_eq!(&v, &walked_parts(&g, &mut m, start, end));
             if !corrupted {
