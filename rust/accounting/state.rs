@@ -163,6 +163,35 @@ impl WorkItem for Accounting {
     }
 }
 
+/// The leaf parts in `[at, end)` of the table of layout `g` rooted at
+/// `root_pa`, given to `add(pa, len)`, by `walk` (which reports what
+/// `leaves_in_range` stopped at), with what is left of one walk's bound
+/// after `reads`. Out of line: its walker and buffer are on the stack only
+/// when it runs.
+#[inline(never)]
+fn walk_rest<L: Layout>(
+    g: &L,
+    root_pa: u64,
+    at: u64,
+    end: u64,
+    reads: u64,
+    add: &mut dyn FnMut(u64, u64),
+) {
+    let limits = Limits {
+        max_steps: MAX_WALK_READS.saturating_sub(reads),
+        ..Limits::range(at, end)
+    };
+    walk(g, root_pa, &mut SequentialPhys::new(), limits, |s| {
+        if let Step::Leaf { iova, pa, size, .. } = *s {
+            // The part of the leaf inside `[at, end)`: below `at` was
+            // counted by the caller.
+            if let Some((_, p, len)) = leaf_part(iova, pa, size, at, end) {
+                add(p, len);
+            }
+        }
+    });
+}
+
 impl Accounting {
     /// A new, empty state.
     pub(crate) fn new() -> Result<Arc<Self>> {
@@ -394,25 +423,8 @@ impl Accounting {
             add(p, len, &mut delta)
         });
         if let Err((at, reads)) = fast {
-            // Within one walk's bound in all.
-            let limits = Limits {
-                max_steps: MAX_WALK_READS.saturating_sub(reads),
-                ..Limits::range(at, end)
-            };
-            walk(g, root_pa, &mut SequentialPhys::new(), limits, |s| {
-                if let Step::Leaf {
-                    iova: liova,
-                    pa,
-                    size,
-                    ..
-                } = *s
-                {
-                    // The part of the leaf inside `[at, end)`: below
-                    // `at` was counted above.
-                    if let Some((_, p, len)) = leaf_part(liova, pa, size, at, end) {
-                        add(p, len, &mut delta);
-                    }
-                }
+            walk_rest(g, root_pa, at, end, reads, &mut |p, len| {
+                add(p, len, &mut delta)
             });
         }
         if let Some((rp, rl)) = run {

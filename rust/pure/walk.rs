@@ -458,6 +458,14 @@ impl Walker {
     }
 }
 
+/// How many of `want` 8-byte words from `pa` on lie in `pa`'s page of
+/// `page_size` bytes (a power of two): what one copy within a page may
+/// read of a run. At least 1 for an aligned `pa` and `want > 0`.
+pub fn words_in_page(pa: u64, page_size: u64, want: usize) -> usize {
+    let left = page_size.saturating_sub(pa & page_size.wrapping_sub(1)) / 8;
+    (left.min(want as u64)) as usize
+}
+
 /// Descriptors `leaves_in_range` reads from a table at once (256 bytes on
 /// the stack).
 pub const RUN: usize = 32;
@@ -466,7 +474,7 @@ pub const RUN: usize = 32;
 /// than `walk`, which it leaves to report anomalies. For each lowest table
 /// the range reaches it descends from the root, one descriptor per level,
 /// then reads the range's descriptors of that table `RUN` at a time
-/// (`Memory::read_run`), and calls `visit(iova, pa, len)` with the part
+/// (`Memory::read_run`; above the lowest level one at a time), and calls `visit(iova, pa, len)` with the part
 /// inside the range of each leaf, in increasing IOVA order.
 ///
 /// Returns `Err((at, reads))` at the first thing it leaves to `walk`: a
@@ -509,9 +517,16 @@ pub fn leaves_in_range<L: Layout, M: Memory, F: FnMut(u64, u64, u64)>(
                 return if depth == 1 { Ok(()) } else { Err((at, reads)) };
             }
             let last = ((end - 1 - base) / esize).min(entries - 1);
+            let lowest = g.next_level(level).is_none();
             let mut index = first;
             'run: while index <= last {
-                let n = ((last - index + 1) as usize).min(RUN);
+                // Above the lowest level one at a time: an entry there is
+                // mostly a table, gone down into before the next is used.
+                let n = if lowest {
+                    ((last - index + 1) as usize).min(RUN)
+                } else {
+                    1
+                };
                 let Some(out) = buf.get_mut(..n) else {
                     return Err((at, reads));
                 };

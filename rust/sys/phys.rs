@@ -14,7 +14,7 @@
 //! detect that with the unmap counters, see `ptdump`).
 
 use super::ffi;
-use crate::pure::walk::Memory;
+use crate::pure::walk::{words_in_page, Memory};
 
 /// Reads tables through the kernel's linear map without ever faulting.
 pub(crate) struct PhysMemory;
@@ -51,9 +51,7 @@ impl Memory for PhysMemory {
             else {
                 return false;
             };
-            let page_left =
-                (kernel::page::PAGE_SIZE as u64 - pa % kernel::page::PAGE_SIZE as u64) / 8;
-            let n = (out.len() - done).min(page_left as usize);
+            let n = words_in_page(pa, kernel::page::PAGE_SIZE as u64, out.len() - done);
             let Some(dst) = out.get_mut(done..done + n) else {
                 return false;
             };

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use scope_pure::lpae::*;
-use scope_pure::walk::{leaf_part, leaves_in_range, walk, Limits, Step};
+use scope_pure::walk::{leaf_part, leaves_in_range, walk, words_in_page, Limits, Step};
 
 mod common;
 use common::*;
@@ -287,6 +287,29 @@ fn fast_parts(
         v.extend(walked_parts(g, m, at, end));
     }
     (v, r.err())
+}
+
+/// A run read within each kernel page size: the words up to the page's
+/// end, never beyond, at least one.
+#[test]
+fn runs_are_split_at_each_page_size() {
+    for page in [0x1000u64, 0x4000, 0x10000] {
+        assert_eq!(words_in_page(0x8000_0000, page, 32), 32);
+        assert_eq!(words_in_page(0x8000_0000 + page - 8, page, 32), 1);
+        assert_eq!(words_in_page(0x8000_0000 + page - 0x40, page, 32), 8);
+        assert_eq!(words_in_page(0x8000_0000 + page - 0x40, page, 3), 3);
+        assert_eq!(words_in_page(0x8000_0000, page, 0), 0);
+        // A page-sized table read whole from its middle: a piece per page.
+        let (mut pa, mut left, mut pieces) = (0x8000_0000 + page / 2, (page / 8) as usize, 0);
+        while left > 0 {
+            let n = words_in_page(pa, page, left);
+            assert!(n > 0 && (pa % page) + 8 * n as u64 <= page);
+            pa += 8 * n as u64;
+            left -= n;
+            pieces += 1;
+        }
+        assert_eq!(pieces, 2);
+    }
 }
 
 #[test]
