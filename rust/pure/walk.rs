@@ -474,8 +474,9 @@ pub const RUN: usize = 32;
 /// than `walk`, which it leaves to report anomalies. For each lowest table
 /// the range reaches it descends from the root, one descriptor per level,
 /// then reads the range's descriptors of that table `RUN` at a time
-/// (`Memory::read_run`; above the lowest level one at a time), and calls `visit(iova, pa, len)` with the part
-/// inside the range of each leaf, in increasing IOVA order.
+/// (`Memory::read_run`; above the lowest level one at a time), and calls
+/// `visit(iova, pa, len)` with the part inside the range of each leaf, in
+/// increasing IOVA order.
 ///
 /// Returns `Err((at, reads))` at the first thing it leaves to `walk`: a
 /// reserved encoding, a table it cannot follow or read, or
