@@ -270,9 +270,9 @@ proptest! {
     #[test]
     fn leaves_in_range_finds_what_walk_finds(
         g in formats(),
-        picks in proptest::collection::vec((0u64..1 << 24, 0u32..3, any::<u64>()), 1..40),
+        picks in proptest::collection::vec((0u64..1 << 24, 0u32..3, any::<u64>(), 0u64..3), 1..40),
         amd_64k in proptest::option::of(0u64..1 << 24),
-        ranges in proptest::collection::vec((0u64..1 << 25, 0u64..1 << 24), 1..8),
+        ranges in proptest::collection::vec((0u64..1 << 25, 0u64..1 << 24, 0u64..3, 0u64..2), 1..8),
         corrupt in proptest::option::of((any::<prop::sample::Index>(), 0usize..512)),
     ) {
         let mut m = Mem::new(g);
@@ -281,10 +281,12 @@ proptest! {
             !(model.range(..iova + size).next_back().is_some_and(|(&s, &sz)| s + sz > iova)
                 || model.range(iova..iova + size).next().is_some())
         };
-        for (iova_r, level, pa_r) in picks {
+        // Entries 0 to 2 of the root (its index bits start there).
+        let root_entry = 1u64 << (12 + 9 * g.top_level);
+        for (iova_r, level, pa_r, hi) in picks {
             let level = level.min(g.top_level - 1).min(1);
             let size = item_size(level);
-            let iova = iova_r & !(size - 1);
+            let iova = (iova_r + hi * root_entry) & !(size - 1);
             let pa = (pa_r % (1u64 << 44)) & !(size - 1);
             if !free(&model, iova, size) { continue; }
             m.map(iova, pa, level, true);
@@ -314,7 +316,10 @@ proptest! {
             m.tables.get_mut(&pa).unwrap()[i] = table_desc(g.fmt, 0xdead_0000, 1);
             corrupted = true;
         }
-        for (start, len) in ranges {
+        for (start, len, hi, wide) in ranges {
+            // Some across root entries.
+            let start = start + hi * root_entry;
+            let len = len + wide * root_entry;
             let (walked, fast, stop) = both_parts(&mut m, start, start + len);
             prop_assert_eq!(&fast, &walked);
             if !corrupted {
