@@ -6,9 +6,11 @@
 //! linear map, after checking that the address is RAM with a
 //! `struct page`).
 //!
-//! Owns: `PhysMemory`, the `walk::Memory` every walk of a live table uses,
-//! and `SequentialPhys`, the one the hooks' range walks use (it reads a run
-//! of descriptors at once once a walk reads a table in order).
+//! Owns: `PhysMemory`, the `walk::Memory` every walk of a live table uses
+//! (runs of descriptors in one copy per page, for
+//! `walk::leaves_in_range`), and `SequentialPhys`, the one the hooks'
+//! fallback walks use (it reads a run of descriptors at once once a walk
+//! reads a table in order).
 //! Must not: write memory, or promise more than it does: a table freed and
 //! reused during a walk is read as whatever the page then holds (the dumps
 //! detect that with the unmap counters, see `ptdump`).
