@@ -75,13 +75,13 @@ mod tests {
         }
     }
 
-    /// Fills the node pools, as the refill work would have by now: the
-    /// system's own DMA, counted by the same hooks during a test, draws on
-    /// them too, and a map that finds them empty is honestly not counted
-    /// (`pool_exhausted_is_untracked`), which is not what these tests
-    /// check.
-    fn ready(a: &Accounting) {
-        a.counts.refill();
+    /// Makes the counter nodes of `[pa, pa + size)` before a map there:
+    /// the system's own DMA, counted by the same hooks during a test, draws
+    /// on the node pools too, and a map that finds them empty is honestly
+    /// not counted (`pool_exhausted_is_untracked`), which is not what these
+    /// tests check.
+    fn ready(a: &Accounting, pa: u64, size: u64) {
+        a.counts.prepare(pa, size);
     }
 
     fn count(a: &Accounting, pa: u64) -> u32 {
@@ -249,7 +249,6 @@ mod tests {
             // A 1 GiB map needs 64 fresh leaves in one hook, more than the
             // pools hold ahead (see `pool_exhausted_is_untracked`).
             a.counts.prepare(pa, size);
-            ready(&a);
             ctx!(d.map(iova, pa, size, RW), "map {:#x}", size);
             assert_eq!(count(&a, pa), 1);
             assert_eq!(count(&a, pa + size / 2), 1);
@@ -274,7 +273,7 @@ mod tests {
         let d1 = ctx!(PagingDomain::alloc(), "alloc d1");
         let d2 = ctx!(PagingDomain::alloc(), "alloc d2");
         let pa = PA + 0x10_0000_0000;
-        ready(&a);
+        ready(&a, pa, 0x1000);
         ctx!(d1.map(0x10_0000, pa, 0x1000, RW), "map d1");
         ctx!(d2.map(0x20_0000, pa, 0x1000, PROT_RO), "map d2");
         assert_eq!(count(&a, pa), 2);
@@ -294,7 +293,7 @@ mod tests {
         let (a, _h) = start()?;
         let d = ctx!(PagingDomain::alloc(), "alloc");
         let pa = PA + 0x40_0000_0000;
-        ready(&a);
+        ready(&a, pa, 0x2000);
         ctx!(d.map(0x30_0000, pa, 0x2000, RW), "map");
         assert_eq!(count(&a, pa + 0x1000), 1);
         drop(d);
@@ -315,7 +314,7 @@ mod tests {
         let (a, _h) = start()?;
         let t = ctx!(PtTable::new(Format::AmdV1, 48, 3), "pt domain");
         let pa = PA + 0x20_0000_0000;
-        ready(&a);
+        ready(&a, pa, 0x20_0000);
         ctx!(t.core_map(0x4000_0000, pa, 0x20_0000, RW), "map 2M");
         assert_eq!(count(&a, pa + 0x1000), 1);
         let unmapped = t.core_unmap(0x4000_1000, 0x1000);
@@ -343,7 +342,7 @@ mod tests {
         let t = ctx!(PtTable::new(Format::AmdV1, 48, 3), "pt domain");
         for (iova, size) in [(0x4000_0000u64, 0x20_0000u64), (0x8000_0000, 0x1_0000)] {
             let pa = PA + 0x30_0000_0000 + iova;
-            ready(&a);
+            ready(&a, pa, size);
             ctx!(t.core_map(iova, pa, size, RW), "map");
             for off in [0, 0x1000, size - 0x1000] {
                 assert_eq!(count(&a, pa + off), 1);
@@ -375,7 +374,7 @@ mod tests {
             // Mapped one page at a time, each at a discontiguous address
             // (the pages of the range go down).
             for i in 0..pages {
-                ready(&a);
+                ready(&a, pa + (pages - i) * 0x2000, 0x1000);
                 ctx!(
                     d.map(iova + i * 0x1000, pa + (pages - i) * 0x2000, 0x1000, RW),
                     "map"
@@ -404,7 +403,7 @@ mod tests {
         let t = ctx!(PtTable::new(Format::AmdV1, 48, 3), "pt domain");
         let pa = PA + 0x70_0000_0000;
         let iova = 0x20_0000;
-        ready(&a);
+        ready(&a, pa, 0x3000);
         ctx!(t.core_map(iova, pa, 0x1000, RW), "map page 0");
         ctx!(
             t.core_map(iova + 0x2000, pa + 0x2000, 0x1000, RW),
@@ -468,7 +467,7 @@ mod tests {
         let (a, h) = start_mode(armed)?;
         let t = ctx!(PtTable::new(Format::AmdV1, 48, 3), "pt domain");
         let pa = PA + 0x30_0000_0000;
-        ready(&a);
+        ready(&a, pa, 0xa000);
         ctx!(
             t.core_map(0x10_2000, pa + 0x9000, 0x1000, RW),
             "map blocker"
@@ -498,7 +497,7 @@ mod tests {
         assert!(a.unnoted_counted.load(Relaxed));
         let d = ctx!(PagingDomain::alloc(), "alloc domain");
         let pa = PA + 0x50_0000_0000;
-        ready(&a);
+        ready(&a, pa, 0x3000);
         ctx!(d.map(0x40_0000, pa, 0x3000, RW), "map");
         assert_eq!(count(&a, pa + 0x2000), 1);
         a.saw_foreign();
@@ -507,7 +506,7 @@ mod tests {
         assert!(!a.unnoted_counted.load(Relaxed));
         // Armed, a readable domain's map is still counted (its note says
         // so) and its unmap released.
-        ready(&a);
+        ready(&a, pa + 0x10000, 0x1000);
         ctx!(d.map(0x50_0000, pa + 0x10000, 0x1000, RW), "map armed");
         assert_eq!(count(&a, pa + 0x10000), 1);
         assert_eq!(d.unmap(0x50_0000, 0x1000), 0x1000);

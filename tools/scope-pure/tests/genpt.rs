@@ -298,9 +298,14 @@ proptest! {
             if free(&model, at, 0x10000) {
                 m.map(at, 0, 0, true);
                 let enc = 0x4000_0000u64 | (0b0111 << 12) | AMD_PR | AMD_IR | (AMD_NL_SIZE << AMD_NL_SHIFT);
-                let t0 = m.tables.iter().find(|(_, t)| t[((at >> 12) & 511) as usize] != 0
-                    && t[((at >> 12) & 511) as usize] & (AMD_NL_SIZE << AMD_NL_SHIFT) == 0
-                    && scope_pure::genpt::amdv1::classify(0, 0, t[((at >> 12) & 511) as usize]) != scope_pure::walk::Class::Invalid).map(|(pa, _)| *pa);
+                // The level-0 table holding `at`, as the walk finds it.
+                let mut t0 = None;
+                let root = m.root;
+                walk(&g, root, &mut m, Limits::range(at, at + 1), |s| {
+                    if let Step::Leaf { level: 0, table_pa, .. } = *s {
+                        t0 = Some(table_pa);
+                    }
+                });
                 if let Some(t0) = t0 {
                     for i in 0..16 {
                         m.tables.get_mut(&t0).unwrap()[(((at >> 12) & 511) as usize & !15) + i] = enc;

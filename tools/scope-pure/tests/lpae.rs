@@ -271,6 +271,7 @@ fn walked_parts(g: &Geometry, m: &mut Mem, start: u64, end: u64) -> Vec<(u64, u6
 
 /// `leaves_in_range`, finished by `walk` from where it stopped, as the
 /// hooks use it; and whether it stopped.
+#[allow(clippy::type_complexity)]
 fn fast_parts(
     g: &Geometry,
     m: &mut Mem,
