@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! A bounded, allocation-free walk of radix IO page tables, for any format
-//! described by a `Layout` (Arm LPAE, the generic_pt formats).
+//! described by a `Layout` (Arm LPAE, the generic_pt formats), and
+//! `leaves_in_range`, the cheaper leaf finder of the accounting's range
+//! walks, which leaves anomalies to the walk.
 //!
-//! Owns: the traversal order, the bounds, and the anomaly reporting.
+//! Owns: the traversal order, the bounds, the anomaly reporting, and how a
+//! run read is split at page ends (`words_in_page`).
 //! Must not: know descriptor bits (the `Layout` does) or read memory itself
 //! (the `Memory` does).
 
 /// Reads descriptors of tables. Implementations must never fault: a read
-/// that cannot be done safely returns `None`.
+/// that cannot be done safely returns `None` (`read_run`: false).
 pub trait Memory {
     /// Reads descriptor `index` of the table at physical address
     /// `table_pa` (which is `size` bytes long).
@@ -470,8 +473,9 @@ pub fn words_in_page(pa: u64, page_size: u64, want: usize) -> usize {
 /// the stack).
 pub const RUN: usize = 32;
 
-/// The leaves of `[start, end)`, for the short ranges of an unmap: cheaper
-/// than `walk`, which it leaves to report anomalies. For each lowest table
+/// The leaves of `[start, end)` (an unmap's range, what a short unmap
+/// takes back, a freed domain's whole table): cheaper than `walk`, which
+/// it leaves to report anomalies. For each lowest table
 /// the range reaches it descends from the root, one descriptor per level,
 /// then reads the range's descriptors of that table `RUN` at a time
 /// (`Memory::read_run`; above the lowest level one at a time), and calls

@@ -9,8 +9,8 @@
 //! Owns: `PhysMemory`, the `walk::Memory` every walk of a live table uses
 //! (runs of descriptors in one copy per page, for
 //! `walk::leaves_in_range`), and `SequentialPhys`, the one the hooks'
-//! fallback walks use (it reads a run of descriptors at once once a walk
-//! reads a table in order).
+//! fallback walks and `Table::unmap_end` use (it reads a run of
+//! descriptors at once once a walk reads a table in order).
 //! Must not: write memory, or promise more than it does: a table freed and
 //! reused during a walk is read as whatever the page then holds (the dumps
 //! detect that with the unmap counters, see `ptdump`).
