@@ -524,7 +524,7 @@ pub fn leaves_in_range<L: Layout, M: Memory, F: FnMut(u64, u64, u64)>(
             let last = ((end - 1 - base) / esize).min(entries - 1);
             let lowest = g.next_level(level).is_none();
             let mut index = first;
-            'run: while index <= last {
+            while index <= last {
                 // Above the lowest level one at a time: an entry there is
                 // mostly a table, gone down into before the next is used.
                 let n = if lowest {
@@ -547,8 +547,10 @@ pub fn leaves_in_range<L: Layout, M: Memory, F: FnMut(u64, u64, u64)>(
                         return Err((at, reads));
                     };
                     match g.classify(level, i as usize, *desc) {
-                        Class::Table(next_pa) if k == 0 => {
-                            // The entry holding `at`: go down.
+                        Class::Table(next_pa) => {
+                            // The entry holding `at` (every entry before it
+                            // in the run moved `at` past it): go down; the
+                            // rest of the run is read again after it.
                             let Some(next) = g.next_level(level) else {
                                 return Err((at, reads));
                             };
@@ -557,11 +559,6 @@ pub fn leaves_in_range<L: Layout, M: Memory, F: FnMut(u64, u64, u64)>(
                             }
                             (table, level, base, depth) = (next_pa, next, iova, depth + 1);
                             continue 'level;
-                        }
-                        Class::Table(_) => {
-                            // Read again at the head of a run, then followed.
-                            index = i;
-                            continue 'run;
                         }
                         Class::Reserved => return Err((at, reads)),
                         Class::Leaf { pa, size, .. } => {

@@ -143,8 +143,8 @@ impl SequentialPhys {
         }
         // The rest of the table, within `BLOCK` and this page.
         let table_end = table_pa.checked_add(size)?;
-        let page_end = (pa | (kernel::page::PAGE_SIZE as u64 - 1)).checked_add(1)?;
-        let n = ((table_end.min(page_end).saturating_sub(pa)) / 8).min(BLOCK as u64) as usize;
+        let in_table = (table_end.saturating_sub(pa) / 8).min(BLOCK as u64) as usize;
+        let n = words_in_page(pa, kernel::page::PAGE_SIZE as u64, in_table);
         if n == 0 {
             return None;
         }
