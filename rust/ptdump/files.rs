@@ -23,7 +23,7 @@ use crate::pure::text::Chunk;
 use crate::pure::walk::{Limits, WalkStats};
 use crate::sys::debugfs::{self, Dir, File, Stream};
 use crate::sys::domain::{DomainType, Master, Masters, PtDomain, SmmuDomain};
-use crate::sys::phys::PhysMemory;
+use crate::sys::phys::SequentialPhys;
 
 /// Upper bound on attached devices listed by `devices`.
 const MAX_MASTERS: usize = 64;
@@ -343,51 +343,74 @@ fn header<W: Write>(
     Ok(Some((t, r.mair())))
 }
 
-/// The walk and lines of a dump in progress.
-enum DumpBody {
+/// The walk and lines of a dump in progress, in one of three forms.
+enum Lines {
     Lpae(Runs<LpaeRuns>),
     Pt(Runs<PtRuns>),
     Raw(Raw<AnyLayout>),
 }
 
+/// The walk and lines of a dump in progress, and the memory it reads
+/// through.
+///
+/// # Invariants
+///
+/// `mem` holds only descriptors read since the last `resume` (a fresh
+/// `SequentialPhys` there): a block read before a pause is never used
+/// after it, so what `Walker::revalidate` dropped is never read from it.
+struct DumpBody {
+    lines: Lines,
+    /// Reads a table's descriptors a block at a time once the walk reads
+    /// them in order (the dumps read every descriptor of every table).
+    mem: SequentialPhys,
+}
+
 impl DumpBody {
     fn new(t: &Table, mair: u64, raw: bool) -> Self {
         let limits = Limits::whole();
-        if raw {
-            return DumpBody::Raw(Raw::new(t.layout, t.root_pa, limits));
-        }
-        match t.layout {
-            AnyLayout::Lpae(g) => {
-                DumpBody::Lpae(Runs::new(LpaeRuns { g, mair }, t.root_pa, limits))
+        let lines = if raw {
+            Lines::Raw(Raw::new(t.layout, t.root_pa, limits))
+        } else {
+            match t.layout {
+                AnyLayout::Lpae(g) => {
+                    Lines::Lpae(Runs::new(LpaeRuns { g, mair }, t.root_pa, limits))
+                }
+                AnyLayout::Pt(g) => Lines::Pt(Runs::new(PtRuns { g }, t.root_pa, limits)),
             }
-            AnyLayout::Pt(g) => DumpBody::Pt(Runs::new(PtRuns { g }, t.root_pa, limits)),
+        };
+        // INVARIANT: nothing read yet.
+        Self {
+            lines,
+            mem: SequentialPhys::new(),
         }
     }
 
     fn next_chunk(&mut self, out: &mut Chunk) -> bool {
-        let mut mem = PhysMemory;
-        match self {
-            DumpBody::Lpae(b) => b.next_chunk(&mut mem, out),
-            DumpBody::Pt(b) => b.next_chunk(&mut mem, out),
-            DumpBody::Raw(b) => b.next_chunk(&mut mem, out),
+        let mem = &mut self.mem;
+        match &mut self.lines {
+            Lines::Lpae(b) => b.next_chunk(mem, out),
+            Lines::Pt(b) => b.next_chunk(mem, out),
+            Lines::Raw(b) => b.next_chunk(mem, out),
         }
     }
 
     fn resume(&mut self) {
-        let mut mem = PhysMemory;
-        match self {
-            DumpBody::Lpae(b) => b.resume(&mut mem),
-            DumpBody::Pt(b) => b.resume(&mut mem),
-            DumpBody::Raw(b) => b.resume(&mut mem),
+        // INVARIANT: what was read before the pause is dropped.
+        self.mem = SequentialPhys::new();
+        let mem = &mut self.mem;
+        match &mut self.lines {
+            Lines::Lpae(b) => b.resume(mem),
+            Lines::Pt(b) => b.resume(mem),
+            Lines::Raw(b) => b.resume(mem),
         }
     }
 
     /// The walk's counters, and the runs' for a decoded dump.
     fn stats(&self) -> (WalkStats, Option<DumpStats>) {
-        let (st, decoded) = match self {
-            DumpBody::Lpae(b) => (b.stats(), true),
-            DumpBody::Pt(b) => (b.stats(), true),
-            DumpBody::Raw(b) => (b.stats(), false),
+        let (st, decoded) = match &self.lines {
+            Lines::Lpae(b) => (b.stats(), true),
+            Lines::Pt(b) => (b.stats(), true),
+            Lines::Raw(b) => (b.stats(), false),
         };
         (st.walk, decoded.then_some(st))
     }
@@ -405,7 +428,7 @@ enum Phase {
 /// and header at the start, then the walk a line at a time, resumed at
 /// each read, then the consistency footer, which covers every unmap from
 /// the snapshot to the end, however long the reader took. The table may be
-/// freed meanwhile: `PhysMemory` never faults, and the footer says whether
+/// freed meanwhile: `SequentialPhys` never faults, and the footer says whether
 /// an unmap or free ran. A pause between two reads never leaves the walk
 /// in a page that left the table: at each resume it stops if the domain
 /// was freed, and drops the tables no longer linked from the root.

@@ -9,8 +9,8 @@
 //! Owns: `PhysMemory`, the `walk::Memory` every walk of a live table uses
 //! (runs of descriptors in one copy per page, for
 //! `walk::leaves_in_range`), and `SequentialPhys`, the one the hooks'
-//! fallback walks and `Table::unmap_end` use (it reads a run of
-//! descriptors at once once a walk reads a table in order).
+//! fallback walks, `Table::unmap_end` and the streamed dumps use (it reads
+//! a run of descriptors at once once a walk reads a table in order).
 //! Must not: write memory, or promise more than it does: a table freed and
 //! reused during a walk is read as whatever the page then holds (the dumps
 //! detect that with the unmap counters, see `ptdump`).
@@ -85,8 +85,8 @@ const BLOCK: usize = 32;
 ///
 /// `buf[..n]` are the descriptors at `base`, `base + 8`, ... as read from
 /// memory during this walk: a view up to one walk old, so it serves one
-/// walk from start to end only (never a paused walk that revalidates, nor
-/// two walks).
+/// walk, or one stretch of a paused walk (a streamed dump makes a new one
+/// at each resume, before `Walker::revalidate`), never two walks.
 pub(crate) struct SequentialPhys {
     base: u64,
     n: usize,
