@@ -78,6 +78,7 @@ fn show_accounting(a: &Arc<Accounting>, f: &mut fmt::Formatter<'_>) -> fmt::Resu
     writeln!(f, "seed_skipped {}", l(&sd.skipped))?;
     writeln!(f, "freed_domains {}", l(&s.freed_domains))?;
     writeln!(f, "refs_released_on_domain_free {}", l(&s.released_on_free))?;
+    writeln!(f, "release_walks_cut {}", l(&s.release_walks_cut))?;
     writeln!(f, "table_memory_bytes {}", a.counts.memory())?;
     writeln!(
         f,

@@ -23,6 +23,7 @@ mod tests {
     use crate::accounting::pagecount::{Alloc, PageCounts, Update, UNIT};
     use crate::accounting::state::Accounting;
     use crate::pure::genpt::Format;
+    use crate::pure::walk::MAX_WALK_READS;
     use crate::sys::testing::{ctx, PagingDomain, PtTable, PROT_RO, PROT_RW as RW};
 
     /// 512 GiB: far above the QEMU machine's RAM.
@@ -299,6 +300,42 @@ mod tests {
         drop(d);
         assert_eq!(count(&a, pa), 0);
         assert_eq!(count(&a, pa + 0x1000), 0);
+        Ok(())
+    }
+
+    /// A release walk that stops at its read bound (lowered here to 8
+    /// descriptors: only a range of more than 16 GiB of 4 KiB pages, or a
+    /// corrupted table, reaches the product's) leaves the rest of its
+    /// range counted: it is counted in `release_walks_cut` and every later
+    /// use-after-free report is unconfirmed, since a page it left counted
+    /// would be reported once freed. A walk within the bound changes
+    /// neither.
+    #[test]
+    fn release_walk_cut_at_its_bound_makes_reports_unconfirmed() -> Result {
+        if crate::sys::testing::skip_unless_4k() {
+            return Ok(());
+        }
+        let (a, _h) = start()?;
+        let d = ctx!(PagingDomain::alloc(), "alloc");
+        let (iova, pa, size) = (0x60_0000u64, PA + 0x48_0000_0000, 0x4_0000u64);
+        ready(&a, pa, size);
+        ctx!(d.map(iova, pa, size, RW), "map 64 pages");
+        assert_eq!(d.unmap(iova, 0x2_0000), 0x2_0000);
+        assert_eq!(count(&a, pa), 0);
+        assert_eq!(count(&a, pa + 0x1_f000), 0);
+        assert_eq!(a.stats.release_walks_cut.load(Relaxed), 0);
+        assert!(!a.reports_unconfirmed());
+        a.test_walk_bound.store(8, Relaxed);
+        let unmapped = d.unmap(iova + 0x2_0000, 0x2_0000);
+        a.test_walk_bound.store(MAX_WALK_READS, Relaxed);
+        assert_eq!(unmapped, 0x2_0000);
+        // The table no longer maps the range, but the walk stopped within
+        // its first descriptors: its last page stays counted. (Another
+        // walk of this instance may have been cut meanwhile too: at least
+        // one.)
+        assert_eq!(count(&a, pa + 0x3_f000), 1);
+        assert!(a.stats.release_walks_cut.load(Relaxed) >= 1);
+        assert!(a.reports_unconfirmed());
         Ok(())
     }
 

@@ -47,6 +47,10 @@ struct Leak {
     pa: u64,
     order: u32,
     count: u32,
+    /// Reported after a release walk stopped at its bound
+    /// (`Accounting::reports_unconfirmed`): the count may be one that walk
+    /// left.
+    unconfirmed: bool,
     pid: i32,
     comm: [u8; 16],
     resolved: bool,
@@ -124,7 +128,17 @@ impl LeakLog {
     fn record(&self, pa: u64, order: u32, count: u32) {
         let n = self.found.fetch_add(1, Relaxed) + 1;
         let (comm, pid) = task::current_comm_pid();
-        if n <= MAX_WARNINGS {
+        let unconfirmed = self.state.reports_unconfirmed();
+        if n <= MAX_WARNINGS && unconfirmed {
+            pr_warn!(
+                "possible DMA use-after-free (unconfirmed: release_walks_cut in accounting): page pa=0x{:x} (order {}) freed by {}[{}] while counted as IOMMU-mapped {} time(s); see /sys/kernel/debug/io_page_tables/leaks\n",
+                pa,
+                order,
+                comm_str(&comm),
+                pid,
+                count
+            );
+        } else if n <= MAX_WARNINGS {
             pr_warn!(
                 "DMA use-after-free: page pa=0x{:x} (order {}) freed by {}[{}] while IOMMU-mapped {} time(s); see /sys/kernel/debug/io_page_tables/leaks\n",
                 pa,
@@ -145,6 +159,7 @@ impl LeakLog {
                 pa,
                 order,
                 count,
+                unconfirmed,
                 pid,
                 comm,
                 resolved: false,
@@ -317,11 +332,12 @@ fn show_leaks(log: &Arc<LeakLog>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     for l in leaks.iter() {
         write!(
             f,
-            "pa=0x{:016x} pfn=0x{:x} order={} mapcount={} freed_by={}[{}] owners=",
+            "pa=0x{:016x} pfn=0x{:x} order={} mapcount={}{} freed_by={}[{}] owners=",
             l.pa,
             l.pa / kernel::page::PAGE_SIZE as u64,
             l.order,
             l.count,
+            if l.unconfirmed { " unconfirmed" } else { "" },
             comm_str(&l.comm),
             l.pid
         )?;

@@ -63,6 +63,10 @@ pub(crate) struct Stats {
     pub(crate) seeded_pages: Atomic<u64>,
     pub(crate) freed_domains: Atomic<u64>,
     pub(crate) released_on_free: Atomic<u64>,
+    /// Walks that released a range (an unmap's, a freed domain's table)
+    /// and stopped at their read bound: the rest of their range stayed
+    /// counted (`Accounting::reports_unconfirmed`).
+    pub(crate) release_walks_cut: Atomic<u64>,
 }
 
 /// The changes one call makes to the shared counters, added up before
@@ -145,6 +149,10 @@ pub(crate) struct Accounting {
     /// maps without a note are no longer counted (sticky).
     pub(crate) foreign: Atomic<bool>,
     stopping: Atomic<bool>,
+    /// The read bound of the hooks' walks, lowered by a KUnit test to
+    /// make one stop (the product always uses `MAX_WALK_READS`).
+    #[cfg(iommu_scope_kunit)]
+    pub(crate) test_walk_bound: Atomic<u64>,
     #[pin]
     work: Work<Accounting>,
 }
@@ -166,30 +174,42 @@ impl WorkItem for Accounting {
 /// The leaf parts in `[at, end)` of the table of layout `g` rooted at
 /// `root_pa`, given to `add(pa, len)`, by `walk` (which reports what
 /// `leaves_in_range` stopped at), with what is left of one walk's bound
-/// after `reads`. Out of line: its walker and buffer are on the stack only
-/// when it runs.
+/// `max_reads` after `reads`. Returns the IOVA where the bound stopped it,
+/// if it did (nothing from there on was given to `add`). Out of line: its
+/// walker and buffer are on the stack only when it runs.
 #[inline(never)]
 fn walk_rest<L: Layout>(
     g: &L,
     root_pa: u64,
-    at: u64,
-    end: u64,
-    reads: u64,
+    (at, end): (u64, u64),
+    (reads, max_reads): (u64, u64),
     add: &mut dyn FnMut(u64, u64),
-) {
+) -> Option<u64> {
     let limits = Limits {
-        max_steps: MAX_WALK_READS.saturating_sub(reads),
+        max_steps: max_reads.saturating_sub(reads),
         ..Limits::range(at, end)
     };
-    walk(g, root_pa, &mut SequentialPhys::new(), limits, |s| {
-        if let Step::Leaf { iova, pa, size, .. } = *s {
-            // The part of the leaf inside `[at, end)`: below `at` was
-            // counted by the caller.
-            if let Some((_, p, len)) = leaf_part(iova, pa, size, at, end) {
-                add(p, len);
+    let mut cut = None;
+    walk(
+        g,
+        root_pa,
+        &mut SequentialPhys::new(),
+        limits,
+        |s| match *s {
+            Step::Leaf { iova, pa, size, .. } => {
+                // The part of the leaf inside `[at, end)`: below `at` was
+                // counted by the caller.
+                if let Some((_, p, len)) = leaf_part(iova, pa, size, at, end) {
+                    add(p, len);
+                }
             }
-        }
-    });
+            // The entry it stopped at may begin below `at` (an entry above the
+            // lowest level that holds it): what lies below `at` was counted.
+            Step::Truncated { iova } => cut = Some(iova.max(at)),
+            _ => {}
+        },
+    );
+    cut
 }
 
 impl Accounting {
@@ -215,6 +235,7 @@ impl Accounting {
                 seeded_pages: Atomic::new(0),
                 freed_domains: Atomic::new(0),
                 released_on_free: Atomic::new(0),
+                release_walks_cut: Atomic::new(0),
             },
             in_map: [const {
                 InMap {
@@ -228,6 +249,8 @@ impl Accounting {
             unnoted_counted: Atomic::new(false),
             foreign: Atomic::new(false),
             stopping: Atomic::new(false),
+            #[cfg(iommu_scope_kunit)]
+            test_walk_bound: Atomic::new(MAX_WALK_READS),
             work <- new_work!("iommu_scope::Accounting::work"),
             }),
             GFP_KERNEL,
@@ -278,6 +301,39 @@ impl Accounting {
             .update_range(first, last / UNIT - first + 1, inc, alloc, |u, pfn, k| {
                 d.note(u, inc, pfn.saturating_mul(UNIT), k)
             });
+    }
+
+    /// The read bound of one walk of the hooks.
+    fn walk_bound(&self) -> u64 {
+        #[cfg(iommu_scope_kunit)]
+        return self.test_walk_bound.load(Relaxed);
+        #[cfg(not(iommu_scope_kunit))]
+        MAX_WALK_READS
+    }
+
+    /// A walk releasing `[.., end)` stopped at its bound of `max_reads`
+    /// descriptors at `at`: what `[at, end)` maps stays counted, and a
+    /// page of it freed later would be reported without a use-after-free.
+    /// So every report from now on is unconfirmed (`reports_unconfirmed`).
+    /// Only a table of more than `MAX_WALK_READS` descriptors in one range
+    /// (16 GiB of 4 KiB pages), or a corrupted one, stops a walk.
+    #[cold]
+    fn release_cut(&self, at: u64, end: u64, max_reads: u64) {
+        if self.stats.release_walks_cut.fetch_add(1, Relaxed) == 0 {
+            pr_warn!(
+                "accounting: a release walk stopped at its bound of {} descriptors: iova 0x{:x}-0x{:x} stays counted; DMA use-after-free reports are unconfirmed from now on (release_walks_cut in accounting)\n",
+                max_reads,
+                at,
+                end
+            );
+        }
+    }
+
+    /// Whether a release walk ever stopped at its bound
+    /// (`release_cut`): counts may then be above the truth, so a freed page
+    /// with a nonzero count may not be a use-after-free.
+    pub(crate) fn reports_unconfirmed(&self) -> bool {
+        self.stats.release_walks_cut.load(Relaxed) != 0
     }
 
     /// Applies one call's counter changes.
@@ -419,13 +475,23 @@ impl Accounting {
                 }
             }
         };
-        let fast = leaves_in_range(g, root_pa, &mut PhysMemory, iova, end, |_, p, len| {
-            add(p, len, &mut delta)
-        });
+        let max_reads = self.walk_bound();
+        let fast = leaves_in_range(
+            g,
+            root_pa,
+            &mut PhysMemory,
+            iova,
+            end,
+            max_reads,
+            |_, p, len| add(p, len, &mut delta),
+        );
         if let Err((at, reads)) = fast {
-            walk_rest(g, root_pa, at, end, reads, &mut |p, len| {
+            let cut = walk_rest(g, root_pa, (at, end), (reads, max_reads), &mut |p, len| {
                 add(p, len, &mut delta)
             });
+            if let (Some(at), false) = (cut, inc) {
+                self.release_cut(at, end, max_reads);
+            }
         }
         if let Some((rp, rl)) = run {
             self.count_pa_range(rp, rl, inc, Alloc::Pool, &mut delta);

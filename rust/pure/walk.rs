@@ -483,17 +483,18 @@ pub const RUN: usize = 32;
 /// increasing IOVA order.
 ///
 /// Returns `Err((at, reads))` at the first thing it leaves to `walk`: a
-/// reserved encoding, a table it cannot follow or read, or
-/// `MAX_WALK_READS` reads. Everything below `at` was visited and nothing
-/// from `at` on: a `walk` of `[at, end)` (leaves clipped to it) with the
-/// reads left (`MAX_WALK_READS - reads`) finishes the job and reports
-/// what it meets, within the same bound.
+/// reserved encoding, a table it cannot follow or read, or `max_reads`
+/// reads (`MAX_WALK_READS` in the product). Everything below `at` was
+/// visited and nothing from `at` on: a `walk` of `[at, end)` (leaves
+/// clipped to it) with the reads left (`max_reads - reads`) finishes the
+/// job and reports what it meets, within the same bound.
 pub fn leaves_in_range<L: Layout, M: Memory, F: FnMut(u64, u64, u64)>(
     g: &L,
     root_pa: u64,
     mem: &mut M,
     start: u64,
     end: u64,
+    max_reads: u64,
     mut visit: F,
 ) -> Result<(), (u64, u64)> {
     let root = g.root_level();
@@ -535,7 +536,7 @@ pub fn leaves_in_range<L: Layout, M: Memory, F: FnMut(u64, u64, u64)>(
                 let Some(out) = buf.get_mut(..n) else {
                     return Err((at, reads));
                 };
-                if reads.saturating_add(n as u64) > MAX_WALK_READS
+                if reads.saturating_add(n as u64) > max_reads
                     || !mem.read_run(table, bytes, index as usize, out)
                 {
                     return Err((at, reads));

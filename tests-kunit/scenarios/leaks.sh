@@ -2,7 +2,8 @@
 # Scenario: DMA use-after-free reports. With no buggy module, DMA on both
 # disks reports nothing; the test module leak_maker frees a page that is
 # still mapped in the edu device's domain: exactly one report names its
-# physical address, the domain, the IOVA and the device.
+# physical address, the domain, the IOVA and the device. An unmap longer
+# than one release walk makes a later report unconfirmed (walk_cut).
 . /root/lib/check.sh
 . /root/lib/iopt.sh
 
@@ -37,6 +38,27 @@ check "reset leaks" sh -c "echo leaks > $IOPT/reset"
 check_eq "the log is empty after reset" "" "$(grep -v '^#' $IOPT/leaks)"
 expect_fail "leaks is read-only" sh -c "echo 1 > $IOPT/leaks"
 check "reset is write-only (0200)" test "$(stat -c %a $IOPT/reset)" = 200
+
+# Last (it makes every later report unconfirmed until rmmod): an unmap of
+# more lowest-level descriptors than one release walk reads. walk_cut maps
+# one page per 2M slot of 8200 (its own page in the last), unmaps them all
+# in one call, then frees its page, after the unmap. The walk stopped
+# before the last slot, so the page stayed counted: its free is reported,
+# marked unconfirmed, never as a plain use-after-free.
+check_eq "no release walk cut yet" "release_walks_cut 0" "$(grep '^release_walks_cut ' $IOPT/accounting)"
+check "insmod walk_cut" insmod /lib/modules/walk_cut.ko
+PA=$(dmesg | sed -n 's/.*walk_cut: unmapped 8200 slots, freed pa=\(0x[0-9a-f]*\) .*/\1/p' | tail -n1)
+PA16=$(printf '0x%016x' $PA)
+sleep 1
+cat $IOPT/leaks
+check_eq "the cut is counted" "release_walks_cut 1" "$(grep '^release_walks_cut ' $IOPT/accounting)"
+check_eq "the cut is logged once, with the range it left" 1 \
+	"$(dmesg | grep -c 'accounting: a release walk stopped at its bound of 4194304 descriptors: iova 0x[0-9a-f]*-0x501000000 stays counted')"
+check_eq "no plain report of the page freed after its unmap" 0 "$(dmesg | grep -c "] iommu_scope: DMA use-after-free: page pa=$PA ")"
+check_eq "one unconfirmed report in the kernel log" 1 \
+	"$(dmesg | grep -c "possible DMA use-after-free (unconfirmed: release_walks_cut in accounting): page pa=$PA ")"
+check "leaks marks it unconfirmed" grep -q "^pa=$PA16 pfn=0x[0-9a-f]* order=0 mapcount=1 unconfirmed freed_by=insmod\[" $IOPT/leaks
+check "rmmod walk_cut" rmmod walk_cut
 check "rmmod" rmmod iommu_scope
 no_splat "no kernel splat"
 finish

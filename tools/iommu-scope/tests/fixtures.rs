@@ -364,7 +364,7 @@ fn leaks_exact() {
     let (c, j, _) = run(&["--json", "leaks"]);
     assert_eq!(c, 0);
     assert!(j.starts_with(&format!("{{\"leaks\":[{{\"pa\":\"0x{:016x}\",\"pfn\":{},\"order\":0,\"mapcount\":1,\"freed_by\":{{\"comm\":\"insmod\",\"pid\":", pav, pav >> 12)));
-    assert!(j.ends_with(&format!("\"resolved\":true,\"owners\":[{{\"domain\":\"{}\",\"iova\":\"0x0000000010000000\",\"devices\":[\"0000:00:01.0\"],\"truncated\":false}}]}}],\"more_not_kept\":0}}\n", facts["edu_domain"])));
+    assert!(j.ends_with(&format!("\"resolved\":true,\"owners\":[{{\"domain\":\"{}\",\"iova\":\"0x0000000010000000\",\"devices\":[\"0000:00:01.0\"],\"truncated\":false}}],\"unconfirmed\":false}}],\"more_not_kept\":0}}\n", facts["edu_domain"])));
 }
 
 #[test]

@@ -105,14 +105,17 @@ proptest! {
         pa in 0u64..(1 << 52), order in 0u32..11, count in 1u64..32768,
         comm in prop_oneof!["[ -~]{0,15}", "[ a-z=]{0,3} owners=[ a-z=;]{0,4}", "[a ]{0,2} freed_by=[a-z]{0,3}"], pid in 1u64..4_000_000,
         owners in proptest::collection::vec((any::<u64>(), any::<u64>(), proptest::collection::vec("[0-9a-f:.]{4,12}", 0..3)), 0..3),
+        unconfirmed in any::<bool>(),
     ) {
         let mut text = String::new();
         for (d, iova, devs) in &owners {
             text.push_str(&format!("domain_{:016x} iova=0x{:x} devices={}; ", d, iova, if devs.is_empty() { "-".to_string() } else { devs.join(",") }));
         }
-        let line = format!("pa=0x{:016x} pfn=0x{:x} order={} mapcount={} freed_by={}[{}] owners={}", pa, pa / 4096, order, count, comm, pid, text.trim_end());
+        let mark = if unconfirmed { " unconfirmed" } else { "" };
+        let line = format!("pa=0x{:016x} pfn=0x{:x} order={} mapcount={}{} freed_by={}[{}] owners={}", pa, pa / 4096, order, count, mark, comm, pid, text.trim_end());
         let l = leaks::parse_line(&line, "leaks", 1).unwrap();
         prop_assert_eq!((l.pa, l.pfn, l.order, l.mapcount, l.pid), (pa, pa / 4096, order, count, pid));
+        prop_assert_eq!(l.unconfirmed, unconfirmed);
         prop_assert_eq!(&l.comm, &comm);
         prop_assert_eq!(l.owners.len(), owners.len());
         for (o, (d, iova, devs)) in l.owners.iter().zip(&owners) {
@@ -382,6 +385,14 @@ fn leak_line_fields_are_strict() {
         (
             "pa=0x1 pfn==0x1 order=0 mapcount=2 freed_by=a[7] owners=",
             "pfn",
+        ),
+        (
+            "pa=0x1 pfn=0x1 order=0 mapcount=2 unconfirmd freed_by=a[7] owners=",
+            "pa= pfn= order= mapcount= [unconfirmed]",
+        ),
+        (
+            "pa=0x1 pfn=0x1 order=0 unconfirmed mapcount=2 freed_by=a[7] owners=",
+            "pa= pfn= order= mapcount= [unconfirmed]",
         ),
         (
             "pa=0x1 pfn=0x1 order=0 mapcount=2 freed_by=a[7] owners=domain_1 iova=0xzz devices=x; ",

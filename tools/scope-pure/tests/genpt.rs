@@ -11,7 +11,7 @@ use scope_pure::genpt::riscv64::*;
 use scope_pure::genpt::vtdss::*;
 use scope_pure::genpt::x86_64::*;
 use scope_pure::genpt::{item_size, Format, PtGeometry, OA_51_12};
-use scope_pure::walk::{leaf_part, leaves_in_range, walk, Limits, Memory, Step};
+use scope_pure::walk::{leaf_part, leaves_in_range, walk, Limits, Memory, Step, MAX_WALK_READS};
 
 struct Mem {
     tables: HashMap<u64, Vec<u64>>,
@@ -253,7 +253,9 @@ fn both_parts(
         v
     };
     let mut fast = vec![];
-    let r = leaves_in_range(&g, root, m, start, end, |i, p, l| fast.push((i, p, l)));
+    let r = leaves_in_range(&g, root, m, start, end, MAX_WALK_READS, |i, p, l| {
+        fast.push((i, p, l))
+    });
     if let Err((at, _)) = r {
         fast.extend(walked(m, at));
     }

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use scope_pure::lpae::*;
-use scope_pure::walk::{leaf_part, leaves_in_range, walk, words_in_page, Limits, Step};
+use scope_pure::walk::{
+    leaf_part, leaves_in_range, walk, words_in_page, Limits, Step, MAX_WALK_READS,
+};
 
 mod common;
 use common::*;
@@ -280,9 +282,11 @@ fn fast_parts(
 ) -> (Vec<(u64, u64, u64)>, Option<(u64, u64)>) {
     let mut v = vec![];
     let root = m.root;
-    let r = leaves_in_range(g, root, m, start, end, |i, p, l| v.push((i, p, l)));
+    let r = leaves_in_range(g, root, m, start, end, MAX_WALK_READS, |i, p, l| {
+        v.push((i, p, l))
+    });
     if let Err((at, reads)) = r {
-        assert!(reads <= scope_pure::walk::MAX_WALK_READS);
+        assert!(reads <= MAX_WALK_READS);
         // Nothing at or above `at` was visited.
         assert!(v.last().is_none_or(|&(i, _, l)| i + l <= at));
         v.extend(walked_parts(g, m, at, end));
@@ -396,7 +400,7 @@ proptest! {
         }
         // Beyond the root's reach: nothing, and no stop.
         let root = m.root;
-        prop_assert_eq!(leaves_in_range(&g, root, &mut m, span, u64::MAX, |_, _, _| panic!()), Ok(()));
+        prop_assert_eq!(leaves_in_range(&g, root, &mut m, span, u64::MAX, MAX_WALK_READS, |_, _, _| panic!()), Ok(()));
         for (start, len, to_top) in ranges {
             // To the top of the address space, as a domain's free.
             let end = if to_top { u64::MAX } else { (start % span).saturating_add(len).min(span) };
@@ -405,6 +409,58 @@ proptest! {
             prop_assert_eq!(&v, &walked_parts(&g, &mut m, start, end));
             if !corrupted {
                 prop_assert_eq!(stop, None);
+            }
+        }
+    }
+
+    /// With a read bound (`MAX_WALK_READS` in the product, small here),
+    /// `leaves_in_range` finished by `walk` with the reads left, as the
+    /// hooks' release walks do: never more reads than the bound, and what
+    /// they find is exactly what an unbounded walk finds below the IOVA
+    /// where the bound stopped them (nothing from there on), or all of it.
+    #[test]
+    fn bounded_release_walk_finds_a_prefix(
+        g in geometries(),
+        picks in proptest::collection::vec((0u64..1 << 16, any::<u64>()), 1..200),
+        (start, len) in (0u64..1 << 27, 1u64..1 << 27),
+        max in 1u64..400,
+    ) {
+        let mut m = Mem::new(g);
+        let page = g.entry_size(3);
+        let span = 1u64 << g.ias;
+        let mut seen = std::collections::HashSet::new();
+        for (i, pa_r) in picks {
+            let iova = (i * page) % span;
+            if seen.insert(iova) {
+                m.map(iova, (pa_r % (1u64 << 40)) & !(page - 1), page, io_prot(g.stage, true));
+            }
+        }
+        let start = start % span;
+        let end = start.saturating_add(len).min(span);
+        let root = m.root;
+        let mut v = vec![];
+        let r = leaves_in_range(&g, root, &mut m, start, end, max, |i, p, l| v.push((i, p, l)));
+        let mut cut = None;
+        if let Err((at, reads)) = r {
+            prop_assert!(reads <= max);
+            prop_assert!(v.last().is_none_or(|&(i, _, l)| i + l <= at));
+            let limits = Limits { max_steps: max - reads, ..Limits::range(at, end) };
+            let st = walk(&g, root, &mut m, limits, |s| match *s {
+                Step::Leaf { iova, pa, size, .. } => v.extend(leaf_part(iova, pa, size, at, end)),
+                // The entry it stopped at may begin below `at` (an entry
+                // above the lowest level that holds it).
+                Step::Truncated { iova } => cut = Some(iova.max(at)),
+                _ => {}
+            });
+            prop_assert!(st.reads <= max - reads);
+            prop_assert_eq!(st.truncated, cut.is_some());
+        }
+        let all = walked_parts(&g, &mut m, start, end);
+        match cut {
+            None => prop_assert_eq!(&v, &all),
+            Some(c) => {
+                let below: Vec<_> = all.iter().copied().filter(|&(i, _, _)| i < c).collect();
+                prop_assert_eq!(&v, &below);
             }
         }
     }

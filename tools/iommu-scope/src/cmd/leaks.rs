@@ -60,6 +60,7 @@ pub fn to_json(l: &Leaks) -> J {
                                         .collect(),
                                 ),
                             ),
+                            ("unconfirmed", J::Bool(x.unconfirmed)),
                         ])
                     })
                     .collect(),
@@ -86,13 +87,18 @@ pub fn run(env: &Env, out: &mut Out) -> Result<()> {
     ))?;
     for x in &l.leaks {
         out.line(&format!(
-            "pa {} (pfn 0x{:x}, order {}) mapped {} time(s), freed by {}[{}]",
+            "pa {} (pfn 0x{:x}, order {}) mapped {} time(s), freed by {}[{}]{}",
             hex16(x.pa),
             x.pfn,
             x.order,
             x.mapcount,
             x.comm,
-            x.pid
+            x.pid,
+            if x.unconfirmed {
+                " (unconfirmed: the module's count may be stale, see release_walks_cut)"
+            } else {
+                ""
+            }
         ))?;
         if !x.resolved {
             out.line("  owners: (being resolved by the module)")?;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! `leaks`: one line per DMA use-after-free, `pa=0x.. pfn=0x.. order=<n>
-//! mapcount=<n> freed_by=<comm>[<pid>] owners=<owners>`, where owners is
+//! mapcount=<n>[ unconfirmed] freed_by=<comm>[<pid>] owners=<owners>`
+//! (`unconfirmed` after a release walk of the module stopped at its bound),
+//! where owners is
 //! `(resolving)`, empty, or `<domain> iova=0x.. devices=<names>;` entries
 //! (the module cuts the text at a fixed length: a last entry without `;`
 //! is kept and marked truncated); a `# <n> more not kept` line.
@@ -37,6 +39,9 @@ pub struct Leak {
     pub order: u32,
     /// Largest count among its 4 KiB units when freed.
     pub mapcount: u64,
+    /// Reported after a release walk stopped at its bound: the count may
+    /// be one the module failed to release, not a use-after-free.
+    pub unconfirmed: bool,
     /// Task that freed it.
     pub comm: String,
     /// Its pid.
@@ -120,9 +125,13 @@ pub fn parse_line(line: &str, file: &str, n: usize) -> Result<Leak> {
     let (head, freed_by) = head
         .split_once(" freed_by=")
         .ok_or_else(|| bad(file, n, "no freed_by="))?;
-    let t: Vec<&str> = head.split(' ').collect();
+    let mut t: Vec<&str> = head.split(' ').collect();
+    let unconfirmed = t.len() == 5 && t[4] == "unconfirmed";
+    if unconfirmed {
+        t.pop();
+    }
     if t.len() != 4 {
-        return Err(bad(file, n, "pa= pfn= order= mapcount="));
+        return Err(bad(file, n, "pa= pfn= order= mapcount= [unconfirmed]"));
     }
     let get = |i: usize, k: &str| t[i].strip_prefix(k).and_then(|v| v.strip_prefix('='));
     let pa = get(0, "pa")
@@ -151,6 +160,7 @@ pub fn parse_line(line: &str, file: &str, n: usize) -> Result<Leak> {
         pfn,
         order,
         mapcount,
+        unconfirmed,
         comm: freed_by[..open].to_string(),
         pid,
         resolved,
