@@ -199,7 +199,7 @@ check_eq "leaks: one report" "1 DMA use-after-free report(s)" "$(head -n1 /tmp/o
 check "leaks: the page, its order and count, the freeing task" grep -q "^pa $PA16 (pfn 0x[0-9a-f]*, order 0) mapped 1 time(s), freed by insmod\[[0-9]*\]$" /tmp/o
 check_eq "leaks: its owner" "  $EDU iova=0x0000000010000000 devices=0000:00:01.0" "$(sed -n 3p /tmp/o)"
 run --json leaks
-check "leaks --json: the page and owner" grep -q "^{\"leaks\":\[{\"pa\":\"$PA16\",\"pfn\":[0-9]*,\"order\":0,\"mapcount\":1,\"freed_by\":{\"comm\":\"insmod\",\"pid\":[0-9]*},\"resolved\":true,\"owners\":\[{\"domain\":\"$EDU\",\"iova\":\"0x0000000010000000\",\"devices\":\[\"0000:00:01.0\"\],\"truncated\":false}\]}\],\"more_not_kept\":0}$" /tmp/o
+check "leaks --json: the page and owner" grep -q "^{\"leaks\":\[{\"pa\":\"$PA16\",\"pfn\":[0-9]*,\"order\":0,\"mapcount\":1,\"freed_by\":{\"comm\":\"insmod\",\"pid\":[0-9]*},\"resolved\":true,\"owners\":\[{\"domain\":\"$EDU\",\"iova\":\"0x0000000010000000\",\"devices\":\[\"0000:00:01.0\"\],\"truncated\":false}\],\"unconfirmed\":false}\],\"more_not_kept\":0}$" /tmp/o
 iommu-scope ptdump 0000:00:01.0 > /tmp/after.ptdump
 run diff /tmp/before.ptdump /tmp/after.ptdump
 check "diff: the leaked page's mapping added" sh -c "head -n1 /tmp/o | grep -q '^+ 0x0000000010000000-$(printf '0x%016x' $((0x10000000 + PS))) $(printf '%6s' $GRAN) pa=$PA16 RWX user AF '"
