@@ -304,9 +304,9 @@ mod tests {
     }
 
     /// A release walk that stops at its read bound (lowered here to 8
-    /// descriptors: only a range of more than 16 GiB of 4 KiB pages, or a
-    /// corrupted table, reaches the product's) leaves the rest of its
-    /// range counted: it is counted in `release_walks_cut` and every later
+    /// descriptors: only a range of more than about 15.9 GiB of 4 KiB
+    /// pages, or a corrupted table, reaches the product's) leaves the rest
+    /// of its range counted: it is counted in `release_walks_cut` and every later
     /// use-after-free report is unconfirmed, since a page it left counted
     /// would be reported once freed. A walk within the bound changes
     /// neither.

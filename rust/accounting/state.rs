@@ -31,7 +31,7 @@ use kernel::{
 use super::pagecount::{Alloc, PageCounts, Update, UNIT};
 use super::seed::{SeedStats, Settling};
 use crate::pure::table::{AnyLayout, Table};
-use crate::pure::walk::{leaf_part, leaves_in_range, walk, Layout, Limits, Step, MAX_WALK_READS};
+use crate::pure::walk::{leaves_in_range, walk_rest, Gap, Layout, MAX_WALK_READS};
 use crate::sys::domain::Domain;
 use crate::sys::phys::{PhysMemory, SequentialPhys};
 use crate::sys::{task, work};
@@ -64,7 +64,8 @@ pub(crate) struct Stats {
     pub(crate) freed_domains: Atomic<u64>,
     pub(crate) released_on_free: Atomic<u64>,
     /// Walks that released a range (an unmap's, a freed domain's table)
-    /// and stopped at their read bound: the rest of their range stayed
+    /// and were cut short (`walk::Gap`: their read bound, a table they
+    /// could not read, a reserved descriptor): what they left out stayed
     /// counted (`Accounting::reports_unconfirmed`).
     pub(crate) release_walks_cut: Atomic<u64>,
 }
@@ -171,47 +172,6 @@ impl WorkItem for Accounting {
     }
 }
 
-/// The leaf parts in `[at, end)` of the table of layout `g` rooted at
-/// `root_pa`, given to `add(pa, len)`, by `walk` (which reports what
-/// `leaves_in_range` stopped at), with what is left of one walk's bound
-/// `max_reads` after `reads`. Returns the IOVA where the bound stopped it,
-/// if it did (nothing from there on was given to `add`). Out of line: its
-/// walker and buffer are on the stack only when it runs.
-#[inline(never)]
-fn walk_rest<L: Layout>(
-    g: &L,
-    root_pa: u64,
-    (at, end): (u64, u64),
-    (reads, max_reads): (u64, u64),
-    add: &mut dyn FnMut(u64, u64),
-) -> Option<u64> {
-    let limits = Limits {
-        max_steps: max_reads.saturating_sub(reads),
-        ..Limits::range(at, end)
-    };
-    let mut cut = None;
-    walk(
-        g,
-        root_pa,
-        &mut SequentialPhys::new(),
-        limits,
-        |s| match *s {
-            Step::Leaf { iova, pa, size, .. } => {
-                // The part of the leaf inside `[at, end)`: below `at` was
-                // counted by the caller.
-                if let Some((_, p, len)) = leaf_part(iova, pa, size, at, end) {
-                    add(p, len);
-                }
-            }
-            // The entry it stopped at may begin below `at` (an entry above the
-            // lowest level that holds it): what lies below `at` was counted.
-            Step::Truncated { iova } => cut = Some(iova.max(at)),
-            _ => {}
-        },
-    );
-    cut
-}
-
 impl Accounting {
     /// A new, empty state.
     pub(crate) fn new() -> Result<Arc<Self>> {
@@ -311,27 +271,40 @@ impl Accounting {
         MAX_WALK_READS
     }
 
-    /// A walk releasing `[.., end)` stopped at its bound of `max_reads`
-    /// descriptors at `at`: what `[at, end)` maps stays counted, and a
-    /// page of it freed later would be reported without a use-after-free.
-    /// So every report from now on is unconfirmed (`reports_unconfirmed`).
-    /// Only a table of more than `MAX_WALK_READS` descriptors in one range
-    /// (16 GiB of 4 KiB pages), or a corrupted one, stops a walk.
+    /// A walk releasing `[.., end)` left out what `gap` says (bounded by
+    /// `max_reads` descriptors): that part stays counted, and a page of it
+    /// freed later would be reported without a use-after-free. So every
+    /// report from now on is unconfirmed (`reports_unconfirmed`). Only a
+    /// range of more than `max_reads` descriptors (about 15.9 GiB of 4 KiB
+    /// pages) or a corrupted table cuts a walk.
     #[cold]
-    fn release_cut(&self, at: u64, end: u64, max_reads: u64) {
-        if self.stats.release_walks_cut.fetch_add(1, Relaxed) == 0 {
-            pr_warn!(
+    fn release_cut(&self, gap: Gap, end: u64, max_reads: u64) {
+        if self.stats.release_walks_cut.fetch_add(1, Relaxed) != 0 {
+            return;
+        }
+        match gap {
+            Gap::Bound { iova } => pr_warn!(
                 "accounting: a release walk stopped at its bound of {} descriptors: iova 0x{:x}-0x{:x} stays counted; DMA use-after-free reports are unconfirmed from now on (release_walks_cut in accounting)\n",
                 max_reads,
-                at,
+                iova,
                 end
-            );
+            ),
+            Gap::Unreadable { level, iova } => pr_warn!(
+                "accounting: a release walk could not read a level {} table at iova 0x{:x}: what it maps stays counted; DMA use-after-free reports are unconfirmed from now on (release_walks_cut in accounting)\n",
+                level,
+                iova
+            ),
+            Gap::Reserved { level, iova } => pr_warn!(
+                "accounting: a release walk met a reserved level {} descriptor at iova 0x{:x}: what it mapped stays counted; DMA use-after-free reports are unconfirmed from now on (release_walks_cut in accounting)\n",
+                level,
+                iova
+            ),
         }
     }
 
-    /// Whether a release walk ever stopped at its bound
-    /// (`release_cut`): counts may then be above the truth, so a freed page
-    /// with a nonzero count may not be a use-after-free.
+    /// Whether a release walk was ever cut short (`release_cut`): counts
+    /// may then be above the truth, so a freed page with a nonzero count
+    /// may not be a use-after-free.
     pub(crate) fn reports_unconfirmed(&self) -> bool {
         self.stats.release_walks_cut.load(Relaxed) != 0
     }
@@ -486,11 +459,16 @@ impl Accounting {
             |_, p, len| add(p, len, &mut delta),
         );
         if let Err((at, reads)) = fast {
-            let cut = walk_rest(g, root_pa, (at, end), (reads, max_reads), &mut |p, len| {
-                add(p, len, &mut delta)
-            });
-            if let (Some(at), false) = (cut, inc) {
-                self.release_cut(at, end, max_reads);
+            let gap = walk_rest(
+                g,
+                root_pa,
+                &mut SequentialPhys::new(),
+                (at, end),
+                (reads, max_reads),
+                &mut |p, len| add(p, len, &mut delta),
+            );
+            if let (Some(gap), false) = (gap, inc) {
+                self.release_cut(gap, end, max_reads);
             }
         }
         if let Some((rp, rl)) = run {

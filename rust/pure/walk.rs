@@ -584,6 +584,80 @@ pub fn leaves_in_range<L: Layout, M: Memory, F: FnMut(u64, u64, u64)>(
     Ok(())
 }
 
+/// Where a walk that must find every leaf of a range (a release of an
+/// unmapped range or of a freed domain's table) first left something out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gap {
+    /// It stopped at its read bound at `iova`: nothing from there on was
+    /// visited.
+    Bound {
+        /// The first IOVA not visited.
+        iova: u64,
+    },
+    /// A table it could not read (freed, not RAM, too deep): what that
+    /// table maps was left out.
+    Unreadable {
+        /// The table's level.
+        level: u32,
+        /// The first IOVA it covers.
+        iova: u64,
+    },
+    /// A reserved encoding: that entry was left out.
+    Reserved {
+        /// The descriptor's level.
+        level: u32,
+        /// The first IOVA of its entry.
+        iova: u64,
+    },
+}
+
+/// The rest of `leaves_in_range`'s job after it returned `Err((at,
+/// reads))`: a `walk` of `[at, end)` with what is left of the bound
+/// `max_reads`, each leaf part inside given to `add(pa, len)`. Returns the
+/// first `Gap` it met, if any. Out of line: its walker is on the stack
+/// only when it runs.
+#[inline(never)]
+pub fn walk_rest<L: Layout, M: Memory>(
+    g: &L,
+    root_pa: u64,
+    mem: &mut M,
+    (at, end): (u64, u64),
+    (reads, max_reads): (u64, u64),
+    add: &mut dyn FnMut(u64, u64),
+) -> Option<Gap> {
+    let limits = Limits {
+        max_steps: max_reads.saturating_sub(reads),
+        ..Limits::range(at, end)
+    };
+    let mut gap = None;
+    walk(g, root_pa, mem, limits, |s| {
+        let found = match *s {
+            Step::Leaf { iova, pa, size, .. } => {
+                // The part of the leaf inside `[at, end)`: below `at` was
+                // visited by `leaves_in_range`.
+                if let Some((_, p, len)) = leaf_part(iova, pa, size, at, end) {
+                    add(p, len);
+                }
+                return;
+            }
+            Step::Table { .. } => return,
+            // The entry it stopped at may begin below `at` (an entry above
+            // the lowest level that holds it): below `at` was visited.
+            Step::Truncated { iova } => Gap::Bound { iova: iova.max(at) },
+            Step::Unreadable { level, iova, .. } => Gap::Unreadable {
+                level,
+                iova: iova.max(at),
+            },
+            Step::Reserved { level, iova, .. } => Gap::Reserved {
+                level,
+                iova: iova.max(at),
+            },
+        };
+        let _ = gap.get_or_insert(found);
+    });
+    gap
+}
+
 /// Walks the hierarchy rooted at `root_pa` in increasing IOVA order and
 /// reports every table, leaf and anomaly to `visit` (a `Walker` run to its
 /// end).

@@ -12,8 +12,9 @@
 //! fallback walks, `Table::unmap_end` and the streamed dumps use (it reads
 //! a run of descriptors at once once a walk reads a table in order).
 //! Must not: write memory, or promise more than it does: a table freed and
-//! reused during a walk is read as whatever the page then holds (the dumps
-//! detect that with the unmap counters, see `ptdump`).
+//! reused during a walk is read as whatever the page held when it was read
+//! (for `SequentialPhys`, when its block was read; the dumps detect that
+//! with the unmap counters, see `ptdump`).
 
 use super::ffi;
 use crate::pure::walk::{words_in_page, Memory};
@@ -70,11 +71,12 @@ impl Memory for PhysMemory {
     }
 }
 
-/// Descriptors `SequentialPhys` reads at once (256 bytes on the stack).
+/// Descriptors `SequentialPhys` reads at once (256 bytes, on the stack of
+/// a hook's walk, in the open file's state for a dump).
 const BLOCK: usize = 32;
 
-/// `PhysMemory` for walks that read tables in order (the hooks' walks of
-/// an unmapped range): once two descriptors of a table were read one after
+/// `PhysMemory` for walks that read tables in order (the hooks' fallback
+/// walks of an unmapped range, the streamed dumps): once two descriptors of a table were read one after
 /// the other, the next ones come `BLOCK` at a time (one check and one
 /// never-faulting copy, within the table and its page), so a long range
 /// costs a fraction of a read per descriptor and a short one what it did.

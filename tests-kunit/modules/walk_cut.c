@@ -2,23 +2,27 @@
 /*
  * walk_cut: a test module for iommu-scope (never part of the product).
  * In a paging domain of its own for the edu device's IOMMU (never
- * attached), it maps one 4K page in each of SLOTS 2M slots (an unused
- * physical address above RAM in all but the last, a page it allocated in
- * the last), so the range holds more lowest-level descriptors than one
- * release walk of iommu-scope reads (4,194,304), then unmaps the whole
- * range in one call, frees the page (correctly: after the unmap) and the
- * domain. iommu-scope's walk of that unmap stops at its bound before the
- * last slot, so the page stays counted: its free must be reported as
- * unconfirmed, never as a plain DMA use-after-free.
+ * attached), it maps one page of the domain's granule (the kernel's page
+ * size) at the start of each of a number of slots, a slot being what one
+ * lowest-level table covers (2M with 4K pages, 32M with 16K, 512M with
+ * 64K), so that the range holds more lowest-level descriptors than one
+ * release walk of iommu-scope reads (4,194,304): an unused physical address
+ * above RAM in every slot but the last, a page it allocated in the last.
+ * Then it unmaps the whole range in one call, frees the page (correctly:
+ * after the unmap) and the domain. iommu-scope's walk of that unmap stops
+ * at its bound before the last slot, so the page stays counted: its free
+ * must be reported as unconfirmed, never as a plain DMA use-after-free.
  */
 #include <linux/gfp.h>
 #include <linux/iommu.h>
 #include <linux/module.h>
+#include <linux/sched.h>
 #include <linux/sizes.h>
 
 #include "edu_domain.h"
 
-#define SLOTS		8200UL
+/* iommu-scope's MAX_WALK_READS. */
+#define WALK_BOUND	4194304UL
 #define BASE_IOVA	0x100000000UL
 /* 512 GiB: far above the test machine's RAM, never accessed. */
 #define FAKE_PA		0x8000000000ULL
@@ -26,34 +30,51 @@
 static int __init walk_cut_init(void)
 {
 	struct iommu_domain *d = edu_domain_alloc();
-	size_t size = SLOTS * SZ_2M;
+	/* Descriptors per lowest-level table and the IOVA one covers. */
+	unsigned long entries = PAGE_SIZE / sizeof(u64);
+	unsigned long slot = entries * PAGE_SIZE;
+	/*
+	 * Each lowest-level table costs the walk its entries plus one read
+	 * per level above: it stops within the first WALK_BOUND / entries
+	 * slots, 8 before the last.
+	 */
+	unsigned long slots = WALK_BOUND / entries + 8;
+	size_t size = slots * slot, unmapped;
 	struct page *page;
-	phys_addr_t pa;
 	unsigned long i;
-	size_t unmapped;
+	phys_addr_t pa;
 	int ret = 0;
 
 	if (IS_ERR(d))
 		return PTR_ERR(d);
+	if (!(d->pgsize_bitmap & PAGE_SIZE)) {
+		iommu_domain_free(d);
+		return -EOPNOTSUPP;
+	}
 	page = alloc_page(GFP_KERNEL);
 	if (!page) {
 		iommu_domain_free(d);
 		return -ENOMEM;
 	}
 	pa = page_to_phys(page);
-	for (i = 0; i < SLOTS && !ret; i++)
-		ret = iommu_map(d, BASE_IOVA + i * SZ_2M,
-				i == SLOTS - 1 ? pa : FAKE_PA + i * SZ_4K, SZ_4K,
-				IOMMU_READ | IOMMU_WRITE, GFP_KERNEL);
-	unmapped = iommu_unmap(d, BASE_IOVA, size);
+	for (i = 0; i < slots; i++) {
+		ret = iommu_map(d, BASE_IOVA + i * slot,
+				i == slots - 1 ? pa : FAKE_PA + i * PAGE_SIZE,
+				PAGE_SIZE, IOMMU_READ | IOMMU_WRITE, GFP_KERNEL);
+		if (ret)
+			break;
+		cond_resched();
+	}
+	/* What was mapped (all of it unless a map failed). */
+	unmapped = i ? iommu_unmap(d, BASE_IOVA, i * slot) : 0;
 	__free_page(page);
 	iommu_domain_free(d);
 	if (ret)
 		return ret;
 	if (unmapped != size)
 		return -EIO;
-	pr_info("walk_cut: unmapped %lu slots, freed pa=0x%llx after its unmap\n",
-		SLOTS, (unsigned long long)pa);
+	pr_info("walk_cut: unmapped %lu slots of 0x%lx up to iova 0x%lx, freed pa=0x%llx after its unmap\n",
+		slots, slot, BASE_IOVA + size, (unsigned long long)pa);
 	return 0;
 }
 

@@ -532,13 +532,14 @@ fn export_prometheus_file() {
     assert_eq!(c, 0, "{}", err);
     assert_eq!(
         out,
-        format!("wrote {}/iommu_scope.prom (68 samples)\n", dir.display())
+        format!("wrote {}/iommu_scope.prom (69 samples)\n", dir.display())
     );
     let text = std::fs::read_to_string(dir.join("iommu_scope.prom")).unwrap();
     for want in [
         "# TYPE iommu_scope_mapped_pages gauge\niommu_scope_mapped_pages 50\n",
         "iommu_scope_mapped_bytes 208896\n",
         "# TYPE iommu_scope_leaks_found_total counter\niommu_scope_leaks_found_total 1\n",
+        "# TYPE iommu_scope_leaks_unconfirmed gauge\niommu_scope_leaks_unconfirmed 0\n",
         "iommu_scope_smmu_events_total 10\n",
         "iommu_scope_iopf_faults_total{scope=\"device\",key=\"0000:00:01.0\"} 17\n",
         "iommu_scope_iopf_faults_total{scope=\"pasid\",key=\"7\"} 10\n",

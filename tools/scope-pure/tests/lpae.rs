@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use scope_pure::lpae::*;
 use scope_pure::walk::{
-    leaf_part, leaves_in_range, walk, words_in_page, Limits, Step, MAX_WALK_READS,
+    leaf_part, leaves_in_range, walk, walk_rest, words_in_page, Gap, Limits, Step, MAX_WALK_READS,
 };
 
 mod common;
@@ -271,6 +271,13 @@ fn walked_parts(g: &Geometry, m: &mut Mem, start: u64, end: u64) -> Vec<(u64, u6
     v
 }
 
+/// The first IOVA a `Gap` left out.
+fn gap_iova(g: Gap) -> u64 {
+    match g {
+        Gap::Bound { iova } | Gap::Unreadable { iova, .. } | Gap::Reserved { iova, .. } => iova,
+    }
+}
+
 /// `leaves_in_range`, finished by `walk` from where it stopped, as the
 /// hooks use it; and whether it stopped.
 #[allow(clippy::type_complexity)]
@@ -356,6 +363,59 @@ fn leaves_in_range_stops_where_walk_must_report() {
     assert_eq!(stop.map(|s| s.0), Some(0x20_8000));
     assert_eq!(v, walked_parts(&g, &mut m, 0x20_0000, 0x21_0000));
     assert_eq!(v.len(), 15);
+    // A release walk says what it left out: the reserved entry; a table
+    // it cannot read (the level-2 descriptor of the 16 pages pointing to
+    // no table); nothing when the range avoids both.
+    let gap = |m: &mut Mem, start: u64, end: u64| {
+        let root = m.root;
+        let mut n = 0;
+        match leaves_in_range(&g, root, m, start, end, MAX_WALK_READS, |_, _, _| n += 1) {
+            Ok(()) => None,
+            Err(at) => walk_rest(
+                &g,
+                root,
+                m,
+                (at.0, end),
+                (at.1, MAX_WALK_READS),
+                &mut |_, _| n += 1,
+            ),
+        }
+    };
+    assert_eq!(
+        gap(&mut m, 0x20_0000, 0x21_0000),
+        Some(Gap::Reserved {
+            level: 3,
+            iova: 0x20_8000
+        })
+    );
+    assert_eq!(gap(&mut m, 0x20_9000, 0x50_0000), None);
+    let (mut t2, mut i2) = (0, 0);
+    walk(&g, root, &mut m, Limits::default(), |s| {
+        if let Step::Table {
+            level: 2,
+            index,
+            iova: 0x20_0000,
+            ..
+        } = *s
+        {
+            i2 = index;
+        }
+        if let Step::Table {
+            level: 1, next_pa, ..
+        } = *s
+        {
+            t2 = next_pa;
+        }
+    });
+    assert_ne!(t2, 0);
+    m.tables.get_mut(&t2).unwrap()[i2] = 0xdead_0000 | 0b11;
+    assert_eq!(
+        gap(&mut m, 0x20_1000, 0x50_0000),
+        Some(Gap::Unreadable {
+            level: 3,
+            iova: 0x20_1000
+        })
+    );
 }
 
 proptest! {
@@ -414,10 +474,11 @@ proptest! {
     }
 
     /// With a read bound (`MAX_WALK_READS` in the product, small here),
-    /// `leaves_in_range` finished by `walk` with the reads left, as the
-    /// hooks' release walks do: never more reads than the bound, and what
-    /// they find is exactly what an unbounded walk finds below the IOVA
-    /// where the bound stopped them (nothing from there on), or all of it.
+    /// `leaves_in_range` finished by `walk_rest` with the reads left, as
+    /// the hooks' release walks do: never more reads than the bound, and
+    /// what they find is exactly what an unbounded walk finds below the
+    /// IOVA where the bound stopped them (`Gap::Bound`: nothing from there
+    /// on), or all of it.
     #[test]
     fn bounded_release_walk_finds_a_prefix(
         g in geometries(),
@@ -440,28 +501,32 @@ proptest! {
         let root = m.root;
         let mut v = vec![];
         let r = leaves_in_range(&g, root, &mut m, start, end, max, |i, p, l| v.push((i, p, l)));
-        let mut cut = None;
+        let mut gap = None;
         if let Err((at, reads)) = r {
             prop_assert!(reads <= max);
             prop_assert!(v.last().is_none_or(|&(i, _, l)| i + l <= at));
-            let limits = Limits { max_steps: max - reads, ..Limits::range(at, end) };
-            let st = walk(&g, root, &mut m, limits, |s| match *s {
-                Step::Leaf { iova, pa, size, .. } => v.extend(leaf_part(iova, pa, size, at, end)),
-                // The entry it stopped at may begin below `at` (an entry
-                // above the lowest level that holds it).
-                Step::Truncated { iova } => cut = Some(iova.max(at)),
-                _ => {}
-            });
-            prop_assert!(st.reads <= max - reads);
-            prop_assert_eq!(st.truncated, cut.is_some());
+            let before = m.reads;
+            let mut rest = vec![];
+            gap = walk_rest(&g, root, &mut m, (at, end), (reads, max), &mut |p, l| rest.push((p, l)));
+            prop_assert!(m.reads - before <= max - reads);
+            // The parts `walk_rest` gives carry no IOVA: they follow in
+            // order after `at`, as `walk` finds them.
+            let after: Vec<_> = walked_parts(&g, &mut m, at, end).into_iter()
+                .filter(|&(i, _, _)| gap.is_none_or(|g| i < gap_iova(g)))
+                .collect();
+            prop_assert_eq!(rest, after.iter().map(|&(_, p, l)| (p, l)).collect::<Vec<_>>());
+            v.extend(after);
+            prop_assert!(matches!(gap, None | Some(Gap::Bound { .. })), "{:?}", gap);
         }
         let all = walked_parts(&g, &mut m, start, end);
-        match cut {
+        match gap {
             None => prop_assert_eq!(&v, &all),
-            Some(c) => {
+            Some(Gap::Bound { iova: c }) => {
+                prop_assert!(c >= start && c < end);
                 let below: Vec<_> = all.iter().copied().filter(|&(i, _, _)| i < c).collect();
                 prop_assert_eq!(&v, &below);
             }
+            Some(other) => prop_assert!(false, "{:?}", other),
         }
     }
 }

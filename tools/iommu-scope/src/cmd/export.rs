@@ -29,7 +29,7 @@ pub const UP_HELP: &str = "1 when the iommu_scope module's files were read, 0 wh
 pub const FILE: &str = "iommu_scope.prom";
 
 /// The accounting counters exported: (file counter, metric, type, help).
-pub const ACCOUNTING: [(&str, &str, Type, &str); 10] = [
+pub const ACCOUNTING: [(&str, &str, Type, &str); 11] = [
     (
         "pages_mapped",
         "iommu_scope_mapped_pages",
@@ -89,6 +89,12 @@ pub const ACCOUNTING: [(&str, &str, Type, &str); 10] = [
         "iommu_scope_accounting_table_bytes",
         Type::Gauge,
         "Memory of the accounting's count table",
+    ),
+    (
+        "release_walks_cut",
+        "iommu_scope_release_walks_cut_total",
+        Type::Counter,
+        "Release walks cut short: every DMA use-after-free report since is unconfirmed",
     ),
 ];
 
@@ -204,6 +210,16 @@ pub fn families(iopt: &Path, seen: Option<&Seen>) -> Result<Vec<Family>> {
                 "DMA use-after-free reports kept in the leaks file",
             );
             f.add(&[], u(l.leaks.len() as u64));
+            v.push(f);
+            let mut f = Family::new(
+                "iommu_scope_leaks_unconfirmed",
+                Type::Gauge,
+                "Reports in the leaks file marked unconfirmed (made after a release walk was cut short)",
+            );
+            f.add(
+                &[],
+                u(l.leaks.iter().filter(|x| x.unconfirmed).count() as u64),
+            );
             v.push(f);
         }
     }

@@ -76,9 +76,15 @@ pub fn run(env: &Env, out: &mut Out) -> Result<()> {
     if out.json {
         return out.json(&to_json(&l));
     }
+    let unconfirmed = l.leaks.iter().filter(|x| x.unconfirmed).count();
     out.line(&format!(
-        "{} DMA use-after-free report(s){}",
+        "{} DMA use-after-free report(s){}{}",
         l.leaks.len(),
+        if unconfirmed > 0 {
+            format!(", {} of them unconfirmed", unconfirmed)
+        } else {
+            String::new()
+        },
         if l.more_not_kept > 0 {
             format!(" ({} more not kept)", l.more_not_kept)
         } else {
@@ -102,6 +108,8 @@ pub fn run(env: &Env, out: &mut Out) -> Result<()> {
         ))?;
         if !x.resolved {
             out.line("  owners: (being resolved by the module)")?;
+        } else if x.owners.is_empty() && x.unconfirmed {
+            out.line("  owners: none (unmapped since, or a count the module left)")?;
         } else if x.owners.is_empty() {
             out.line("  owners: none (unmapped since)")?;
         }

@@ -14,10 +14,13 @@ pub struct Mem {
     pub next: u64,
     pub g: Geometry,
     pub root: u64,
+    /// Descriptors read so far.
+    pub reads: u64,
 }
 
 impl Memory for Mem {
     fn read(&mut self, pa: u64, _size: u64, index: usize) -> Option<u64> {
+        self.reads += 1;
         self.tables.get(&pa).and_then(|t| t.get(index).copied())
     }
     fn table_ok(&mut self, pa: u64, _size: u64) -> bool {
@@ -32,6 +35,7 @@ impl Mem {
             next: 0x4000_0000,
             g,
             root: 0,
+            reads: 0,
         };
         m.root = m.alloc(g.entries(g.start_level));
         m
