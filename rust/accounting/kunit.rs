@@ -24,13 +24,15 @@ mod tests {
     use crate::accounting::state::Accounting;
     use crate::pure::genpt::Format;
     use crate::pure::walk::MAX_WALK_READS;
-    use crate::sys::testing::{ctx, PagingDomain, PtTable, PROT_RO, PROT_RW as RW};
+    use crate::sys::testing::{ctx, PagingDomain, PtTable, UntilTestEnd, PROT_RO, PROT_RW as RW};
 
     /// 512 GiB: far above the QEMU machine's RAM.
     const PA: u64 = 0x80_0000_0000;
 
     /// The hooks of a running accounting; dropping it unregisters them and
-    /// stops the state's work item.
+    /// stops the state's work item. Held by the test until it ends
+    /// (`UntilTestEnd`): a failed assertion does not leave them running
+    /// under the next tests.
     struct Running(Option<Hooks>, Arc<Accounting>);
 
     impl Drop for Running {
@@ -42,22 +44,22 @@ mod tests {
 
     /// A running accounting: its state and hooks (the map probe disarmed
     /// or not as the product would: nothing settles here).
-    fn start() -> Result<(Arc<Accounting>, Running)> {
+    fn start() -> Result<(Arc<Accounting>, UntilTestEnd<Running>)> {
         let a = Accounting::new()?;
         let h = Hooks::install(&a, None)?;
-        Ok((a.clone(), Running(Some(h), a)))
+        Ok((a.clone(), UntilTestEnd::new(Running(Some(h), a))?))
     }
 
     /// A running accounting with the map probe armed (as while domains
     /// settle) or not, once its control work has run.
-    fn start_mode(armed: bool) -> Result<(Arc<Accounting>, Running)> {
+    fn start_mode(armed: bool) -> Result<(Arc<Accounting>, UntilTestEnd<Running>)> {
         let a = Accounting::new()?;
         if armed {
             a.saw_foreign();
         }
         let h = Hooks::install(&a, None)?;
         h.ctl().flush();
-        Ok((a.clone(), Running(Some(h), a)))
+        Ok((a.clone(), UntilTestEnd::new(Running(Some(h), a))?))
     }
 
     impl Running {

@@ -34,6 +34,79 @@ macro_rules! ctx {
 }
 pub(crate) use ctx;
 
+/// A value the current KUnit test owns until it ends, however it ends:
+/// dropped at the end of its scope like any value, or, when a failed
+/// assertion aborts the test first (a KUnit assertion ends the test's
+/// thread: no destructor runs), by KUnit's cleanup of that test. So a
+/// failed test never leaves what it started (registered hooks) running
+/// under the tests after it.
+///
+/// # Invariants
+///
+/// `ptr` came from `KBox::into_raw` of a `T`, and a deferred action
+/// `drop_action::<T>` with `ptr` is registered on `test`, the test that
+/// made it: that action is the only one to free `ptr`, once (run by
+/// `kunit_release_action` in `drop`, or by KUnit when `test` ends).
+pub(crate) struct UntilTestEnd<T> {
+    test: *mut bindings::kunit,
+    ptr: *mut T,
+}
+
+/// Frees a value of an `UntilTestEnd` (KUnit's deferred action).
+///
+/// # Safety
+///
+/// `p` is the `ptr` of an `UntilTestEnd<T>`, and this is its one call.
+unsafe extern "C" fn drop_action<T>(p: *mut core::ffi::c_void) {
+    // SAFETY: `p` came from `KBox::into_raw` of a `T` and is freed only
+    // here (caller's contract).
+    drop(unsafe { KBox::from_raw(p.cast::<T>()) });
+}
+
+impl<T: Send> UntilTestEnd<T> {
+    /// Hands `v` to the current test (`EINVAL` outside a KUnit test). `T`
+    /// is `Send`: KUnit's cleanup may drop it on another thread.
+    pub(crate) fn new(v: T) -> Result<Self> {
+        // SAFETY: always safe to call; null outside a KUnit test.
+        let test = unsafe { bindings::kunit_get_current_test() };
+        if test.is_null() {
+            return Err(EINVAL);
+        }
+        let ptr = KBox::into_raw(KBox::new(v, GFP_KERNEL)?);
+        // SAFETY: `test` is the running test; `drop_action::<T>` frees
+        // `ptr` once, which `kunit_add_action_or_reset` runs at once if it
+        // cannot register it.
+        let r = unsafe {
+            bindings::kunit_add_action_or_reset(test, Some(drop_action::<T>), ptr.cast())
+        };
+        if r != 0 {
+            return Err(Error::from_errno(r));
+        }
+        // INVARIANT: the action with `ptr` is registered on `test`.
+        Ok(Self { test, ptr })
+    }
+}
+
+impl<T> core::ops::Deref for UntilTestEnd<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // SAFETY: `ptr` is freed only by the action, which runs at the end
+        // of the test or in `drop`, after every borrow of `self`.
+        unsafe { &*self.ptr }
+    }
+}
+
+impl<T> Drop for UntilTestEnd<T> {
+    fn drop(&mut self) {
+        // SAFETY: runs the registered action now (freeing `ptr`) and
+        // removes it, so KUnit does not run it again.
+        unsafe {
+            bindings::kunit_release_action(self.test, Some(drop_action::<T>), self.ptr.cast())
+        };
+    }
+}
+
 /// A text sink backed by a `KVec`, for `core::fmt::Write` users.
 pub(crate) struct Buf(pub(crate) KVec<u8>);
 
