@@ -47,7 +47,7 @@ struct Leak {
     pa: u64,
     order: u32,
     count: u32,
-    /// Reported after a release walk stopped at its bound
+    /// Reported after a release walk was cut short
     /// (`Accounting::reports_unconfirmed`): the count may be one that walk
     /// left.
     unconfirmed: bool,

@@ -275,8 +275,10 @@ impl Accounting {
     /// `max_reads` descriptors): that part stays counted, and a page of it
     /// freed later would be reported without a use-after-free. So every
     /// report from now on is unconfirmed (`reports_unconfirmed`). Only a
-    /// range of more than `max_reads` descriptors (about 15.9 GiB of 4 KiB
-    /// pages) or a corrupted table cuts a walk.
+    /// range whose lowest-level tables hold more than `max_reads`
+    /// descriptors, mapped or not (an IOVA span of about 15.9 GiB with 4
+    /// KiB pages, 64 GiB with 16 KiB, 256 GiB with 64 KiB), or a corrupted
+    /// table cuts a walk. Only the first cut is logged.
     #[cold]
     fn release_cut(&self, gap: Gap, end: u64, max_reads: u64) {
         if self.stats.release_walks_cut.fetch_add(1, Relaxed) != 0 {
@@ -290,7 +292,7 @@ impl Accounting {
                 end
             ),
             Gap::Unreadable { level, iova } => pr_warn!(
-                "accounting: a release walk could not read a level {} table at iova 0x{:x}: what it maps stays counted; DMA use-after-free reports are unconfirmed from now on (release_walks_cut in accounting)\n",
+                "accounting: a release walk could not read (all or part of) a level {} table at iova 0x{:x}: what it maps there may stay counted; DMA use-after-free reports are unconfirmed from now on (release_walks_cut in accounting)\n",
                 level,
                 iova
             ),

@@ -319,10 +319,11 @@ pub fn kind(g: &Geometry, level: u32, desc: u64) -> Kind {
         (TYPE_BLOCK, 3) => Kind::Reserved,
         (TYPE_BLOCK, l) => {
             // Level-0 blocks do not exist for these granules; level-1
-            // blocks only with 4K (1G) (and 64K with 52-bit, 4T, unused by
-            // io-pgtable-arm).
+            // blocks only with 4K (1G), and with 64K and an output size
+            // above 48 bits (4T, which io-pgtable-arm maps then).
             let ok = match g.granule_shift {
                 12 => l >= 1,
+                16 if g.oas > 48 => l >= 1,
                 _ => l >= 2,
             };
             if ok {

@@ -36,7 +36,7 @@ static int __init walk_cut_init(void)
 	/*
 	 * Each lowest-level table costs the walk its entries plus one read
 	 * per level above: it stops within the first WALK_BOUND / entries
-	 * slots, 8 before the last.
+	 * slots, at least 8 before the last.
 	 */
 	unsigned long slots = WALK_BOUND / entries + 8;
 	size_t size = slots * slot, unmapped;
@@ -65,7 +65,11 @@ static int __init walk_cut_init(void)
 			break;
 		cond_resched();
 	}
-	/* What was mapped (all of it unless a map failed). */
+	/*
+	 * What was mapped (all of it unless a map failed). If the unmap stops
+	 * short, the page is freed still mapped: the test fails (-EIO) and
+	 * the domain is freed right after, unused by any device.
+	 */
 	unmapped = i ? iommu_unmap(d, BASE_IOVA, i * slot) : 0;
 	__free_page(page);
 	iommu_domain_free(d);

@@ -1528,3 +1528,59 @@ fn malformed_streams_text_is_an_error_with_its_line() {
     }
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+#[test]
+fn unconfirmed_reports_are_said_everywhere() {
+    // The captured files, changed as the module writes them after a release
+    // walk was cut short: derived from the capture, not captured.
+    let root = debugfs_copy("unconfirmed");
+    let iopt = root.join("io_page_tables");
+    let leaks = std::fs::read_to_string(iopt.join("leaks")).unwrap();
+    let marked = leaks.replacen(" mapcount=1 ", " mapcount=1 unconfirmed ", 1);
+    assert_ne!(marked, leaks);
+    std::fs::write(
+        iopt.join("leaks"),
+        format!(
+            "{}{}",
+            marked,
+            "pa=0x0000000043605000 pfn=0x43605 order=0 mapcount=1 unconfirmed freed_by=kworker/0:1[12] owners=\n"
+        ),
+    )
+    .unwrap();
+    let mut acc = std::fs::read_to_string(iopt.join("accounting")).unwrap();
+    acc.push_str("release_walks_cut 1\n");
+    std::fs::write(iopt.join("accounting"), acc).unwrap();
+
+    let (c, out, err) = run_on(&root, &["leaks"]);
+    assert_eq!(c, 0, "{}", err);
+    let l: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        l[0],
+        "2 DMA use-after-free report(s), 2 of them unconfirmed"
+    );
+    assert!(l[1].ends_with("freed by insmod[77] (unconfirmed: the module's count may be stale, see release_walks_cut)"), "{}", l[1]);
+    assert_eq!(
+        l[3],
+        "pa 0x0000000043605000 (pfn 0x43605, order 0) mapped 1 time(s), freed by kworker/0:1[12] (unconfirmed: the module's count may be stale, see release_walks_cut)"
+    );
+    assert_eq!(
+        l[4],
+        "  owners: none (unmapped since, or a count the module left)"
+    );
+    let (c, j, _) = run_on(&root, &["--json", "leaks"]);
+    assert_eq!(c, 0);
+    assert_eq!(j.matches("\"unconfirmed\":true").count(), 2);
+    let dir = scratch("unconfirmed-prom");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (c, _, err) = run_on(&root, &["export", "--prometheus", dir.to_str().unwrap()]);
+    assert_eq!(c, 0, "{}", err);
+    let text = std::fs::read_to_string(dir.join("iommu_scope.prom")).unwrap();
+    for want in [
+        "# TYPE iommu_scope_release_walks_cut_total counter\niommu_scope_release_walks_cut_total 1\n",
+        "# TYPE iommu_scope_leaks_kept gauge\niommu_scope_leaks_kept 2\n",
+        "# TYPE iommu_scope_leaks_unconfirmed gauge\niommu_scope_leaks_unconfirmed 2\n",
+    ] {
+        assert!(text.contains(want), "missing {:?} in {}", want, text);
+    }
+    check_exposition(&text);
+}

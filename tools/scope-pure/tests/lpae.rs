@@ -73,6 +73,14 @@ fn kinds_by_level() {
     let g64 = Geometry::io_pgtable(Stage::S1, 16, 48, 48).unwrap();
     assert_eq!(kind(&g64, 1, 0x10001), Kind::Reserved);
     assert_eq!(kind(&g64, 2, 0x10001), Kind::Block);
+    // With an output size above 48 bits io-pgtable-arm maps 4T blocks at
+    // level 1 of a 64K table (its pgsize_bitmap gets bit 42).
+    let g64pa52 = Geometry::io_pgtable(Stage::S1, 16, 48, 52).unwrap();
+    assert_eq!(kind(&g64pa52, 1, 0x10001), Kind::Block);
+    assert_eq!(g64pa52.entry_size(1), 1 << 42);
+    assert_eq!(kind(&g64pa52, 2, 0x10001), Kind::Block);
+    let g16 = Geometry::io_pgtable(Stage::S1, 14, 48, 52).unwrap();
+    assert_eq!(kind(&g16, 1, 0x4001), Kind::Reserved);
 }
 
 #[test]

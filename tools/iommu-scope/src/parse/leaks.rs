@@ -2,7 +2,7 @@
 
 //! `leaks`: one line per DMA use-after-free, `pa=0x.. pfn=0x.. order=<n>
 //! mapcount=<n>[ unconfirmed] freed_by=<comm>[<pid>] owners=<owners>`
-//! (`unconfirmed` after a release walk of the module stopped at its bound),
+//! (`unconfirmed` after a release walk of the module was cut short),
 //! where owners is
 //! `(resolving)`, empty, or `<domain> iova=0x.. devices=<names>;` entries
 //! (the module cuts the text at a fixed length: a last entry without `;`
@@ -39,7 +39,7 @@ pub struct Leak {
     pub order: u32,
     /// Largest count among its 4 KiB units when freed.
     pub mapcount: u64,
-    /// Reported after a release walk stopped at its bound: the count may
+    /// Reported after a release walk was cut short: the count may
     /// be one the module failed to release, not a use-after-free.
     pub unconfirmed: bool,
     /// Task that freed it.
