@@ -376,27 +376,34 @@ fn leaves_in_range_stops_where_walk_must_report() {
     // no table); nothing when the range avoids both.
     let gap = |m: &mut Mem, start: u64, end: u64| {
         let root = m.root;
-        let mut n = 0;
-        match leaves_in_range(&g, root, m, start, end, MAX_WALK_READS, |_, _, _| n += 1) {
+        let mut parts = vec![];
+        let r = leaves_in_range(&g, root, m, start, end, MAX_WALK_READS, |_, p, l| {
+            parts.push((p, l))
+        });
+        let gap = match r {
             Ok(()) => None,
-            Err(at) => walk_rest(
+            Err((at, reads)) => walk_rest(
                 &g,
                 root,
                 m,
-                (at.0, end),
-                (at.1, MAX_WALK_READS),
-                &mut |_, _| n += 1,
+                (at, end),
+                (reads, MAX_WALK_READS),
+                &mut |p, l| parts.push((p, l)),
             ),
-        }
+        };
+        (gap, parts)
     };
+    let (g1, p1) = gap(&mut m, 0x20_0000, 0x21_0000);
     assert_eq!(
-        gap(&mut m, 0x20_0000, 0x21_0000),
+        g1,
         Some(Gap::Reserved {
             level: 3,
             iova: 0x20_8000
         })
     );
-    assert_eq!(gap(&mut m, 0x20_9000, 0x50_0000), None);
+    // Everything but the reserved entry was given.
+    assert_eq!(p1.len(), 15);
+    assert_eq!(gap(&mut m, 0x20_9000, 0x50_0000).0, None);
     let (mut t2, mut i2) = (0, 0);
     walk(&g, root, &mut m, Limits::default(), |s| {
         if let Step::Table {
@@ -417,13 +424,17 @@ fn leaves_in_range_stops_where_walk_must_report() {
     });
     assert_ne!(t2, 0);
     m.tables.get_mut(&t2).unwrap()[i2] = 0xdead_0000 | 0b11;
+    let (g2, p2) = gap(&mut m, 0x20_1000, 0x50_0000);
     assert_eq!(
-        gap(&mut m, 0x20_1000, 0x50_0000),
+        g2,
         Some(Gap::Unreadable {
             level: 3,
             iova: 0x20_1000
         })
     );
+    // The walk goes on past the table it could not read: the block's half
+    // inside the range is given.
+    assert_eq!(p2, vec![(0x9000_0000, 0x10_0000)]);
 }
 
 proptest! {
