@@ -41,6 +41,9 @@ pub(crate) use ctx;
 /// failed test never leaves what it started (registered hooks) running
 /// under the tests after it.
 ///
+/// It is neither `Send` nor `Sync` (raw pointers): `drop` runs on the
+/// test's thread, while `test` is running.
+///
 /// # Invariants
 ///
 /// `ptr` came from `KBox::into_raw` of a `T`, and a deferred action
@@ -63,9 +66,10 @@ unsafe extern "C" fn drop_action<T>(p: *mut core::ffi::c_void) {
     drop(unsafe { KBox::from_raw(p.cast::<T>()) });
 }
 
-impl<T: Send> UntilTestEnd<T> {
+impl<T: Send + 'static> UntilTestEnd<T> {
     /// Hands `v` to the current test (`EINVAL` outside a KUnit test). `T`
-    /// is `Send`: KUnit's cleanup may drop it on another thread.
+    /// is `Send` and `'static`: KUnit's cleanup may drop it on another
+    /// thread, after the test's stack is gone.
     pub(crate) fn new(v: T) -> Result<Self> {
         // SAFETY: always safe to call; null outside a KUnit test.
         let test = unsafe { bindings::kunit_get_current_test() };
@@ -91,8 +95,11 @@ impl<T> core::ops::Deref for UntilTestEnd<T> {
     type Target = T;
 
     fn deref(&self) -> &T {
-        // SAFETY: `ptr` is freed only by the action, which runs at the end
-        // of the test or in `drop`, after every borrow of `self`.
+        // SAFETY: `ptr` is freed only by the action: in `drop`, after every
+        // borrow of `self`, or, when an assertion aborted the test, by
+        // KUnit's cleanup, which starts only once the test's thread has
+        // exited (`lib/kunit/test.c`), so no borrow is ever used again
+        // (the caveat every Rust KUnit assertion has).
         unsafe { &*self.ptr }
     }
 }
