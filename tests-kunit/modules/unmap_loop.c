@@ -17,7 +17,14 @@
 
 #include "edu_domain.h"
 
-#define STABLE		512
+/*
+ * Enough runs that a dump (about 100 bytes a run) is more than one
+ * read(2)'s fill of the seq_file buffer (one page): the test holds a dump
+ * between two fills. 512 with 4K and 16K pages, 1024 with 64K.
+ */
+#define STABLE		(PAGE_SIZE / 64 > 512 ? PAGE_SIZE / 64 : 512)
+/* Physical pages they map (one block, used round-robin). */
+#define NR_PAGES	512
 #define STABLE_IOVA	0x1000000UL
 #define TOGGLE_IOVA	0x40000000UL
 
@@ -66,7 +73,7 @@ static void cleanup(void)
 	if (toggle)
 		__free_page(toggle);
 	if (pages)
-		__free_pages(pages, get_order(STABLE * PAGE_SIZE));
+		__free_pages(pages, get_order(NR_PAGES * PAGE_SIZE));
 }
 
 static int __init unmap_loop_init(void)
@@ -80,7 +87,7 @@ static int __init unmap_loop_init(void)
 		domain = NULL;
 		return ret;
 	}
-	pages = alloc_pages(GFP_KERNEL, get_order(STABLE * PAGE_SIZE));
+	pages = alloc_pages(GFP_KERNEL, get_order(NR_PAGES * PAGE_SIZE));
 	toggle = alloc_page(GFP_KERNEL);
 	if (!pages || !toggle) {
 		ret = -ENOMEM;
@@ -89,7 +96,8 @@ static int __init unmap_loop_init(void)
 	for (i = 0; i < STABLE; i++) {
 		/* Every other IOVA page, physical pages in reverse order. */
 		ret = iommu_map(domain, STABLE_IOVA + 2 * i * PAGE_SIZE,
-				page_to_phys(pages + STABLE - 1 - i), PAGE_SIZE,
+				page_to_phys(pages + NR_PAGES - 1 - i % NR_PAGES),
+				PAGE_SIZE,
 				IOMMU_READ | IOMMU_WRITE, GFP_KERNEL);
 		if (ret)
 			goto err;
@@ -100,8 +108,8 @@ static int __init unmap_loop_init(void)
 		ret = PTR_ERR(thread);
 		goto err;
 	}
-	pr_info("unmap_loop: domain %p stable=%u toggle_iova=0x%lx\n", domain,
-		STABLE, TOGGLE_IOVA);
+	pr_info("unmap_loop: domain %p stable=%lu toggle_iova=0x%lx\n", domain,
+		(unsigned long)STABLE, TOGGLE_IOVA);
 	return 0;
 err:
 	cleanup();

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # The dumps' consistency mark, tested against a domain whose every change
-# the test knows: unmap_loop owns a domain with 512 fixed pages and maps
+# the test knows: unmap_loop owns a domain with N fixed pages (512, 1024
+# with 64K pages: more than one read's fill of text) and maps
 # and unmaps one more page in a loop. Paused, every dump is consistent and
 # identical. Running, every dump that says "consistent" is exactly the
 # fixed pages with or without the toggled one, and every dump during which
@@ -12,7 +13,8 @@
 # can: QEMU TCG on a busy host). That a dump with an unmap inside says
 # INCONSISTENT is checked deterministically: the dump is streamed, from its
 # first read(2) to its last, so a dump held between two reads until two
-# unmaps returned must say so (on a fast kernel a one-cat dump of 512 runs
+# unmaps returned must say so (a read fills a page of text: the dump is
+# longer) (on a fast kernel a one-cat dump of 512 runs
 # is over too soon for the loop to race it reliably).
 . /root/lib/check.sh
 . /root/lib/iopt.sh
@@ -22,6 +24,7 @@ check "insmod" insmod /lib/modules/iommu_scope.ko
 check "insmod unmap_loop" insmod /lib/modules/unmap_loop.ko
 sleep 1
 hash=$(dmesg | sed -n 's/.*unmap_loop: domain \([0-9a-f]*\) .*/\1/p' | tail -n1)
+N=$(dmesg | sed -n 's/.*unmap_loop: domain [0-9a-f]* stable=\([0-9]*\) .*/\1/p' | tail -n1)
 D=$IOPT/domain_$hash
 check "the test domain has a directory" test -n "$hash" -a -d "$D"
 
@@ -38,7 +41,8 @@ body() { grep -v '^#' "$1" | grep -v "^$toggle_re"; }
 toggle_re=0x0000000040000000-
 dump /tmp/base >/dev/null
 check_eq "paused: the dump is consistent" "# consistent: no unmap ran during the dump" "$(tail -n1 /tmp/base)"
-check_eq "paused: 512 fixed runs" 512 "$(body /tmp/base | wc -l)"
+check_eq "paused: $N fixed runs" "$N" "$(body /tmp/base | wc -l)"
+check "paused: the dump is longer than one read's fill" test "$(wc -c < /tmp/base)" -gt "$(page_size)"
 same=0
 for i in 1 2 3 4 5; do
 	dump /tmp/p >/dev/null
@@ -86,7 +90,7 @@ check "running, held dump: the first read was part of it" first_read_ok /tmp/s
 check "running, held dump: the loop unmapped twice while it was held" test "$held" -ge 2
 tail -n1 /tmp/s
 check "running, held dump: says INCONSISTENT and counts the unmaps" grep -q '^# INCONSISTENT: [1-9][0-9]* unmap(s) ran during the dump' /tmp/s
-check_eq "running, held dump: every fixed page listed" 512 "$(body /tmp/s | wc -l)"
+check_eq "running, held dump: every fixed page listed" "$N" "$(body /tmp/s | wc -l)"
 
 cons=0; incons=0; raced=0; bad=0; wrong=0; with_toggle=0
 # phase PERIOD_MS SECS: dumps while the loop runs with that period.
