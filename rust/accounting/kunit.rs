@@ -237,8 +237,9 @@ mod tests {
         Ok(())
     }
 
-    /// The product's refill, end to end: maps into fresh 16 MiB chunks of
-    /// physical memory take counter leaves from the pool (8 at first), the
+    /// The product's refill, end to end: maps of one granule into fresh
+    /// 16 MiB chunks of physical memory take counter leaves from the pool
+    /// (8 at first), the
     /// map hook queues the work item, which fills the pool again; so 24
     /// fresh chunks mapped 3 at a time, the work item let run before each
     /// batch, are all counted (without the refill the third batch would
@@ -248,11 +249,9 @@ mod tests {
     /// never counted before, so it takes leaves too).
     #[test]
     fn the_work_item_refills_what_the_hooks_took() -> Result {
-        if crate::sys::testing::skip_unless_4k() {
-            return Ok(());
-        }
         let (a, _h) = start()?;
         let d = ctx!(PagingDomain::alloc(), "alloc");
+        let g = d.granule()?;
         // Never counted before in this instance: every chunk needs a new
         // leaf (the 24 of them share one mid node).
         let base = PA + 0x50_0000_0000;
@@ -260,43 +259,52 @@ mod tests {
         for batch in 0..8u64 {
             a.flush();
             for k in batch * 3..batch * 3 + 3 {
-                ctx!(d.map(0x400_0000 + k * 0x1000, chunk(k), 0x1000, RW), "map");
+                ctx!(d.map(0x400_0000 + k * g, chunk(k), g, RW), "map");
             }
         }
         for k in 0..24 {
             assert_eq!(count(&a, chunk(k)), 1);
+            assert_eq!(count(&a, chunk(k) + g - UNIT), 1);
         }
-        assert_eq!(d.unmap(0x400_0000, 24 * 0x1000), 24 * 0x1000);
+        assert_eq!(d.unmap(0x400_0000, 24 * g), 24 * g as usize);
         for k in 0..24 {
             assert_eq!(count(&a, chunk(k)), 0);
+            assert_eq!(count(&a, chunk(k) + g - UNIT), 0);
         }
         Ok(())
     }
 
-    /// Every page size of an SMMUv3 domain: each 4K unit of the range gets
-    /// exactly one reference, and unmapping returns it to zero.
+    /// Every page size of an SMMUv3 domain up to 1 GiB (4K, 2M and 1G
+    /// with 4K pages; 16K and 32M with 16K pages; 64K and 512M with 64K
+    /// pages): each 4K unit of the range gets exactly one reference, and
+    /// unmapping returns it to zero.
     #[test]
     fn every_page_size_counts_each_page_once() -> Result {
-        if crate::sys::testing::skip_unless_4k() {
-            return Ok(());
-        }
         let (a, _h) = start()?;
         let d = ctx!(PagingDomain::alloc(), "alloc domain");
-        for (i, size) in [0x1000u64, 0x20_0000, 0x4000_0000].into_iter().enumerate() {
-            let iova = 0x1_0000_0000u64 * (i as u64 + 1);
-            let pa = PA + 0x1_0000_0000 * i as u64;
+        let sizes = d.page_sizes() & (0x4000_0000 | (0x4000_0000 - 1));
+        // The granule and at least one block size.
+        assert!(sizes.count_ones() >= 2);
+        let mut i = 0u64;
+        let mut rest = sizes;
+        while rest != 0 {
+            let size = 1u64 << rest.trailing_zeros();
+            rest &= rest - 1;
+            let iova = 0x1_0000_0000u64 * (i + 1);
+            let pa = PA + 0x1_0000_0000 * i;
+            i += 1;
             // A 1 GiB map needs 64 fresh leaves in one hook, more than the
             // pools hold ahead (see `pool_exhausted_is_untracked`).
             a.counts.prepare(pa, size);
             ctx!(d.map(iova, pa, size, RW), "map {:#x}", size);
             assert_eq!(count(&a, pa), 1);
             assert_eq!(count(&a, pa + size / 2), 1);
-            assert_eq!(count(&a, pa + size - 0x1000), 1);
+            assert_eq!(count(&a, pa + size - UNIT), 1);
             assert_eq!(count(&a, pa + size), 0);
             assert_eq!(d.unmap(iova, size), size as usize);
             assert_eq!(count(&a, pa), 0);
             assert_eq!(count(&a, pa + size / 2), 0);
-            assert_eq!(count(&a, pa + size - 0x1000), 0);
+            assert_eq!(count(&a, pa + size - UNIT), 0);
         }
         Ok(())
     }
@@ -305,73 +313,75 @@ mod tests {
     /// takes one reference away.
     #[test]
     fn same_page_in_two_domains() -> Result {
-        if crate::sys::testing::skip_unless_4k() {
-            return Ok(());
-        }
         let (a, _h) = start()?;
         let d1 = ctx!(PagingDomain::alloc(), "alloc d1");
         let d2 = ctx!(PagingDomain::alloc(), "alloc d2");
+        let g = d1.granule()?;
         let pa = PA + 0x10_0000_0000;
-        ready(&a, pa, 0x1000);
-        ctx!(d1.map(0x10_0000, pa, 0x1000, RW), "map d1");
-        ctx!(d2.map(0x20_0000, pa, 0x1000, PROT_RO), "map d2");
+        ready(&a, pa, g);
+        ctx!(d1.map(0x10_0000, pa, g, RW), "map d1");
+        ctx!(d2.map(0x20_0000, pa, g, PROT_RO), "map d2");
         assert_eq!(count(&a, pa), 2);
-        assert_eq!(d1.unmap(0x10_0000, 0x1000), 0x1000);
+        assert_eq!(count(&a, pa + g - UNIT), 2);
+        assert_eq!(d1.unmap(0x10_0000, g), g as usize);
         assert_eq!(count(&a, pa), 1);
-        assert_eq!(d2.unmap(0x20_0000, 0x1000), 0x1000);
+        assert_eq!(count(&a, pa + g - UNIT), 1);
+        assert_eq!(d2.unmap(0x20_0000, g), g as usize);
         assert_eq!(count(&a, pa), 0);
+        assert_eq!(count(&a, pa + g - UNIT), 0);
         Ok(())
     }
 
     /// Freeing a domain that still maps a page releases its references.
     #[test]
     fn freeing_a_domain_releases_its_references() -> Result {
-        if crate::sys::testing::skip_unless_4k() {
-            return Ok(());
-        }
         let (a, _h) = start()?;
         let d = ctx!(PagingDomain::alloc(), "alloc");
+        let g = d.granule()?;
         let pa = PA + 0x40_0000_0000;
-        ready(&a, pa, 0x2000);
-        ctx!(d.map(0x30_0000, pa, 0x2000, RW), "map");
-        assert_eq!(count(&a, pa + 0x1000), 1);
+        ready(&a, pa, 2 * g);
+        ctx!(d.map(0x30_0000, pa, 2 * g, RW), "map");
+        assert_eq!(count(&a, pa + g), 1);
+        assert_eq!(count(&a, pa + 2 * g - UNIT), 1);
         drop(d);
         assert_eq!(count(&a, pa), 0);
-        assert_eq!(count(&a, pa + 0x1000), 0);
+        assert_eq!(count(&a, pa + g), 0);
+        assert_eq!(count(&a, pa + 2 * g - UNIT), 0);
         Ok(())
     }
 
     /// A release walk that stops at its read bound (lowered here to 8
     /// descriptors: only a range of more than about 15.9 GiB of 4 KiB
-    /// pages, or a corrupted table, reaches the product's) leaves the rest
+    /// pages, or a corrupted table, reaches the product's) over 32
+    /// granules leaves the rest
     /// of its range counted: it is counted in `release_walks_cut` and every later
     /// use-after-free report is unconfirmed, since a page it left counted
     /// would be reported once freed. A walk within the bound changes
     /// neither.
     #[test]
     fn release_walk_cut_at_its_bound_makes_reports_unconfirmed() -> Result {
-        if crate::sys::testing::skip_unless_4k() {
-            return Ok(());
-        }
         let (a, _h) = start()?;
         let d = ctx!(PagingDomain::alloc(), "alloc");
-        let (iova, pa, size) = (0x60_0000u64, PA + 0x48_0000_0000, 0x4_0000u64);
-        ready(&a, pa, size);
-        ctx!(d.map(iova, pa, size, RW), "map 64 pages");
-        assert_eq!(d.unmap(iova, 0x2_0000), 0x2_0000);
+        let g = d.granule()?;
+        // 64 granules in one lowest-level table (it has 512 to 8192 of
+        // them), so no upper descriptor changes between the two unmaps.
+        let (iova, pa, half) = (0x600_0000u64, PA + 0x48_0000_0000, 32 * g);
+        ready(&a, pa, 2 * half);
+        ctx!(d.map(iova, pa, 2 * half, RW), "map 64 granules");
+        assert_eq!(d.unmap(iova, half), half as usize);
         assert_eq!(count(&a, pa), 0);
-        assert_eq!(count(&a, pa + 0x1_f000), 0);
+        assert_eq!(count(&a, pa + half - UNIT), 0);
         assert_eq!(a.stats.release_walks_cut.load(Relaxed), 0);
         assert!(!a.reports_unconfirmed());
         a.test_walk_bound.store(8, Relaxed);
-        let unmapped = d.unmap(iova + 0x2_0000, 0x2_0000);
+        let unmapped = d.unmap(iova + half, half);
         a.test_walk_bound.store(MAX_WALK_READS, Relaxed);
-        assert_eq!(unmapped, 0x2_0000);
+        assert_eq!(unmapped, half as usize);
         // The table no longer maps the range, but the walk stopped within
-        // its first descriptors: its last page stays counted. (Another
+        // its first descriptors: its last unit stays counted. (Another
         // walk of this instance may have been cut meanwhile too: at least
         // one.)
-        assert_eq!(count(&a, pa + 0x3_f000), 1);
+        assert_eq!(count(&a, pa + 2 * half - UNIT), 1);
         assert!(a.stats.release_walks_cut.load(Relaxed) >= 1);
         assert!(a.reports_unconfirmed());
         Ok(())
@@ -383,7 +393,7 @@ mod tests {
     /// end exactly as they were.
     #[test]
     fn unmap_that_stops_short_is_remapped() -> Result {
-        if crate::sys::testing::skip_unless_4k() {
+        if crate::sys::testing::skip_without_amdv1() {
             return Ok(());
         }
         let (a, _h) = start()?;
@@ -410,7 +420,7 @@ mod tests {
     /// pages are freed).
     #[test]
     fn unmap_ending_inside_an_entry_releases_all_of_it() -> Result {
-        if crate::sys::testing::skip_unless_4k() {
+        if crate::sys::testing::skip_without_amdv1() {
             return Ok(());
         }
         let (a, _h) = start()?;
@@ -432,35 +442,36 @@ mod tests {
         Ok(())
     }
 
-    /// Unmaps of 1 to 6 pages of an SMMUv3 domain: up to 4 granules the
-    /// unmap probe looks each one up with the driver, above that it walks
-    /// the table; both release exactly the range.
+    /// Unmaps of 1 to 6 granules of an SMMUv3 domain (4K, 16K or 64K, as
+    /// the kernel's pages): up to 4 granules the unmap probe looks each
+    /// one up with the driver, above that it walks the table; both release
+    /// exactly the range, and nothing between the granules is touched.
     #[test]
     fn small_and_large_unmaps_release_the_range() -> Result {
-        if crate::sys::testing::skip_unless_4k() {
-            return Ok(());
-        }
         let (a, _h) = start()?;
         let d = ctx!(PagingDomain::alloc(), "alloc domain");
+        let g = d.granule()?;
         for pages in 1..=6u64 {
-            let iova = 0x100_0000 * pages;
-            let pa = PA + 0x60_0000_0000 + 0x100_0000 * pages;
-            let size = pages * 0x1000;
-            // Mapped one page at a time, each at a discontiguous address
-            // (the pages of the range go down).
+            let iova = 0x1000_0000 * pages;
+            let pa = PA + 0x60_0000_0000 + 0x1000_0000 * pages;
+            let size = pages * g;
+            // Mapped one granule at a time, each at a discontiguous address
+            // (the granules of the range go down).
+            let at = |i: u64| pa + (pages - i) * 2 * g;
             for i in 0..pages {
-                ready(&a, pa + (pages - i) * 0x2000, 0x1000);
-                ctx!(
-                    d.map(iova + i * 0x1000, pa + (pages - i) * 0x2000, 0x1000, RW),
-                    "map"
-                );
+                ready(&a, at(i), g);
+                ctx!(d.map(iova + i * g, at(i), g, RW), "map");
             }
             for i in 0..pages {
-                assert_eq!(count(&a, pa + (pages - i) * 0x2000), 1);
+                assert_eq!(count(&a, at(i)), 1);
+                assert_eq!(count(&a, at(i) + g - UNIT), 1);
+                // The gap between two of them.
+                assert_eq!(count(&a, at(i) + g), 0);
             }
             assert_eq!(d.unmap(iova, size), size as usize);
-            for i in 0..=pages {
-                assert_eq!(count(&a, pa + i * 0x2000), 0);
+            for i in 0..pages {
+                assert_eq!(count(&a, at(i)), 0);
+                assert_eq!(count(&a, at(i) + g - UNIT), 0);
             }
         }
         Ok(())
@@ -471,7 +482,7 @@ mod tests {
     /// no longer maps has none (the table itself is the oracle).
     #[test]
     fn small_unmap_over_a_hole_matches_the_table() -> Result {
-        if crate::sys::testing::skip_unless_4k() {
+        if crate::sys::testing::skip_without_amdv1() {
             return Ok(());
         }
         let (a, _h) = start()?;
@@ -536,7 +547,7 @@ mod tests {
     }
 
     fn map_failing_part_way(armed: bool) -> Result {
-        if crate::sys::testing::skip_unless_4k() {
+        if crate::sys::testing::skip_without_amdv1() {
             return Ok(());
         }
         let (a, h) = start_mode(armed)?;
@@ -564,30 +575,29 @@ mod tests {
     /// at the tracepoint alone; an IOMMU it cannot read arms it again.
     #[test]
     fn map_probe_armed_only_while_needed() -> Result {
-        if crate::sys::testing::skip_unless_4k() {
-            return Ok(());
-        }
         let (a, h) = start_mode(false)?;
         assert!(!h.armed());
         assert!(a.unnoted_counted.load(Relaxed));
         let d = ctx!(PagingDomain::alloc(), "alloc domain");
+        let g = d.granule()?;
         let pa = PA + 0x50_0000_0000;
-        ready(&a, pa, 0x3000);
-        ctx!(d.map(0x40_0000, pa, 0x3000, RW), "map");
-        assert_eq!(count(&a, pa + 0x2000), 1);
+        ready(&a, pa, 3 * g);
+        ctx!(d.map(0x400_0000, pa, 3 * g, RW), "map");
+        assert_eq!(count(&a, pa + 2 * g), 1);
         a.saw_foreign();
         h.reconcile();
         assert!(h.armed());
         assert!(!a.unnoted_counted.load(Relaxed));
         // Armed, a readable domain's map is still counted (its note says
         // so) and its unmap released.
-        ready(&a, pa + 0x10000, 0x1000);
-        ctx!(d.map(0x50_0000, pa + 0x10000, 0x1000, RW), "map armed");
-        assert_eq!(count(&a, pa + 0x10000), 1);
-        assert_eq!(d.unmap(0x50_0000, 0x1000), 0x1000);
-        assert_eq!(d.unmap(0x40_0000, 0x3000), 0x3000);
-        assert_eq!(count(&a, pa + 0x10000), 0);
-        assert_eq!(count(&a, pa + 0x2000), 0);
+        let other = pa + 16 * g;
+        ready(&a, other, g);
+        ctx!(d.map(0x500_0000, other, g, RW), "map armed");
+        assert_eq!(count(&a, other), 1);
+        assert_eq!(d.unmap(0x500_0000, g), g as usize);
+        assert_eq!(d.unmap(0x400_0000, 3 * g), 3 * g as usize);
+        assert_eq!(count(&a, other), 0);
+        assert_eq!(count(&a, pa + 2 * g), 0);
         Ok(())
     }
 
