@@ -50,6 +50,7 @@ impl<A: PartialEq + Copy> Run<A> {
 
     /// Whether `l` continues this run (IOVA and PA contiguous, same attrs).
     /// Sizes that would overflow the address space never merge.
+    #[inline]
     pub fn continues(&self, l: &Leaf<A>) -> bool {
         self.attrs == l.attrs
             && self.iova.checked_add(self.size) == Some(l.iova)
@@ -79,6 +80,21 @@ impl<A: PartialEq + Copy> Coalescer<A> {
     /// An empty coalescer.
     pub const fn new() -> Self {
         Coalescer { cur: None }
+    }
+
+    /// Adds `l` to the open run if it continues it (true); otherwise
+    /// changes nothing (false), and `l` is for `push`. The common case of a
+    /// dump's inner loop, without moving a run.
+    #[inline]
+    pub fn extend(&mut self, l: &Leaf<A>) -> bool {
+        match &mut self.cur {
+            Some(r) if r.continues(l) => {
+                r.size += l.size;
+                r.leaves += 1;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Adds a leaf; returns the run it closed, if any.

@@ -196,6 +196,30 @@ impl<F: RunFormat> Body for Runs<F> {
             return false;
         }
         loop {
+            // The leaves that follow in the current table, in one loop.
+            let mut closed = None;
+            let (st, c, fmt) = (&mut self.st, &mut self.c, &self.fmt);
+            self.walker
+                .leaves(fmt.layout(), mem, |level, iova, pa, size, desc, block| {
+                    st.leaves += 1;
+                    st.bytes = st.bytes.wrapping_add(size);
+                    let leaf = Leaf {
+                        iova,
+                        pa,
+                        size,
+                        attrs: fmt.key(level, block, desc),
+                    };
+                    if c.extend(&leaf) {
+                        return true;
+                    }
+                    closed = c.push(leaf);
+                    closed.is_none()
+                });
+            if let Some(r) = closed {
+                self.run_line(&r, out);
+                return true;
+            }
+            // Whatever stopped them, one step at a time.
             let Some(s) = self.walker.next(self.fmt.layout(), mem) else {
                 self.done = true;
                 return match self.c.finish() {

@@ -459,6 +459,59 @@ impl Walker {
         }
         None
     }
+
+    /// The leaves `next` would return next, without a `Step` each (a
+    /// decoded dump's inner loop): from the table the walk is in, each
+    /// leaf in order goes to `f(level, iova, pa, size, desc, block)` and
+    /// empty descriptors are skipped, as `next` does, until `f` returns
+    /// false (after its leaf) or a descriptor comes that `next` returns as
+    /// another step (a table, a reserved encoding, a read that fails), the
+    /// table ends, the range ends or the read bound is reached. Those are
+    /// left to `next`, which then goes on exactly as if every step had come
+    /// from it: the same steps and the same counters.
+    #[inline]
+    pub fn leaves<L, M, F>(&mut self, g: &L, mem: &mut M, mut f: F)
+    where
+        L: Layout,
+        M: Memory,
+        F: FnMut(u32, u64, u64, u64, u64, bool) -> bool,
+    {
+        if self.deferred.is_some() || !self.started || self.depth == 0 {
+            return;
+        }
+        let limits = self.limits;
+        let st = &mut self.st;
+        let Some(fr) = self.stack.get_mut(self.depth - 1) else {
+            return;
+        };
+        let level = fr.level;
+        let esize = g.entry_size(level);
+        let bytes = g.table_bytes(level);
+        while fr.index < fr.entries {
+            let index = fr.index;
+            let iova = fr.base.wrapping_add((index as u64).wrapping_mul(esize));
+            if iova >= limits.end || st.reads >= limits.max_steps {
+                return;
+            }
+            let Some(desc) = mem.read(fr.table_pa, bytes, index) else {
+                return;
+            };
+            match g.classify(level, index, desc) {
+                Class::Invalid => {}
+                Class::Leaf { pa, size, block } => {
+                    fr.index += 1;
+                    st.reads += 1;
+                    if !f(level, iova, pa, size, desc, block) {
+                        return;
+                    }
+                    continue;
+                }
+                Class::Table(_) | Class::Reserved => return,
+            }
+            fr.index += 1;
+            st.reads += 1;
+        }
+    }
 }
 
 /// How many of `want` 8-byte words from `pa` on lie in `pa`'s page of

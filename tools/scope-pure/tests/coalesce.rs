@@ -98,3 +98,32 @@ proptest! {
         }
     }
 }
+
+/// `extend` only ever grows the open run with a leaf that continues it;
+/// otherwise (nothing open, a gap, other attributes) it changes nothing.
+#[test]
+fn extend_grows_only_a_continued_run() {
+    let l = |iova, pa, attrs| Leaf {
+        iova,
+        pa,
+        size: 0x1000,
+        attrs,
+    };
+    let mut c = Coalescer::new();
+    assert!(!c.extend(&l(0x1000, 0x8000, 1u8)));
+    assert_eq!(c.push(l(0x1000, 0x8000, 1)), None);
+    assert!(c.extend(&l(0x2000, 0x9000, 1)));
+    assert!(!c.extend(&l(0x3000, 0xa000, 2)));
+    assert!(!c.extend(&l(0x3000, 0xb000, 1)));
+    assert!(!c.extend(&l(0x4000, 0xa000, 1)));
+    assert_eq!(
+        c.finish(),
+        Some(Run {
+            iova: 0x1000,
+            pa: 0x8000,
+            size: 0x2000,
+            leaves: 2,
+            attrs: 1
+        })
+    );
+}

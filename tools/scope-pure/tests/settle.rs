@@ -178,7 +178,10 @@ impl Model {
         let peek = self.slot.peek_window(walked_to);
         let e = self.slot.end_window(walked_to);
         assert!(e >= before && e <= peek);
-        assert!(e == u64::MAX || e.is_multiple_of(g), "the cursor stops on a unit");
+        assert!(
+            e == u64::MAX || e.is_multiple_of(g),
+            "the cursor stops on a unit"
+        );
         let found = std::mem::take(&mut self.seeder.found);
         for (page, pa) in found {
             // The leaf's part from the old cursor, counted from its first
