@@ -21,7 +21,7 @@ mod tests {
     use crate::accounting::hooks::Hooks;
     use crate::accounting::notes::{Note, UnmapNotes, NO_BUCKET};
     use crate::accounting::pagecount::{Alloc, PageCounts, Update, UNIT};
-    use crate::accounting::state::Accounting;
+    use crate::accounting::state::{Accounting, LOOKUP_GRANULES};
     use crate::pure::genpt::Format;
     use crate::pure::walk::MAX_WALK_READS;
     use crate::sys::testing::{ctx, PagingDomain, PtTable, UntilTestEnd, PROT_RO, PROT_RW as RW};
@@ -444,13 +444,16 @@ mod tests {
 
     /// Unmaps of 1 to 6 granules of an SMMUv3 domain (4K, 16K or 64K, as
     /// the kernel's pages): up to 4 granules the unmap probe looks each
-    /// one up with the driver, above that it walks the table; both release
+    /// one up with the driver, above that it walks the table (the test
+    /// counts which way each unmap of its domain took); both release
     /// exactly the range, and nothing between the granules is touched.
     #[test]
     fn small_and_large_unmaps_release_the_range() -> Result {
         let (a, _h) = start()?;
         let d = ctx!(PagingDomain::alloc(), "alloc domain");
         let g = d.granule()?;
+        let key = d.domain().ok_or(ENODEV)?.key().index();
+        a.test_paths.domain.store(key, Relaxed);
         for pages in 1..=6u64 {
             let iova = 0x1000_0000 * pages;
             let pa = PA + 0x60_0000_0000 + 0x1000_0000 * pages;
@@ -468,7 +471,20 @@ mod tests {
                 // The gap between two of them.
                 assert_eq!(count(&a, at(i) + g), 0);
             }
+            let paths = |a: &Accounting| {
+                let p = &a.test_paths;
+                (p.lookups.load(Relaxed), p.walks.load(Relaxed))
+            };
+            let before = paths(&a);
             assert_eq!(d.unmap(iova, size), size as usize);
+            // The way taken: one unmap of this domain, by lookups up to
+            // `LOOKUP_GRANULES` (4) granules, by the walk above.
+            let (l, w) = paths(&a);
+            let small = pages <= LOOKUP_GRANULES as u64;
+            assert_eq!(
+                (l - before.0, w - before.1),
+                (u64::from(small), u64::from(!small))
+            );
             for i in 0..pages {
                 assert_eq!(count(&a, at(i)), 0);
                 assert_eq!(count(&a, at(i) + g - UNIT), 0);

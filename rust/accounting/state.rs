@@ -42,7 +42,7 @@ const IN_MAP_SLOTS: usize = 64;
 /// Granules an unmap may span for `release_unmap` to look each up with the
 /// driver rather than walk the table: the common one-page unmap costs one
 /// driver lookup, as the kernel's own `iommu_debug_unmap_begin`.
-const LOOKUP_GRANULES: usize = 4;
+pub(crate) const LOOKUP_GRANULES: usize = 4;
 
 /// An `in_map` note's limit for a map into a domain whose table the module
 /// cannot read: not counted. Any other limit is the number of bytes from
@@ -120,6 +120,26 @@ struct InMap {
     limit: Atomic<u64>,
 }
 
+/// Which way `release_unmap` took for the unmaps of one domain (KUnit
+/// only): the driver's lookup of each granule, or the walk of the table.
+#[cfg(iommu_scope_kunit)]
+pub(crate) struct TestPaths {
+    /// The domain counted (`DomainKey::index`; 0: none).
+    pub(crate) domain: Atomic<usize>,
+    pub(crate) lookups: Atomic<u64>,
+    pub(crate) walks: Atomic<u64>,
+}
+
+#[cfg(iommu_scope_kunit)]
+impl TestPaths {
+    fn saw(&self, d: &Domain<'_>, walked: bool) {
+        if d.key().index() == self.domain.load(Relaxed) {
+            let c = if walked { &self.walks } else { &self.lookups };
+            c.add(1, Relaxed);
+        }
+    }
+}
+
 /// The accounting state shared by the hooks and the files (through an
 /// `Arc` each).
 ///
@@ -154,6 +174,10 @@ pub(crate) struct Accounting {
     /// make one stop (the product always uses `MAX_WALK_READS`).
     #[cfg(iommu_scope_kunit)]
     pub(crate) test_walk_bound: Atomic<u64>,
+    /// How `release_unmap` found the leaves of the domain a KUnit test
+    /// names (the product has none of it).
+    #[cfg(iommu_scope_kunit)]
+    pub(crate) test_paths: TestPaths,
     #[pin]
     work: Work<Accounting>,
 }
@@ -211,6 +235,12 @@ impl Accounting {
             stopping: Atomic::new(false),
             #[cfg(iommu_scope_kunit)]
             test_walk_bound: Atomic::new(MAX_WALK_READS),
+            #[cfg(iommu_scope_kunit)]
+            test_paths: TestPaths {
+                domain: Atomic::new(0),
+                lookups: Atomic::new(0),
+                walks: Atomic::new(0),
+            },
             work <- new_work!("iommu_scope::Accounting::work"),
             }),
             GFP_KERNEL,
@@ -392,6 +422,8 @@ impl Accounting {
                 .checked_mul(LOOKUP_GRANULES as u64)
                 .is_some_and(|max| end.saturating_sub(iova) <= max);
         if small {
+            #[cfg(iommu_scope_kunit)]
+            self.test_paths.saw(d, false);
             let mut pas = [0u64; LOOKUP_GRANULES];
             let mut n = 0;
             let mut at = iova;
@@ -401,6 +433,8 @@ impl Accounting {
                 let pa = unsafe { d.iova_to_phys(at) };
                 if pa == 0 {
                     // A hole (or a page at 0): the walk says which.
+                    #[cfg(iommu_scope_kunit)]
+                    self.test_paths.saw(d, true);
                     return self.account_table_range(t, iova, end, false);
                 }
                 pas[n] = pa;
@@ -417,6 +451,8 @@ impl Accounting {
             self.apply(&delta, false);
             return delta.done;
         }
+        #[cfg(iommu_scope_kunit)]
+        self.test_paths.saw(d, true);
         self.account_table_range(t, iova, end, false)
     }
 
