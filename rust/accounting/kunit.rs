@@ -239,9 +239,9 @@ mod tests {
 
     /// The product's refill, end to end: maps of one granule into fresh
     /// 16 MiB chunks of physical memory take counter leaves from the pool
-    /// (8 at first), the
-    /// map hook queues the work item, which fills the pool again; so 24
-    /// fresh chunks mapped 3 at a time, the work item let run before each
+    /// (8 at first), the map hook queues the work item, which fills the
+    /// pool again; so 24 fresh chunks mapped 3 at a time, the work item
+    /// let run before each
     /// batch, are all counted (without the refill the third batch would
     /// find the pool empty and be untracked), and unmapping them releases
     /// every count. Batches of 3 leave 5 leaves for the system's own DMA,
@@ -274,10 +274,12 @@ mod tests {
         Ok(())
     }
 
-    /// Every page size of an SMMUv3 domain up to 1 GiB (4K, 2M and 1G
-    /// with 4K pages; 16K and 32M with 16K pages; 64K and 512M with 64K
-    /// pages): each 4K unit of the range gets exactly one reference, and
-    /// unmapping returns it to zero.
+    /// Every page size of an SMMUv3 domain up to 1 GiB, as its
+    /// `pgsize_bitmap` says (arm-smmu-v3 picks the kernel's page size as
+    /// the granule where the SMMU has it: 4K, 2M and 1G with 4K pages;
+    /// 16K and 32M with 16K pages; 64K and 512M with 64K pages): each 4K
+    /// unit of the range gets exactly one reference, and unmapping returns
+    /// it to zero.
     #[test]
     fn every_page_size_counts_each_page_once() -> Result {
         let (a, _h) = start()?;
@@ -350,11 +352,11 @@ mod tests {
         Ok(())
     }
 
-    /// A release walk that stops at its read bound (lowered here to 8
-    /// descriptors: only a range of more than about 15.9 GiB of 4 KiB
-    /// pages, or a corrupted table, reaches the product's) over 32
-    /// granules leaves the rest
-    /// of its range counted: it is counted in `release_walks_cut` and every later
+    /// A release walk over 32 granules that stops at its read bound
+    /// (lowered here to 8 descriptors: only a range of more than about
+    /// 15.9 GiB of 4 KiB pages, 256 GiB of 64 KiB pages, or a corrupted
+    /// table reaches the product's) leaves the rest of its range counted:
+    /// it is counted in `release_walks_cut` and every later
     /// use-after-free report is unconfirmed, since a page it left counted
     /// would be reported once freed. A walk within the bound changes
     /// neither.

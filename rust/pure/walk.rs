@@ -254,7 +254,9 @@ const NO_FRAME: Frame = Frame {
 ///
 /// `stack[..depth]` are the tables being walked, root first, each with the
 /// index of its next descriptor; `depth <= MAX_DEPTH`. `deferred` is a step
-/// already counted in `st` and not yet returned.
+/// already counted in `st` and not yet returned. `peeked` is what `leaves`
+/// read of a descriptor it left to `next` (table, index, result), since
+/// the last pause (`revalidate` drops it).
 #[derive(Clone, Copy)]
 pub struct Walker {
     stack: [Frame; MAX_DEPTH],
@@ -263,6 +265,7 @@ pub struct Walker {
     limits: Limits,
     st: WalkStats,
     deferred: Option<Step>,
+    peeked: Option<(u64, usize, Option<u64>)>,
     started: bool,
 }
 
@@ -276,6 +279,7 @@ impl Walker {
             limits,
             st: WalkStats::default(),
             deferred: None,
+            peeked: None,
             started: false,
         }
     }
@@ -300,6 +304,8 @@ impl Walker {
     /// pause. These reads are not counted in `WalkStats::reads` (which
     /// counts each descriptor walked once).
     pub fn revalidate<L: Layout, M: Memory>(&mut self, g: &L, mem: &mut M) {
+        // Read before the pause: read again.
+        self.peeked = None;
         for d in 1..self.depth {
             let parent = self.stack[d - 1];
             let child = self.stack[d];
@@ -383,7 +389,12 @@ impl Walker {
             self.st.reads += 1;
             let table_pa = f.table_pa;
             let base = f.base;
-            let Some(desc) = mem.read(table_pa, g.table_bytes(level), index) else {
+            // What `leaves` read of it already, if it stopped there.
+            let read = match self.peeked.take() {
+                Some((t, i, r)) if t == table_pa && i == index => r,
+                _ => mem.read(table_pa, g.table_bytes(level), index),
+            };
+            let Some(desc) = read else {
                 self.st.unreadable += 1;
                 // The rest of this table is unreadable too: pop it.
                 self.depth -= 1;
@@ -467,7 +478,8 @@ impl Walker {
     /// false (after its leaf) or a descriptor comes that `next` returns as
     /// another step (a table, a reserved encoding, a read that fails), the
     /// table ends, the range ends or the read bound is reached. Those are
-    /// left to `next`, which then goes on exactly as if every step had come
+    /// left to `next` (with what was read of that descriptor: it is not
+    /// read twice), which then goes on exactly as if every step had come
     /// from it: the same steps and the same counters.
     #[inline]
     pub fn leaves<L, M, F>(&mut self, g: &L, mem: &mut M, mut f: F)
@@ -481,6 +493,7 @@ impl Walker {
         }
         let limits = self.limits;
         let st = &mut self.st;
+        let peeked = &mut self.peeked;
         let Some(fr) = self.stack.get_mut(self.depth - 1) else {
             return;
         };
@@ -494,6 +507,7 @@ impl Walker {
                 return;
             }
             let Some(desc) = mem.read(fr.table_pa, bytes, index) else {
+                *peeked = Some((fr.table_pa, index, None));
                 return;
             };
             match g.classify(level, index, desc) {
@@ -506,7 +520,10 @@ impl Walker {
                     }
                     continue;
                 }
-                Class::Table(_) | Class::Reserved => return,
+                Class::Table(_) | Class::Reserved => {
+                    *peeked = Some((fr.table_pa, index, Some(desc)));
+                    return;
+                }
             }
             fr.index += 1;
             st.reads += 1;

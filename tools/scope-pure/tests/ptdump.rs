@@ -138,33 +138,49 @@ fn leaf_part_clips_to_the_range() {
     assert_eq!(leaf_part(0, u64::MAX, 0x2000, 0x1000, u64::MAX), None);
 }
 
+/// `Mem` with some descriptor reads failing (as a never-faulting read of a
+/// page that is not RAM any more would), and its own count of reads.
+struct Flaky<'a> {
+    m: &'a mut Mem,
+    fail: &'a std::collections::HashSet<(u64, usize)>,
+    reads: u64,
+}
+
+impl scope_pure::walk::Memory for Flaky<'_> {
+    fn read(&mut self, pa: u64, size: u64, index: usize) -> Option<u64> {
+        self.reads += 1;
+        if self.fail.contains(&(pa, index)) {
+            return None;
+        }
+        self.m.read(pa, size, index)
+    }
+    fn table_ok(&mut self, pa: u64, size: u64) -> bool {
+        self.m.table_ok(pa, size)
+    }
+}
+
 /// The decoded dump as `Walker::next` alone gives it, one step at a time
 /// (what `Runs` did before its inner loop took the leaves of a table
-/// without a step each): its lines, with each `#` line reduced to "#", and
-/// its counters.
-fn stepwise(m: &mut Mem, limits: Limits) -> (Vec<String>, DumpStats) {
-    use scope_pure::coalesce::{Coalescer, Leaf};
+/// without a step each), with the anomaly lines as documented
+/// (Documentation/ptdump.rst), and its counters.
+fn stepwise(mem: &mut Flaky, limits: Limits) -> (Vec<String>, DumpStats) {
+    use scope_pure::coalesce::{Coalescer, Leaf, Run};
     use scope_pure::ptdump::RunFormat;
     use scope_pure::text::Chunk;
     use scope_pure::walk::{Step, Walker};
-    let (g, root) = (m.g, m.root);
+    fn line(lines: &mut Vec<String>, r: &Run<LineKey>, st: &mut DumpStats) {
+        let mut ch = Chunk::new();
+        write_run(&mut ch, r).unwrap();
+        st.runs += 1;
+        lines.push(String::from_utf8(ch.as_bytes().to_vec()).unwrap());
+    }
+    let (g, root) = (mem.m.g, mem.m.root);
     let fmt = LpaeRuns { g, mair: 0 };
     let mut w = Walker::new(root, limits);
     let mut c = Coalescer::new();
     let (mut lines, mut st) = (vec![], DumpStats::default());
-    fn line(lines: &mut Vec<String>, r: &scope_pure::coalesce::Run<LineKey>, st: &mut DumpStats) {
-        let mut ch = Chunk::new();
-        write_run(&mut ch, r).unwrap();
-        st.runs += 1;
-        lines.push(
-            String::from_utf8(ch.as_bytes().to_vec())
-                .unwrap()
-                .trim_end()
-                .to_string(),
-        );
-    }
-    while let Some(s) = w.next(&g, m) {
-        match s {
+    while let Some(s) = w.next(&g, mem) {
+        let anomaly = match s {
             Step::Leaf {
                 level,
                 iova,
@@ -185,15 +201,23 @@ fn stepwise(m: &mut Mem, limits: Limits) -> (Vec<String>, DumpStats) {
                 }) {
                     line(&mut lines, &r, &mut st);
                 }
+                continue;
             }
-            Step::Table { .. } => {}
-            _ => {
-                if let Some(r) = c.finish() {
-                    line(&mut lines, &r, &mut st);
-                }
-                lines.push("#".to_string());
+            Step::Table { .. } => continue,
+            Step::Reserved {
+                level, iova, desc, ..
+            } => format!("# 0x{iova:016x} L{level} reserved descriptor 0x{desc:016x}\n"),
+            Step::Unreadable { level, iova, .. } => {
+                format!("# 0x{iova:016x} L{level} table unreadable (freed or invalid): skipped\n")
             }
+            Step::Truncated { iova } => {
+                format!("# truncated at 0x{iova:016x}: walk limit reached\n")
+            }
+        };
+        if let Some(r) = c.finish() {
+            line(&mut lines, &r, &mut st);
         }
+        lines.push(anomaly);
     }
     if let Some(r) = c.finish() {
         line(&mut lines, &r, &mut st);
@@ -202,22 +226,46 @@ fn stepwise(m: &mut Mem, limits: Limits) -> (Vec<String>, DumpStats) {
     (lines, st)
 }
 
+/// The decoded dump through `Runs` as a streamed dump reads it: a chunk
+/// (line) at a time, with a pause (`Body::resume`) after each.
+fn streamed(mem: &mut Flaky, limits: Limits) -> (Vec<String>, DumpStats) {
+    use scope_pure::ptdump::{Body, Runs};
+    use scope_pure::text::Chunk;
+    let (g, root) = (mem.m.g, mem.m.root);
+    let mut b = Runs::new(LpaeRuns { g, mair: 0 }, root, limits);
+    let mut ch = Chunk::new();
+    let mut lines = vec![];
+    while b.next_chunk(mem, &mut ch) {
+        lines.push(String::from_utf8(ch.as_bytes().to_vec()).unwrap());
+        ch.clear();
+        b.resume(mem);
+    }
+    (lines, b.stats())
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
+    #![proptest_config(ProptestConfig::with_cases(300))]
 
     /// `Runs` takes the leaves of a table in one loop (`Walker::leaves`)
     /// and extends the open run in place (`Coalescer::extend`): its dump
-    /// and counters are exactly those of the step-by-step walk, for random
-    /// tables of pages and blocks with contiguous and scattered stretches,
-    /// reserved descriptors at any level, a table unlinked (unreadable), a
-    /// range and a read bound that cut anywhere.
+    /// and counters are exactly those of the step-by-step walk, read
+    /// straight through (each descriptor read once: the memory's own count
+    /// of reads is the walk's) and a line at a time with a pause after
+    /// each, for random tables of pages and blocks with contiguous and
+    /// scattered stretches, reserved descriptors in the lowest tables, a
+    /// table unlinked (unreadable), reads that fail, and a range (on an
+    /// entry boundary or not) and a read bound that cut anywhere.
     #[test]
     fn leaf_loop_is_the_stepwise_dump(
         picks in proptest::collection::vec((0u64..256, any::<bool>(), 0u8..4, 1u64..24), 1..24),
         reserved in proptest::collection::vec((any::<proptest::sample::Index>(), any::<proptest::sample::Index>()), 0..4),
+        failing in proptest::collection::vec((any::<proptest::sample::Index>(), any::<proptest::sample::Index>()), 0..3),
         drop_table in any::<Option<proptest::sample::Index>>(),
-        start in 0u64..(1 << 31),
-        len in 1u64..(1 << 33),
+        (start, len) in prop_oneof![
+            (0u64..(1 << 31), 1u64..(1 << 33)),
+            (0u64..(1 << 19), 1u64..(1 << 21)).prop_map(|(s, l)| (s << 12, l << 12)),
+            (0u64..64, 1u64..64).prop_map(|(s, l)| ((s << 21) | (1 << 32), l << 21)),
+        ],
         max_steps in prop_oneof![Just(u64::MAX), 0u64..3000],
     ) {
         let g = Geometry::io_pgtable(Stage::S1, 12, 40, 48).unwrap();
@@ -243,31 +291,45 @@ proptest! {
                 }
             }
         }
+        // The lowest tables: those that hold pages.
+        let mut lowest = vec![];
+        let root = m.root;
+        scope_pure::walk::walk(&g, root, &mut m, Limits::default(), |s| {
+            if let scope_pure::walk::Step::Leaf { level: 3, table_pa, .. } = *s {
+                lowest.push(table_pa);
+            }
+        });
+        lowest.sort();
+        lowest.dedup();
+        let mut fail = std::collections::HashSet::new();
+        for (t, i) in failing {
+            if lowest.is_empty() { break; }
+            fail.insert((lowest[t.index(lowest.len())], i.index(512)));
+        }
+        for (t, i) in reserved {
+            if lowest.is_empty() { break; }
+            let pa = lowest[t.index(lowest.len())];
+            // Type 0b01 is reserved at level 3.
+            m.tables.get_mut(&pa).unwrap()[i.index(512)] = 0b01 | (1 << 10);
+        }
         let mut tables: Vec<u64> = m.tables.keys().copied().filter(|&t| t != m.root).collect();
         tables.sort();
-        for (t, i) in reserved {
-            if tables.is_empty() { break; }
-            let pa = tables[t.index(tables.len())];
-            let d = m.tables.get_mut(&pa).unwrap();
-            let n = d.len();
-            // Type 0b01 at level 3 is reserved; above it, a block: made
-            // reserved with the lowest levels' rule only where it is one.
-            d[i.index(n)] = 0b01 | (1 << 10);
-        }
         if let (Some(t), false) = (drop_table, tables.is_empty()) {
             let pa = tables[t.index(tables.len())];
             m.tables.remove(&pa);
         }
         let limits = Limits { max_steps, start, end: start.saturating_add(len) };
-        let (want, want_st) = stepwise(&mut m, limits);
+        let (want, want_st) = stepwise(&mut Flaky { m: &mut m, fail: &fail, reads: 0 }, limits);
         let mut s = String::new();
         let (g, root) = (m.g, m.root);
-        let got_st = write_decoded(&mut s, &g, root, 0, &mut m, limits).unwrap();
-        let got: Vec<String> = s
-            .lines()
-            .map(|l| if l.starts_with('#') { "#".to_string() } else { l.to_string() })
-            .collect();
-        prop_assert_eq!(got, want);
+        let mut mem = Flaky { m: &mut m, fail: &fail, reads: 0 };
+        let got_st = write_decoded(&mut s, &g, root, 0, &mut mem, limits).unwrap();
+        let got: Vec<String> = s.split_inclusive('\n').map(str::to_string).collect();
+        prop_assert_eq!(&got, &want);
         prop_assert_eq!(got_st, want_st);
+        prop_assert_eq!(mem.reads, got_st.walk.reads);
+        let (paused, paused_st) = streamed(&mut Flaky { m: &mut m, fail: &fail, reads: 0 }, limits);
+        prop_assert_eq!(&paused, &want);
+        prop_assert_eq!(paused_st, want_st);
     }
 }
