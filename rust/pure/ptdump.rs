@@ -179,6 +179,24 @@ impl<F: RunFormat> Runs<F> {
         }
     }
 
+    /// One leaf into the dump: counted, then added to the open run or
+    /// closing it (the run it closed, if any). The leaf loop and a leaf
+    /// step from `Walker::next` both take their leaves here (inlined into
+    /// both: a call per leaf doubles the time of a dump that coalesces).
+    #[inline(always)]
+    fn take_leaf(
+        st: &mut DumpStats,
+        c: &mut Coalescer<F::Key>,
+        leaf: Leaf<F::Key>,
+    ) -> Option<Run<F::Key>> {
+        st.leaves += 1;
+        st.bytes = st.bytes.wrapping_add(leaf.size);
+        if c.extend(&leaf) {
+            return None;
+        }
+        c.push(leaf)
+    }
+
     fn run_line(&mut self, r: &Run<F::Key>, out: &mut Chunk) {
         self.st.runs += 1;
         let fmt = &self.fmt;
@@ -201,18 +219,13 @@ impl<F: RunFormat> Body for Runs<F> {
             let (st, c, fmt) = (&mut self.st, &mut self.c, &self.fmt);
             self.walker
                 .leaves(fmt.layout(), mem, |level, iova, pa, size, desc, block| {
-                    st.leaves += 1;
-                    st.bytes = st.bytes.wrapping_add(size);
                     let leaf = Leaf {
                         iova,
                         pa,
                         size,
                         attrs: fmt.key(level, block, desc),
                     };
-                    if c.extend(&leaf) {
-                        return true;
-                    }
-                    closed = c.push(leaf);
+                    closed = Self::take_leaf(st, c, leaf);
                     closed.is_none()
                 });
             if let Some(r) = closed {
@@ -240,15 +253,13 @@ impl<F: RunFormat> Body for Runs<F> {
                     block,
                     ..
                 } => {
-                    self.st.leaves += 1;
-                    self.st.bytes = self.st.bytes.wrapping_add(size);
-                    let attrs = self.fmt.key(level, block, desc);
-                    if let Some(r) = self.c.push(Leaf {
+                    let leaf = Leaf {
                         iova,
                         pa,
                         size,
-                        attrs,
-                    }) {
+                        attrs: self.fmt.key(level, block, desc),
+                    };
+                    if let Some(r) = Self::take_leaf(&mut self.st, &mut self.c, leaf) {
                         self.run_line(&r, out);
                         return true;
                     }
